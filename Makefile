@@ -1,0 +1,56 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    serve the service on its embedded defaults (SQLite) with demo data
+#   make test   install everything the tests need and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard registration/translations/*/LC_MESSAGES/messages.po))
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format install translations update-translations clean
+
+run: install translations
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo load
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+test: install translations
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check registration tests
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format registration tests
+
+install: $(INSTALLED)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+translations: $(CATALOGUES)
+
+%.mo: %.po | install
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+# After changing user-facing text: extract it, then translate the new entries in the .po files.
+update-translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o registration/translations/messages.pot .
+	$(BIN)/pybabel update -i registration/translations/messages.pot -d registration/translations \
+		--no-location --width 100
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
+	find registration/translations -name '*.mo' -delete

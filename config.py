@@ -1,0 +1,130 @@
+"""Configuration from the environment (SPEC section 3).
+
+Every setting has a development default, so ``make run`` works with nothing
+set; production refuses to start without what it cannot safely invent.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("development", "production", "testing")
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+class ConfigurationError(Exception):
+    """The environment describes a service that cannot start; the message says why."""
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _integer(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'registration.sqlite3'}"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme == "postgresql":
+        # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if scheme == "postgres":
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ConfigurationError(
+            f"DATABASE_URL has an unsupported scheme {scheme or url!r}: "
+            "use sqlite:///path or postgresql+psycopg://user@host/name"
+        )
+    return url
+
+
+def _secret_key(environment: str, instance_path: Path) -> str:
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if environment == "production":
+        raise ConfigurationError(
+            "SECRET_KEY is not set: production refuses to start without a fixed signing key"
+        )
+    if environment == "testing":
+        return "testing-" + secrets.token_hex(16)
+    # Development: invent one key and keep it, so sessions survive a restart.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Read the environment into a Flask config mapping.
+
+    :raise ConfigurationError: when a value is missing or makes no sense
+    """
+    overrides = overrides or {}
+    environment = (
+        overrides.get("REGISTRATION_ENV")
+        or os.environ.get("REGISTRATION_ENV", "").strip()
+        or "development"
+    )
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"REGISTRATION_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}"
+        )
+    base_url = os.environ.get("BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:5000"
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"BASE_URL must be an absolute http(s) URL, not {base_url!r}")
+
+    production = environment == "production"
+    config = {
+        "REGISTRATION_ENV": environment,
+        "TESTING": environment == "testing",
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(environment, instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "BASE_URL": base_url,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip() or None,
+        "MAIL_PORT": _integer("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
+        or f"Koalicja Miast <no-reply@{parts.hostname}>",
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "TRUSTED_PROXY_HOPS": _integer("TRUSTED_PROXY_HOPS", 0),
+        "PREFERRED_URL_SCHEME": parts.scheme,
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "pl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
+        "LANGUAGES": ("pl", "en"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+    }
+    config.update(overrides)
+    if config["TRUSTED_PROXY_HOPS"] < 0:
+        raise ConfigurationError("TRUSTED_PROXY_HOPS must be 0 or more")
+    return config

@@ -1,0 +1,160 @@
+"""Koalicja Miast registration service: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from sqlalchemy import text
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+from config import ConfigurationError
+from registration.database import configure_engine, engine_options, render_migration_type
+from registration.extensions import babel, csrf, db, limiter, mail, migrate, talisman
+from registration.i18n import LANGUAGE_COOKIE, select_locale
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["ConfigurationError", "create_app"]
+
+
+def create_app(overrides: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    """Build the application from the environment, plus ``overrides`` (tests).
+
+    :raise ConfigurationError: the configuration is unusable or the database unreachable
+    """
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config.load(Path(app.instance_path), overrides))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_template_helpers(app)
+    check_database(app)
+    return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    try:
+        db.init_app(app)
+        with app.app_context():
+            configure_engine(db.engine)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise ConfigurationError(f"DATABASE_URL cannot be used: {error}") from None
+    import_models()
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        compare_type=True,
+        render_as_batch=True,  # SQLite alters tables by copying them.
+        render_item=render_migration_type,
+    )
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    https = app.config["BASE_URL"].startswith("https://")
+    talisman.init_app(
+        app,
+        force_https=False,  # TLS ends at the reverse proxy; it redirects plain HTTP.
+        strict_transport_security=https,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy={
+            "default-src": "'self'",
+            "img-src": "'self' data:",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+            "base-uri": "'self'",
+        },
+        frame_options="DENY",
+        # Manage links carry a secret token: never hand it to another site.
+        referrer_policy="same-origin",
+        permissions_policy={"geolocation": "()", "microphone": "()", "camera": "(self)"},
+    )
+
+
+def import_models() -> None:
+    """Make every table known to the metadata (migrations compare against it)."""
+    import registration.events.models
+    import registration.notifications.models
+    import registration.registrations.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from registration.errors import bp as errors_bp
+    from registration.events.views import bp as events_bp
+
+    app.register_blueprint(errors_bp)
+    app.register_blueprint(events_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from registration.demo.cli import demo_cli
+
+    app.cli.add_command(demo_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from registration import i18n, labels
+
+    app.jinja_env.globals.update(
+        event_type_label=lambda code: labels.label(labels.EVENT_TYPES, code),
+        event_types_plural=labels.EVENT_TYPES_PLURAL,
+        category_label=lambda code: labels.label(labels.CATEGORIES, code),
+        registration_status_label=lambda code: labels.label(labels.REGISTRATION_STATUSES, code),
+        languages=app.config["LANGUAGES"],
+        current_language=i18n.current_language,
+        url_for_language=i18n.url_for_language,
+    )
+    app.jinja_env.filters.update(
+        paragraphs=i18n.paragraphs,
+        local_datetime=i18n.local_datetime,
+        local_date=i18n.local_date,
+        local_time=i18n.local_time,
+    )
+
+    @app.after_request
+    def remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"]:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                chosen,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+            )
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+        return response
+
+
+def check_database(app: Flask) -> None:
+    """Fail at start-up, in one line, when the database cannot be reached."""
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError as error:
+            url = db.engine.url.render_as_string(hide_password=True)
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise ConfigurationError(f"cannot reach the database {url}: {reason}") from None

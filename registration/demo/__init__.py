@@ -1,0 +1,1 @@
+"""Realistic demo data, so a newcomer sees a living service after ``make run``."""

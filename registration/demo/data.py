@@ -1,0 +1,298 @@
+"""The demo events: every type, every coalition city, a few filling up.
+
+Dates are relative to the day of loading, so the demo never goes stale; the
+slugs are fixed, so loading twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from registration.database import utcnow
+from registration.events.models import City, Event, EventStatus, EventType
+from registration.extensions import db
+from registration.registrations.models import Category, RegistrationStatus
+from registration.registrations.services import Applicant, register
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    slug: str
+    type: EventType
+    city: str
+    title: str
+    summary: str
+    description: str
+    venue: str
+    address: str
+    days_from_now: int
+    start: time
+    hours: float
+    capacity: int
+    registrations: int = 0
+    waitlist: bool = True
+    cancelled: bool = False
+    online_url: str | None = None
+
+
+DEMO_EVENTS = [
+    DemoEvent(
+        slug="wizyta-studyjna-nowe-centrum-lodzi",
+        type=EventType.STUDY_VISIT,
+        city="Łódź",
+        title="Wizyta studyjna: rewitalizacja przez kulturę w Nowym Centrum Łodzi",
+        summary="Jak EC1 i Księży Młyn zmieniły poprzemysłowe dzielnice — spacer z zespołami instytucji.",
+        description=(
+            "Dwa dni w Łodzi z zespołami EC1 Łódź – Miasto Kultury i Muzeum Fabryki.\n\n"
+            "Program obejmuje spacer po Nowym Centrum Łodzi, rozmowę o modelach zarządzania "
+            "obiektami poprzemysłowymi oraz warsztat o partycypacji mieszkańców w programowaniu "
+            "instytucji.\n\nNocleg zapewnia organizator. Dojazd we własnym zakresie."
+        ),
+        venue="EC1 Łódź – Miasto Kultury",
+        address="ul. Targowa 1/3",
+        days_from_now=16,
+        start=time(9, 30),
+        hours=31.5,
+        capacity=20,
+        registrations=18,
+    ),
+    DemoEvent(
+        slug="seminarium-finansowanie-kultury-poznan",
+        type=EventType.SEMINAR,
+        city="Poznań",
+        title="Seminarium problemowe: wieloletnie finansowanie organizacji kultury",
+        summary="Granty wieloletnie, umowy partnerskie i ich rozliczanie — doświadczenia Poznania i Lublina.",
+        description=(
+            "Seminarium dla urzędników wydziałów kultury i liderów organizacji pozarządowych.\n\n"
+            "Omówimy poznański program grantów trzyletnich, lubelskie umowy partnerskie oraz "
+            "najczęstsze problemy w rozliczaniu dotacji."
+        ),
+        venue="Centrum Kultury Zamek",
+        address="ul. Święty Marcin 80/82",
+        days_from_now=23,
+        start=time(10, 0),
+        hours=6,
+        capacity=40,
+        registrations=12,
+    ),
+    DemoEvent(
+        slug="spotkanie-eksperckie-dostepnosc-gdansk",
+        type=EventType.EXPERT_MEETING,
+        city="Gdańsk",
+        title="Spotkanie z ekspertami: dostępność wydarzeń plenerowych",
+        summary="Audytorki dostępności o festiwalach, koncertach i potańcówkach w przestrzeni miejskiej.",
+        description=(
+            "Krótkie wystąpienia ekspertek i ekspertów, potem pytania z sali.\n\n"
+            "Spotkanie jest tłumaczone na polski język migowy."
+        ),
+        venue="Instytut Kultury Miejskiej",
+        address="ul. Długie Ogrody 8/10",
+        days_from_now=9,
+        start=time(12, 0),
+        hours=3,
+        capacity=12,
+        registrations=12,
+        online_url="https://meet.example.org/dostepnosc-gdansk",
+    ),
+    DemoEvent(
+        slug="wizyta-studyjna-strefa-kultury-wroclaw",
+        type=EventType.STUDY_VISIT,
+        city="Wrocław",
+        title="Wizyta studyjna: jak działa Strefa Kultury Wrocław",
+        summary="Festiwale, rezydencje i Wrocławski Dom Literatury od zaplecza.",
+        description=(
+            "Poznaj zespół koordynatora Koalicji Miast i zobacz, jak jedna instytucja prowadzi "
+            "kilkadziesiąt projektów rocznie.\n\nW programie wizyta w Barbarze i w Kinie Nowe Horyzonty."
+        ),
+        venue="Barbara",
+        address="ul. Świdnicka 8b",
+        days_from_now=37,
+        start=time(10, 0),
+        hours=7,
+        capacity=25,
+        registrations=4,
+    ),
+    DemoEvent(
+        slug="seminarium-miejskie-domy-kultury-katowice",
+        type=EventType.SEMINAR,
+        city="Katowice",
+        title="Seminarium problemowe: miejskie domy kultury po pandemii",
+        summary="Frekwencja, nowe formaty i relacje z sąsiedztwem — dane i przykłady ze Śląska.",
+        description="Prezentacja wyników badań frekwencji oraz dyskusja w grupach roboczych.",
+        venue="Miasto Ogrodów",
+        address="pl. Sejmu Śląskiego 2",
+        days_from_now=51,
+        start=time(9, 0),
+        hours=7,
+        capacity=30,
+        registrations=29,
+    ),
+    DemoEvent(
+        slug="spotkanie-eksperckie-rezydencje-lublin",
+        type=EventType.EXPERT_MEETING,
+        city="Lublin",
+        title="Spotkanie z ekspertami: programy rezydencji artystycznych",
+        summary="Jak zaprojektować rezydencję, z której korzysta i artysta, i miasto.",
+        description="Rozmowa z kuratorkami programów rezydencyjnych z Lublina, Wilna i Lwowa.",
+        venue="Centrum Spotkania Kultur",
+        address="pl. Teatralny 1",
+        days_from_now=65,
+        start=time(16, 0),
+        hours=2.5,
+        capacity=35,
+    ),
+    DemoEvent(
+        slug="wizyta-studyjna-stocznia-szczecin",
+        type=EventType.STUDY_VISIT,
+        city="Szczecin",
+        title="Wizyta studyjna: kultura nad wodą — Łasztownia i Filharmonia",
+        summary="Nabrzeża jako przestrzeń kultury: inwestycje, programowanie i sezonowość.",
+        description="Dzień w Szczecinie: rejs po Odrze, spotkanie w Filharmonii i wizyta w Centrum Dialogu Przełomy.",
+        venue="Filharmonia im. Mieczysława Karłowicza",
+        address="ul. Małopolska 48",
+        days_from_now=79,
+        start=time(9, 0),
+        hours=8,
+        capacity=15,
+        registrations=15,
+        waitlist=False,
+    ),
+    DemoEvent(
+        slug="seminarium-dane-w-kulturze-wroclaw",
+        type=EventType.SEMINAR,
+        city="Wrocław",
+        title="Seminarium problemowe: dane o publiczności w instytucjach kultury",
+        summary="Co mierzyć, jak porównywać i jak nie naruszyć RODO.",
+        description="Seminarium z udziałem analityków z siedmiu miast koalicji.",
+        venue="Wrocławski Dom Literatury",
+        address="Przejście Żelazne 1",
+        days_from_now=94,
+        start=time(10, 0),
+        hours=5,
+        capacity=30,
+        registrations=2,
+    ),
+    DemoEvent(
+        slug="spotkanie-eksperckie-mlodziez-poznan",
+        type=EventType.EXPERT_MEETING,
+        city="Poznań",
+        title="Spotkanie z ekspertami: młodzież jako współtwórcy programu",
+        summary="Rady młodzieżowe przy instytucjach kultury — co działa, a co nie.",
+        description="Spotkanie zostało odwołane z powodu choroby prelegentki. Nowy termin wkrótce.",
+        venue="Centrum Kultury Zamek",
+        address="ul. Święty Marcin 80/82",
+        days_from_now=30,
+        start=time(17, 0),
+        hours=2,
+        capacity=25,
+        cancelled=True,
+    ),
+    DemoEvent(
+        slug="wizyta-studyjna-gdansk-stocznia-2026",
+        type=EventType.STUDY_VISIT,
+        city="Gdańsk",
+        title="Wizyta studyjna: Stocznia Gdańska jako dzielnica kultury",
+        summary="Relacja z wizyty w Europejskim Centrum Solidarności i na terenach postoczniowych.",
+        description="Wizyta odbyła się w zeszłym miesiącu; materiały są dostępne u koordynatora.",
+        venue="Europejskie Centrum Solidarności",
+        address="pl. Solidarności 1",
+        days_from_now=-24,
+        start=time(10, 0),
+        hours=6,
+        capacity=20,
+    ),
+]
+
+DEMO_PEOPLE = [
+    ("Anna Kowalska", "Miejski Dom Kultury", "Katowice", Category.CULTURE_STAFF),
+    ("Piotr Nowak", "Urząd Miasta – Wydział Kultury", "Lublin", Category.OFFICIAL),
+    ("Zofia Wiśniewska", "Fundacja Ślady", "Łódź", Category.NGO),
+    ("Łukasz Wójcik", "Teatr Miejski", "Gdańsk", Category.CULTURE_STAFF),
+    ("Małgorzata Kamińska", "Urząd Miasta – Biuro Kultury", "Poznań", Category.OFFICIAL),
+    ("Jakub Lewandowski", "Stowarzyszenie Kultura Plus", "Szczecin", Category.NGO),
+    ("Katarzyna Zielińska", "Biblioteka Miejska", "Wrocław", Category.CULTURE_STAFF),
+    ("Tomasz Szymański", "Centrum Sztuki Współczesnej", "Katowice", Category.CULTURE_STAFF),
+    ("Agnieszka Dąbrowska", "Urząd Marszałkowski", "Łódź", Category.OFFICIAL),
+    ("Michał Kozłowski", "Fundacja Miasto Ogród", "Poznań", Category.NGO),
+]
+
+
+def load_demo(*, now: datetime | None = None) -> int:
+    """Add the demo events that are missing; return how many were added."""
+    now = now or utcnow()
+    cities = {city.name: city for city in db.session.scalars(select(City))}
+    existing = set(db.session.scalars(select(Event.slug)))
+    created = 0
+    for demo in DEMO_EVENTS:
+        if demo.slug in existing:
+            continue
+        event = _create_event(demo, cities[demo.city], now=now)
+        _fill(event, demo, now=now)
+        if demo.cancelled:
+            event.status = EventStatus.CANCELLED
+            event.sequence += 1
+        created += 1
+    db.session.flush()
+    return created
+
+
+def _create_event(demo: DemoEvent, city: City, *, now: datetime) -> Event:
+    day = (now.astimezone(WARSAW) + timedelta(days=demo.days_from_now)).date()
+    starts_at = datetime.combine(day, demo.start, tzinfo=WARSAW)
+    event = Event(
+        slug=demo.slug,
+        type=demo.type,
+        title=demo.title,
+        summary=demo.summary,
+        description=demo.description,
+        city=city,
+        venue=demo.venue,
+        address=demo.address,
+        online_url=demo.online_url,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=demo.hours),
+        capacity=demo.capacity,
+        waitlist=demo.waitlist,
+        status=EventStatus.PUBLISHED,
+        contact_email=f"koalicja.{city.slug}@example.org",
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _fill(event: Event, demo: DemoEvent, *, now: datetime) -> None:
+    """Register demo people, and three more on the waitlist of a full event."""
+    wanted = demo.registrations + (
+        3 if demo.registrations >= demo.capacity and demo.waitlist else 0
+    )
+    # A past event took its registrations before it started.
+    when = min(now, event.starts_at - timedelta(days=7))
+    for number in range(wanted):
+        name, institution, city, category = DEMO_PEOPLE[number % len(DEMO_PEOPLE)]
+        registration = register(
+            event,
+            Applicant(
+                name=name,
+                email=f"{_ascii(name)}.{number}@example.org",
+                institution=institution,
+                city=city,
+                category=category,
+                consent=True,
+                position=None,
+                language="pl",
+            ),
+            now=when,
+        )
+        assert registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+def _ascii(name: str) -> str:
+    table = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ ", "acelnoszzACELNOSZZ.")
+    return name.translate(table).lower()

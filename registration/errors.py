@@ -1,0 +1,44 @@
+"""Error pages in the visitor's language, and a calm answer when the database is away."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from registration.extensions import db
+
+bp = Blueprint("errors", __name__)
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    if wants_problem_json():
+        from registration.api.problems import problem
+
+        return problem(error.code or 500, error.name, error.description)
+    return render_template("errors/error.html", error=error), error.code
+
+
+@bp.app_errorhandler(OperationalError)
+def database_unavailable(error: OperationalError):
+    """A database that restarted or is overloaded: nothing was saved, say so and retry."""
+    current_app.logger.warning("database unavailable: %s", error)
+    db.session.rollback()
+    title = _("Service temporarily unavailable")
+    detail = _("Nothing was saved. Please try again in a moment.")
+    if wants_problem_json():
+        from registration.api.problems import problem
+
+        response = problem(503, title, detail)
+    else:
+        response = current_app.make_response(
+            (render_template("errors/unavailable.html", title=title, detail=detail), 503)
+        )
+    response.headers["Retry-After"] = "5"
+    return response

@@ -1,0 +1,1 @@
+"""Events and the cities that host them."""

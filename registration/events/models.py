@@ -1,0 +1,121 @@
+"""Cities and events (SPEC section 2)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registration.database import UTCDateTime, enum_column, utcnow
+from registration.extensions import db
+
+
+class EventType(enum.StrEnum):
+    STUDY_VISIT = "study_visit"
+    SEMINAR = "seminar"
+    EXPERT_MEETING = "expert_meeting"
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class City(db.Model):
+    __tablename__ = "city"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The city's name as Poles write it, e.g. "Łódź".
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: ASCII form for URLs and filters, e.g. "lodz".
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    #: True for the seven member cities of Koalicja Miast.
+    coalition: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __repr__(self) -> str:
+        return f"<City {self.slug}>"
+
+
+class Event(db.Model):
+    __tablename__ = "event"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        CheckConstraint(
+            "registration_opens_at IS NULL OR registration_closes_at IS NULL "
+            "OR registration_opens_at < registration_closes_at",
+            name="registration_window_ordered",
+        ),
+        Index("ix_event_status_starts_at", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    type: Mapped[EventType] = mapped_column(enum_column(EventType, "event_type"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    #: Plain text; blank lines separate paragraphs. Never rendered as HTML.
+    description: Mapped[str] = mapped_column(Text, default="")
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
+    venue: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Seats that can be confirmed; never fewer than the confirmed registrations.
+    capacity: Mapped[int] = mapped_column(Integer)
+    #: Whether people may queue for a seat once the event is full.
+    waitlist: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: NULL: open as soon as the event is published.
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: NULL: open until the event starts, wherever it moves.
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT
+    )
+    contact_email: Mapped[str] = mapped_column(String(254))
+    #: iCalendar SEQUENCE: raised whenever time, place or status change.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    city: Mapped[City] = relationship(lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.slug}>"
+
+    @property
+    def registration_closes(self) -> datetime:
+        """When registration ends: the explicit close, or the start of the event."""
+        return self.registration_closes_at or self.starts_at
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == EventStatus.PUBLISHED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+    def has_started(self, now: datetime) -> bool:
+        return now >= self.starts_at
+
+    def registration_open(self, now: datetime) -> bool:
+        """Whether the window admits a registration at ``now`` (seats aside)."""
+        if not self.is_published or self.has_started(now):
+            return False
+        if self.registration_opens_at is not None and now < self.registration_opens_at:
+            return False
+        return now < self.registration_closes

@@ -1,0 +1,52 @@
+"""Public event pages: the list and one event."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from registration.database import utcnow
+from registration.events import services
+from registration.events.models import EventType
+from registration.registrations.services import availability
+
+bp = Blueprint("events", __name__)
+
+
+@bp.get("/")
+def index():
+    """List upcoming published events, narrowed by type, city and month."""
+    now = utcnow()
+    event_type = request.args.get("type")
+    event_filter = services.EventFilter(
+        type=EventType(event_type) if event_type in EventType._value2member_map_ else None,
+        city=services.find_city(request.args.get("city")),
+        month=services.parse_month(request.args.get("month")),
+    )
+    events = services.published_events(event_filter, now=now)
+    return render_template(
+        "events/index.html",
+        events=events,
+        seats=availability([event.id for event in events]),
+        event_filter=event_filter,
+        cities=services.all_cities(),
+        months=services.upcoming_months(now=now),
+        event_types=list(EventType),
+    )
+
+
+@bp.get("/events/<int:event_id>")
+def detail(event_id: int):
+    """Show one event: what, when, where, and how many seats are left."""
+    event = services.get_public_event(event_id) or abort(404)
+    return render_template(
+        "events/detail.html",
+        event=event,
+        seats=availability([event.id])[event.id],
+        now=utcnow(),
+    )
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement that Polish public bodies must publish."""
+    return render_template("accessibility.html")

@@ -1,0 +1,1 @@
+"""What people must be told, and its delivery: a transactional outbox."""

@@ -1,0 +1,1 @@
+"""Participants and their registrations: seats, waitlist places, cancellations."""

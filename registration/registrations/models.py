@@ -1,0 +1,123 @@
+"""Participants and registrations (SPEC section 2)."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registration.database import UTCDateTime, enum_column, utcnow
+from registration.events.models import Event
+from registration.extensions import db
+
+#: Statuses that hold a seat or a place in line. At most one per event and email.
+ACTIVE_STATUSES = ("confirmed", "waitlisted")
+_ACTIVE_SQL = "status IN ('confirmed', 'waitlisted')"
+
+
+def new_secret() -> str:
+    """256 random bits, URL-safe: a token nobody can guess."""
+    return secrets.token_urlsafe(32)
+
+
+def normalise_email(email: str) -> str:
+    """The form under which an address is unique: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+class Category(enum.StrEnum):
+    CULTURE_STAFF = "culture_staff"
+    OFFICIAL = "official"
+    NGO = "ngo"
+    OTHER = "other"
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Participant(db.Model):
+    """A person, known by a normalised email address."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        CheckConstraint("email = lower(trim(email))", name="email_normalised"),
+        CheckConstraint("language IN ('pl', 'en')", name="language_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Language of the emails this person gets: "pl" or "en".
+    language: Mapped[str] = mapped_column(String(2), default="pl")
+    #: Secret part of the personal calendar feed's URL.
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.id}>"
+
+
+class Registration(db.Model):
+    """One person's claim on a seat of one event, or on a place in its waitlist."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        CheckConstraint("email = lower(trim(email))", name="email_normalised"),
+        CheckConstraint(
+            "(status = 'cancelled') = (cancelled_at IS NOT NULL)",
+            name="cancelled_at_iff_cancelled",
+        ),
+        # Invariant 3: one active registration per event and normalised email.
+        Index(
+            "uq_registration_active_email",
+            "event_id",
+            "email",
+            unique=True,
+            sqlite_where=text(_ACTIVE_SQL),
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
+        # Seat counts and the waitlist order are read by event and status.
+        Index("ix_registration_event_status", "event_id", "status", "id"),
+    )
+
+    #: Also the order of arrival: ids are taken under the event's lock.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    institution: Mapped[str] = mapped_column(String(200))
+    #: Job title; optional.
+    position: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[Category] = mapped_column(enum_column(Category, "registration_category"))
+    #: Where the person works, as they wrote it.
+    city: Mapped[str] = mapped_column(String(100))
+    #: Accessibility or dietary needs; optional.
+    needs: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Which wording of the consent text the person agreed to.
+    consent_version: Mapped[str] = mapped_column(String(20))
+    status: Mapped[RegistrationStatus] = mapped_column(
+        enum_column(RegistrationStatus, "registration_status")
+    )
+    #: Secret part of the manage link /r/{token}.
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
+    participant: Mapped[Participant] = relationship(lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.status}>"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

@@ -1,0 +1,159 @@
+"""Fixtures: the Flask tutorial's ``app``/``client``/``runner``, on real databases.
+
+Every test that asks for ``app`` runs once per backend: on SQLite always, and
+on PostgreSQL when ``TEST_DATABASE_URL`` names a server. The suite never
+trusts what an earlier run left on that server: it creates a database of its
+own with a random name, migrates it, empties it before each test, and drops it
+at the end. A ``TEST_DATABASE_URL`` that cannot be reached fails the
+PostgreSQL tests loudly; it never skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from registration import create_app
+from registration.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
+# Tables whose rows come from migrations and survive between tests.
+SEEDED_TABLES = {"city", "alembic_version"}
+
+
+def _migrate(database_url: str, instance_path: Path) -> None:
+    app = create_app(_test_config(database_url), instance_path=str(instance_path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _test_config(database_url: str, **overrides) -> dict:
+    return {
+        "REGISTRATION_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": "https://koalicja.example.org",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied afresh for every test."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    _migrate(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throw-away, migrated PostgreSQL database on the TEST_DATABASE_URL server."""
+    if not TEST_DATABASE_URL:
+        pytest.fail("TEST_DATABASE_URL is not set")  # only parametrised in when set
+    server = sa.make_url(TEST_DATABASE_URL)
+    if server.drivername == "postgresql":
+        server = server.set(drivername="postgresql+psycopg")
+    name = f"koalicja_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"TEST_DATABASE_URL={TEST_DATABASE_URL} cannot be reached: {error.orig}")
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url, tmp_path_factory.mktemp("postgresql"))
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_postgresql(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            tables = [
+                name
+                for name in sa.inspect(connection).get_table_names()
+                if name not in SEEDED_TABLES
+            ]
+            if tables:
+                quoted = ", ".join(f'"{name}"' for name in tables)
+                connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            connection.execute(sa.text("DELETE FROM city WHERE NOT coalition"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database with only the seven coalition cities in it."""
+    if request.param == "sqlite":
+        path = tmp_path / "registration.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgresql_url")
+    _empty_postgresql(url)
+    return url
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    instance = tmp_path / "instance"
+    app = create_app(_test_config(database_url), instance_path=str(instance))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for tests that call domain services directly."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Show how many tests ran on PostgreSQL, so CI can never skip it unnoticed."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "[postgresql" in getattr(report, "nodeid", "") and report.when in ("call", "setup"):
+                if outcome == "passed" and report.when != "call":
+                    continue
+                counts[outcome] = counts.get(outcome, 0) + 1
+    summary = ", ".join(f"{number} {outcome}" for outcome, number in sorted(counts.items()))
+    if TEST_DATABASE_URL:
+        terminalreporter.write_line(f"PostgreSQL tests: {summary or 'none ran'}")
+    else:
+        terminalreporter.write_line("PostgreSQL tests: not run (TEST_DATABASE_URL is not set)")

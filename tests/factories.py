@@ -1,0 +1,82 @@
+"""Plain factory functions with keyword defaults (CTFd's ``gen_*``): no magic.
+
+They flush and leave committing to the test, like the services they call.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from registration.database import utcnow
+from registration.events.models import City, Event, EventStatus, EventType
+from registration.extensions import db
+from registration.registrations.models import Category, Registration
+from registration.registrations.services import Applicant, register
+
+_numbers = itertools.count(1)
+
+
+def city(slug: str = "wroclaw") -> City:
+    return db.session.scalars(select(City).where(City.slug == slug)).one()
+
+
+def make_event(
+    *,
+    title: str = "Seminarium problemowe: dane o publiczności",
+    type: EventType = EventType.SEMINAR,
+    city_slug: str = "wroclaw",
+    starts_at: datetime | None = None,
+    hours: float = 3,
+    capacity: int = 10,
+    waitlist: bool = True,
+    status: EventStatus = EventStatus.PUBLISHED,
+    **fields,
+) -> Event:
+    starts_at = starts_at or utcnow() + timedelta(days=14)
+    number = next(_numbers)
+    event = Event(
+        slug=fields.pop("slug", f"event-{number}"),
+        type=type,
+        title=title,
+        summary=fields.pop("summary", "Krótki opis wydarzenia."),
+        description=fields.pop("description", "Pierwszy akapit.\n\nDrugi akapit."),
+        city=city(city_slug),
+        venue=fields.pop("venue", "Wrocławski Dom Literatury"),
+        address=fields.pop("address", "Przejście Żelazne 1"),
+        starts_at=starts_at,
+        ends_at=fields.pop("ends_at", starts_at + timedelta(hours=hours)),
+        capacity=capacity,
+        waitlist=waitlist,
+        status=status,
+        contact_email=fields.pop("contact_email", "koalicja@example.org"),
+        **fields,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def make_applicant(**overrides) -> Applicant:
+    number = next(_numbers)
+    values = {
+        "name": f"Zofia Wiśniewska {number}",
+        "email": f"zofia.{number}@example.org",
+        "institution": "Miejski Dom Kultury",
+        "category": Category.CULTURE_STAFF,
+        "city": "Łódź",
+        "consent": True,
+        "position": "Animatorka",
+        "needs": None,
+        "language": "pl",
+    }
+    values.update(overrides)
+    return Applicant(**values)
+
+
+def make_registration(event: Event, **overrides) -> Registration:
+    """Register a new person through the one domain operation."""
+    now = overrides.pop("now", None)
+    return register(event, make_applicant(**overrides), now=now)

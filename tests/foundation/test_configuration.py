@@ -1,0 +1,120 @@
+"""Configuration: development needs nothing set; mistakes end in one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import config
+from config import ConfigurationError
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def clean_environment(monkeypatch):
+    for name in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "BASE_URL",
+        "REGISTRATION_ENV",
+        "MAIL_SERVER",
+        "TRUSTED_PROXY_HOPS",
+        "RATELIMIT_ENABLED",
+        "RATELIMIT_STORAGE_URI",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_development_defaults_need_no_variables(clean_environment, tmp_path):
+    settings = config.load(tmp_path)
+    assert settings["REGISTRATION_ENV"] == "development"
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'registration.sqlite3'}"
+    assert settings["BASE_URL"] == "http://127.0.0.1:5000"
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert settings["RATELIMIT_ENABLED"] is True
+    assert settings["TRUSTED_PROXY_HOPS"] == 0
+    assert settings["MAIL_SERVER"] is None
+
+
+def test_development_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):
+    first = config.load(tmp_path)["SECRET_KEY"]
+    second = config.load(tmp_path)["SECRET_KEY"]
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_to_start_without_secret_key(clean_environment, tmp_path):
+    clean_environment.setenv("REGISTRATION_ENV", "production")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        config.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u@db/k", "postgresql+psycopg://u@db/k"),
+        ("postgres://u@db/k", "postgresql+psycopg://u@db/k"),
+        ("postgresql+psycopg://u@db/k", "postgresql+psycopg://u@db/k"),
+        ("sqlite:////var/lib/k.sqlite3", "sqlite:////var/lib/k.sqlite3"),
+    ],
+)
+def test_database_urls_are_accepted_for_both_backends(clean_environment, tmp_path, url, expected):
+    clean_environment.setenv("DATABASE_URL", url)
+    assert config.load(tmp_path)["SQLALCHEMY_DATABASE_URI"] == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/k", "mongodb://x", "not a url"])
+def test_unknown_database_scheme_is_refused(clean_environment, tmp_path, url):
+    clean_environment.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigurationError, match="unsupported scheme"):
+        config.load(tmp_path)
+
+
+def test_nonsense_numbers_are_refused(clean_environment, tmp_path):
+    clean_environment.setenv("TRUSTED_PROXY_HOPS", "two")
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_HOPS"):
+        config.load(tmp_path)
+
+
+def _flask(environment: dict, *arguments: str) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "SECRET_KEY", "REGISTRATION_ENV")
+    }
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *arguments],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/k"}, "unsupported scheme 'mysql'"),
+        ({"DATABASE_URL": "postgresql://postgres@127.0.0.1:9/none"}, "cannot reach the database"),
+        ({"REGISTRATION_ENV": "production"}, "SECRET_KEY is not set"),
+    ],
+    ids=["unknown-scheme", "unreachable-database", "production-without-secret"],
+)
+def test_bad_configuration_ends_with_one_clear_line(environment, message):
+    """An operator sees what to fix, not a traceback."""
+    result = _flask(environment, "db", "current")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: ")
+    assert message in lines[0]
