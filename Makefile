@@ -41,14 +41,14 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 translations: $(CATALOGUES)
 
 %.mo: %.po | install
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 # After changing user-facing text: extract it, then translate the new entries in the .po files.
 update-translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o registration/translations/messages.pot .
 	$(BIN)/pybabel update -i registration/translations/messages.pot -d registration/translations \
-		--no-location --width 100
+		--ignore-obsolete --no-fuzzy-matching --width 100
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

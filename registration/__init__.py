@@ -99,11 +99,16 @@ def import_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from registration.api.views import bp as api_bp
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
+    from registration.registrations.views import bp as registrations_bp
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(registrations_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 
 def register_commands(app: Flask) -> None:

@@ -24,6 +24,10 @@ class EventFilter:
     #: First day of a month, in Warsaw.
     month: date | None = None
     include_past: bool = False
+    #: Start no earlier than this.
+    starts_from: datetime | None = None
+    #: Start strictly before this.
+    starts_before: datetime | None = None
 
 
 def parse_month(value: str | None) -> date | None:
@@ -65,6 +69,10 @@ def _apply_filter(query: Select, event_filter: EventFilter, *, now: datetime) ->
     if event_filter.month is not None:
         start, end = _month_bounds(event_filter.month)
         query = query.where(Event.starts_at >= start, Event.starts_at < end)
+    if event_filter.starts_from is not None:
+        query = query.where(Event.starts_at >= event_filter.starts_from)
+    if event_filter.starts_before is not None:
+        query = query.where(Event.starts_at < event_filter.starts_before)
     if not event_filter.include_past:
         # An event that is on now is still worth showing.
         query = query.where(Event.ends_at > now)

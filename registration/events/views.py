@@ -6,7 +6,8 @@ from flask import Blueprint, abort, render_template, request
 
 from registration.database import utcnow
 from registration.events import services
-from registration.events.models import EventType
+from registration.events.models import Event, EventType
+from registration.registrations.forms import RegistrationForm
 from registration.registrations.services import availability
 
 bp = Blueprint("events", __name__)
@@ -36,14 +37,16 @@ def index():
 
 @bp.get("/events/<int:event_id>")
 def detail(event_id: int):
-    """Show one event: what, when, where, and how many seats are left."""
+    """Show one event: what, when, where, seats left, and the registration form."""
     event = services.get_public_event(event_id) or abort(404)
-    return render_template(
-        "events/detail.html",
-        event=event,
-        seats=availability([event.id])[event.id],
-        now=utcnow(),
-    )
+    return render_event_page(event, RegistrationForm())
+
+
+def render_event_page(event: Event, form: RegistrationForm, status: int = 200):
+    """The event page; the registration view shows it again with the form's errors."""
+    seats = availability([event.id])[event.id]
+    page = render_template("events/detail.html", event=event, seats=seats, form=form, now=utcnow())
+    return page, status
 
 
 @bp.get("/accessibility")

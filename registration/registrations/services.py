@@ -20,6 +20,7 @@ the "one seat per person" rule in the database as well.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +42,8 @@ from registration.registrations.models import (
     new_secret,
     normalise_email,
 )
+
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 #: The wording of the consent checkbox people agree to; bump it when the text changes.
 CONSENT_VERSION = "2026-11"
@@ -285,7 +288,8 @@ def availability(event_ids: list[int]) -> dict[int, Availability]:
 
 def find_by_token(token: str) -> Registration | None:
     """The registration behind a manage link, or ``None`` for any other string."""
-    if not token or len(token) > 64:
+    # Only what new_secret() can produce reaches the database (PostgreSQL rejects NUL bytes).
+    if not _TOKEN_SHAPE.fullmatch(token or ""):
         return None
     return db.session.scalar(select(Registration).where(Registration.token == token))
 

@@ -1,0 +1,326 @@
+"""The OpenAPI 3.1 document of API v1, served at /api/v1/openapi.json.
+
+Kept beside the views and checked by ``tests/api/test_openapi.py``: every route
+must be described here, everything here must exist, and real responses must
+validate against these schemas.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+
+EVENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "slug",
+        "type",
+        "title",
+        "summary",
+        "description",
+        "city",
+        "venue",
+        "address",
+        "online_url",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "waitlist",
+        "seats_left",
+        "waitlist_length",
+        "registration_opens_at",
+        "registration_closes_at",
+        "registration_open",
+        "status",
+        "contact_email",
+        "url",
+        "ical_url",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "slug": {"type": "string"},
+        "type": {"enum": ["study_visit", "seminar", "expert_meeting"]},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "description": {
+            "type": "string",
+            "description": "Plain text; blank lines separate paragraphs.",
+        },
+        "city": {"type": "string", "description": "The city's name, e.g. Łódź."},
+        "venue": {"type": "string"},
+        "address": {"type": "string"},
+        "online_url": _NULLABLE_STRING,
+        "starts_at": _TIMESTAMP,
+        "ends_at": _TIMESTAMP,
+        "capacity": {"type": "integer", "minimum": 0},
+        "waitlist": {"type": "boolean"},
+        "seats_left": {"type": "integer", "minimum": 0},
+        "waitlist_length": {"type": "integer", "minimum": 0},
+        "registration_opens_at": _NULLABLE_TIMESTAMP,
+        "registration_closes_at": _TIMESTAMP,
+        "registration_open": {
+            "type": "boolean",
+            "description": "Whether registration is open now.",
+        },
+        "status": {"enum": ["draft", "published", "cancelled"]},
+        "contact_email": {"type": "string", "format": "email"},
+        "url": {"type": "string", "format": "uri"},
+        "ical_url": {"type": "string", "format": "uri"},
+    },
+}
+
+REGISTRATION_REQUEST = {
+    "type": "object",
+    "required": ["name", "email", "institution", "category", "city", "consent"],
+    "properties": {
+        "name": {"type": "string", "maxLength": 200},
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "institution": {"type": "string", "maxLength": 200},
+        "position": {"type": "string", "maxLength": 200},
+        "category": {"enum": ["culture_staff", "official", "ngo", "other"]},
+        "city": {"type": "string", "maxLength": 100},
+        "needs": {"type": "string", "maxLength": 1000},
+        "consent": {"const": True},
+        "language": {
+            "enum": ["pl", "en"],
+            "description": "Language of the emails; default from Accept-Language.",
+        },
+    },
+}
+
+WAITLIST_POSITION = {
+    "type": ["integer", "null"],
+    "minimum": 1,
+    "description": "Current place in line: 1 is promoted next. Null unless waitlisted.",
+}
+
+REGISTRATION_CREATED = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "status", "waitlist_position", "manage_url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"enum": ["confirmed", "waitlisted"]},
+        "waitlist_position": WAITLIST_POSITION,
+        "manage_url": {"type": "string", "format": "uri"},
+    },
+}
+
+REGISTRATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "status", "waitlist_position", "manage_url", "event"],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+        "waitlist_position": WAITLIST_POSITION,
+        "manage_url": {"type": "string", "format": "uri"},
+        "event": {"$ref": "#/components/schemas/Event"},
+    },
+}
+
+PROBLEM = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_TOKEN = {
+    "name": "token",
+    "in": "path",
+    "required": True,
+    "description": "The secret token of the registration's manage link.",
+    "schema": {"type": "string"},
+}
+_RATE_LIMITED = _problem("Too many requests from this address; retry later.")
+_UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry later.")
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Koalicja Miast registration API",
+            "version": "1.0.0",
+            "description": (
+                "Events of Koalicja Miast and registration for them. Timestamps are ISO 8601 "
+                "with offset, in Europe/Warsaw. Errors are RFC 9457 problem documents."
+            ),
+        },
+        "servers": [{"url": current_app.config["BASE_URL"] + "/api/v1"}],
+        "paths": {
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document.",
+                    "responses": {"200": _json("The OpenAPI document.", {"type": "object"})},
+                }
+            },
+            "/events": {
+                "get": {
+                    "operationId": "listEvents",
+                    "summary": "Published events, upcoming by default, sorted by start.",
+                    "parameters": [
+                        {
+                            "name": "type",
+                            "in": "query",
+                            "schema": {"enum": ["study_visit", "seminar", "expert_meeting"]},
+                        },
+                        {
+                            "name": "city",
+                            "in": "query",
+                            "description": "City name or slug.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "from",
+                            "in": "query",
+                            "description": "Events starting on or after this date (Warsaw) or date-time.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "to",
+                            "in": "query",
+                            "description": "Events starting on or before this date (Warsaw), or before this date-time.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "past",
+                            "in": "query",
+                            "description": "1 adds past events.",
+                            "schema": {"enum": ["0", "1"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(
+                            "The events.",
+                            {
+                                "type": "object",
+                                "required": ["events"],
+                                "properties": {
+                                    "events": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Event"},
+                                    }
+                                },
+                            },
+                        ),
+                        "422": _problem("Invalid filter."),
+                    },
+                }
+            },
+            "/events/{event_id}": {
+                "get": {
+                    "operationId": "getEvent",
+                    "summary": "One published or cancelled event.",
+                    "parameters": [_EVENT_ID],
+                    "responses": {
+                        "200": _json("The event.", {"$ref": "#/components/schemas/Event"}),
+                        "404": _problem("No such event, or a draft."),
+                    },
+                }
+            },
+            "/events/{event_id}/registrations": {
+                "post": {
+                    "operationId": "register",
+                    "summary": "Register for an event: a seat, or a place on the waitlist.",
+                    "parameters": [_EVENT_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/RegistrationRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json(
+                            "Registered.", {"$ref": "#/components/schemas/RegistrationCreated"}
+                        ),
+                        "400": _problem("The body is not a JSON object."),
+                        "404": _problem("No such event, or a draft."),
+                        "409": _problem(
+                            "Not registered: `type` ends in /registration-closed, /event-full or "
+                            "/already-registered (the manage link of the existing registration is "
+                            "emailed to the address; nothing about it is revealed here)."
+                        ),
+                        "422": _problem("Invalid input; `errors` maps each field to its messages."),
+                        "429": _RATE_LIMITED,
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
+            "/registrations/{token}": {
+                "get": {
+                    "operationId": "getRegistration",
+                    "summary": "The registration behind a manage link.",
+                    "parameters": [_TOKEN],
+                    "responses": {
+                        "200": _json(
+                            "The registration.", {"$ref": "#/components/schemas/Registration"}
+                        ),
+                        "404": _problem("Unknown token."),
+                    },
+                },
+                "delete": {
+                    "operationId": "cancelRegistration",
+                    "summary": "Cancel; idempotent. The seat goes to the first person on the waitlist.",
+                    "parameters": [_TOKEN],
+                    "responses": {
+                        "200": _json(
+                            "Cancelled (now or before).",
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["status"],
+                                "properties": {"status": {"const": "cancelled"}},
+                            },
+                        ),
+                        "404": _problem("Unknown token."),
+                        "409": _problem(
+                            "The event has started; `type` ends in /cancellation-closed."
+                        ),
+                        "503": _UNAVAILABLE,
+                    },
+                },
+            },
+        },
+        "components": {
+            "schemas": {
+                "Event": EVENT,
+                "RegistrationRequest": REGISTRATION_REQUEST,
+                "RegistrationCreated": REGISTRATION_CREATED,
+                "Registration": REGISTRATION,
+                "Problem": PROBLEM,
+            }
+        },
+    }

@@ -1,0 +1,142 @@
+"""JSON API v1: the same three steps as the pages — parse, call the service, answer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, abort, jsonify, request
+from flask_babel import gettext as _
+
+from registration.api import schemas
+from registration.api.openapi import openapi_document
+from registration.api.problems import problem
+from registration.database import utcnow
+from registration.events import services as events
+from registration.events.models import EventType
+from registration.extensions import db, limiter
+from registration.i18n import select_locale
+from registration.registrations import services
+from registration.registrations.forms import RegistrationForm
+from registration.registrations.views import REGISTRATION_LIMIT
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/events")
+def list_events():
+    """Published events, upcoming by default, soonest first."""
+    errors: dict[str, list[str]] = {}
+    event_type = request.args.get("type") or None
+    if event_type is not None and event_type not in EventType._value2member_map_:
+        errors["type"] = [_("Unknown event type.")]
+    city = None
+    if request.args.get("city"):
+        city = events.find_city(request.args["city"])
+        if city is None:
+            errors["city"] = [_("Unknown city.")]
+    starts_from = _parse_bound(request.args.get("from"), "from", errors)
+    starts_to = _parse_bound(request.args.get("to"), "to", errors, end_of_day=True)
+    if errors:
+        return _invalid(errors)
+    now = utcnow()
+    event_filter = events.EventFilter(
+        type=EventType(event_type) if event_type else None,
+        city=city,
+        include_past=request.args.get("past") in ("1", "true"),
+        starts_from=starts_from,
+        starts_before=starts_to,
+    )
+    found = events.published_events(event_filter, now=now)
+    seats = services.availability([event.id for event in found])
+    return {"events": [schemas.event_json(event, seats[event.id], now=now) for event in found]}
+
+
+@bp.get("/events/<int:event_id>")
+def get_event(event_id: int):
+    """One published (or cancelled) event."""
+    event = events.get_public_event(event_id) or abort(404)
+    seats = services.availability([event.id])[event.id]
+    return schemas.event_json(event, seats, now=utcnow())
+
+
+@bp.post("/events/<int:event_id>/registrations")
+@limiter.limit(REGISTRATION_LIMIT)
+def create_registration(event_id: int):
+    """Register a person: a seat, a place on the waitlist, or a problem saying why not."""
+    event = events.get_public_event(event_id) or abort(404)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return problem(400, _("Bad request"), _("The body must be a JSON object."))
+    formdata, errors = schemas.registration_formdata(body)
+    form = RegistrationForm(formdata=formdata, meta={"csrf": False})
+    if not form.validate() or errors:
+        return _invalid({**form.errors, **errors})
+    language = body.get("language")
+    if language not in ("pl", "en"):
+        language = select_locale()
+    try:
+        registration = services.register(event, form.applicant(language))
+    except services.RegistrationError as error:
+        db.session.commit()  # AlreadyRegistered queued the manage link to the address.
+        return problem(409, str(error.message), code=error.code)
+    db.session.commit()
+    return schemas.registration_json(registration), 201
+
+
+@bp.get("/registrations/<token>")
+def get_registration(token: str):
+    """The registration behind a manage link."""
+    registration = services.find_by_token(token) or abort(404)
+    seats = services.availability([registration.event_id])[registration.event_id]
+    body = schemas.registration_json(registration)
+    body["event"] = schemas.event_json(registration.event, seats, now=utcnow())
+    return body
+
+
+@bp.delete("/registrations/<token>")
+def cancel_registration(token: str):
+    """Cancel through the manage link; cancelling twice is the same as once."""
+    registration = services.find_by_token(token) or abort(404)
+    try:
+        services.cancel(registration)
+    except services.RegistrationError as error:
+        return problem(409, str(error.message), code=error.code)
+    db.session.commit()
+    return {"status": registration.status.value}
+
+
+def _invalid(errors: dict[str, list[str]]):
+    return problem(
+        422,
+        _("Invalid input"),
+        _("Some fields are missing or invalid."),
+        code="invalid-input",
+        errors=errors,
+    )
+
+
+def _parse_bound(
+    value: str | None, name: str, errors: dict, *, end_of_day: bool = False
+) -> datetime | None:
+    """A date (a whole day in Warsaw) or a date-time with offset."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            if end_of_day:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(), tzinfo=events.WARSAW)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        errors[name] = [_("Use a date (2027-03-01) or a date and time with offset.")]
+        return None
+    return moment

@@ -1,0 +1,114 @@
+"""The registration form: the shape of what a person sends, for the page and the API alike.
+
+The form checks shape (present, long enough, an email address); the rules of
+seats and windows are the service's.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from registration.labels import CATEGORIES
+from registration.registrations.models import Category
+from registration.registrations.services import Applicant
+
+REQUIRED = _l("This field is required.")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _too_long(limit: int):
+    return Length(max=limit, message=_l("At most %(max)d characters.", max=limit))
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(
+        _l("Full name"),
+        filters=[_strip],
+        validators=[DataRequired(REQUIRED), _too_long(200)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        _l("Email address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(REQUIRED),
+            _too_long(254),
+            Email(_l("Enter a valid email address, e.g. name@example.org.")),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    institution = StringField(
+        _l("Institution"),
+        filters=[_strip],
+        validators=[DataRequired(REQUIRED), _too_long(200)],
+        render_kw={"autocomplete": "organization"},
+    )
+    position = StringField(
+        _l("Position (optional)"),
+        filters=[_strip],
+        validators=[Optional(), _too_long(200)],
+        render_kw={"autocomplete": "organization-title"},
+    )
+    category = SelectField(
+        _l("You are"),
+        choices=[SelectChoice("", _l("Choose…"))]
+        + [SelectChoice(code, label) for code, label in CATEGORIES.items()],
+        validate_choice=False,  # validate_category says it in our words
+        validators=[InputRequired(REQUIRED)],
+    )
+    city = StringField(
+        _l("City you work in"),
+        filters=[_strip],
+        validators=[DataRequired(REQUIRED), _too_long(100)],
+        render_kw={"autocomplete": "address-level2"},
+    )
+    needs = TextAreaField(
+        _l("Accessibility or dietary needs (optional)"),
+        filters=[_strip],
+        validators=[Optional(), _too_long(1000)],
+    )
+    consent = BooleanField(
+        _l(
+            "I agree to the processing of my personal data by the Strefa Kultury Wrocław "
+            "office for registration and for organising this event."
+        ),
+        validators=[DataRequired(_l("Registration needs your consent."))],
+    )
+
+    def validate_category(self, field: SelectField) -> None:
+        if field.data not in Category._value2member_map_:
+            raise ValidationError(_l("Choose one of the options."))
+
+    def applicant(self, language: str) -> Applicant:
+        """What the person told us, for ``services.register``."""
+        return Applicant(
+            name=self.name.data,
+            email=self.email.data,
+            institution=self.institution.data,
+            position=self.position.data,
+            category=Category(self.category.data),
+            city=self.city.data,
+            needs=self.needs.data,
+            consent=bool(self.consent.data),
+            language=language,
+        )

@@ -1,0 +1,96 @@
+"""Registration pages: the form on the event page, the manage page, the ticket, cancelling."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from registration.database import utcnow
+from registration.events import services as events
+from registration.events.views import render_event_page
+from registration.extensions import db, limiter
+from registration.i18n import current_language
+from registration.registrations import services
+from registration.registrations.forms import RegistrationForm
+from registration.registrations.models import Registration, RegistrationStatus
+
+bp = Blueprint("registrations", __name__)
+
+#: Generous: a whole city hall may register from one address.
+REGISTRATION_LIMIT = "30 per minute;300 per hour"
+
+
+@bp.post("/events/<int:event_id>")
+@limiter.limit(REGISTRATION_LIMIT)
+def register(event_id: int):
+    """Take a registration from the event page."""
+    event = events.get_public_event(event_id) or abort(404)
+    form = RegistrationForm()
+    if not form.validate_on_submit():
+        return render_event_page(event, form, 422)
+    try:
+        registration = services.register(event, form.applicant(current_language()))
+    except services.RegistrationError as error:
+        db.session.commit()  # AlreadyRegistered queued the manage link to the address.
+        flash(str(error.message), "error")
+        return render_event_page(event, form, 409)
+    db.session.commit()
+    if registration.status == RegistrationStatus.CONFIRMED:
+        flash(_("You are registered. Your seat is confirmed."), "success")
+    else:
+        flash(_("The event is full, so you are on the waitlist."), "success")
+    return redirect(url_for(".manage", token=registration.token), code=303)
+
+
+@bp.get("/r/<token>")
+def manage(token: str):
+    """Show a registration to whoever holds its secret link: status, ticket, cancel button."""
+    registration = _registration_or_404(token)
+    return render_template(
+        "registrations/manage.html",
+        registration=registration,
+        event=registration.event,
+        waitlist_position=services.waitlist_position(registration),
+        now=utcnow(),
+    )
+
+
+@bp.get("/r/<token>/ticket.svg")
+def ticket(token: str):
+    """The ticket's QR code; organisers scan it to check the person in."""
+    registration = _registration_or_404(token)
+    svg = segno.make(checkin_url(registration), error="m").svg_inline(
+        scale=6, dark="#000000", light="#ffffff", title=_("Ticket")
+    )
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.post("/r/<token>/cancel")
+def cancel(token: str):
+    """Cancel a registration; a repeated cancel changes nothing."""
+    registration = _registration_or_404(token)
+    try:
+        services.cancel(registration)
+    except services.RegistrationError as error:
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for(".manage", token=token), code=303)
+
+
+def checkin_url(registration: Registration) -> str:
+    """Where an organiser's phone lands when it scans the ticket."""
+    return f"{current_app.config['BASE_URL']}/organiser/check-in/{registration.token}"
+
+
+def manage_url(registration: Registration) -> str:
+    """The manage link, absolute from BASE_URL, never from the request's Host header."""
+    return f"{current_app.config['BASE_URL']}/r/{registration.token}"
+
+
+def _registration_or_404(token: str) -> Registration:
+    return services.find_by_token(token) or abort(404)

@@ -1,0 +1,231 @@
+"""The one operation that takes a seat: `services.register`, and its siblings."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from registration.database import utcnow
+from registration.events.models import EventStatus
+from registration.extensions import db
+from registration.notifications.models import MessageKind, OutboxMessage
+from registration.registrations import services
+from registration.registrations.models import Participant, Registration, RegistrationStatus
+from tests.factories import make_applicant, make_event, make_registration
+
+CONFIRMED = RegistrationStatus.CONFIRMED
+WAITLISTED = RegistrationStatus.WAITLISTED
+CANCELLED = RegistrationStatus.CANCELLED
+
+
+def messages(kind: MessageKind | None = None) -> list[OutboxMessage]:
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.scalars(query))
+
+
+class TestTakingASeat:
+    def test_confirms_while_seats_are_left(self, ctx):
+        event = make_event(capacity=2)
+        first, second = make_registration(event), make_registration(event)
+        assert [first.status, second.status] == [CONFIRMED, CONFIRMED]
+        assert services.availability([event.id])[event.id].seats_left == 0
+
+    def test_full_event_puts_next_person_on_waitlist(self, ctx):
+        event = make_event(capacity=1)
+        make_registration(event)
+        second, third = make_registration(event), make_registration(event)
+        assert [second.status, third.status] == [WAITLISTED, WAITLISTED]
+        assert services.waitlist_position(second) == 1
+        assert services.waitlist_position(third) == 2
+
+    def test_full_event_without_waitlist_rejects(self, ctx):
+        event = make_event(capacity=1, waitlist=False)
+        make_registration(event)
+        with pytest.raises(services.EventFull):
+            make_registration(event)
+        assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
+
+    def test_zero_capacity_with_waitlist_only_queues(self, ctx):
+        event = make_event(capacity=0)
+        assert make_registration(event).status == WAITLISTED
+
+    def test_records_consent_time_and_text_version(self, ctx):
+        now = utcnow()
+        registration = make_registration(make_event(), now=now)
+        assert registration.consent_at == now
+        assert registration.consent_version == services.CONSENT_VERSION
+
+    def test_refuses_without_consent(self, ctx):
+        event = make_event()
+        with pytest.raises(services.ConsentMissing):
+            services.register(event, make_applicant(consent=False))
+        assert messages() == []
+
+    def test_manage_token_is_long_random_and_url_safe(self, ctx):
+        event = make_event()
+        tokens = {make_registration(event).token for _ in range(5)}
+        assert len(tokens) == 5
+        for token in tokens:
+            assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)  # 256 bits
+
+
+class TestOnePersonOneSeat:
+    def test_repeat_registration_with_another_spelling_takes_no_second_seat(self, ctx):
+        event = make_event(capacity=5)
+        first = make_registration(event, email="Ala.Kot@Example.org")
+        with pytest.raises(services.AlreadyRegistered):
+            make_registration(event, email="  ala.kot@example.ORG ")
+        assert services.availability([event.id])[event.id].confirmed == 1
+        reminder = messages(MessageKind.ALREADY_REGISTERED)
+        assert [message.registration_id for message in reminder] == [first.id]
+        assert reminder[0].recipient == "ala.kot@example.org"
+
+    def test_a_waitlisted_person_cannot_queue_twice(self, ctx):
+        event = make_event(capacity=0)
+        make_registration(event, email="ola@example.org")
+        with pytest.raises(services.AlreadyRegistered):
+            make_registration(event, email="ola@example.org")
+
+    def test_after_cancelling_the_same_person_may_register_again(self, ctx):
+        event = make_event(capacity=1)
+        first = make_registration(event, email="ola@example.org")
+        services.cancel(first)
+        again = make_registration(event, email="ola@example.org")
+        assert again.status == CONFIRMED
+        assert again.participant_id == first.participant_id
+
+    def test_one_participant_per_address_with_latest_name_and_language(self, ctx):
+        make_registration(make_event(), email="Jan@example.org", name="Jan", language="pl")
+        make_registration(make_event(), email="jan@example.org", name="Jan Nowak", language="en")
+        participants = db.session.scalars(sa.select(Participant)).all()
+        assert len(participants) == 1
+        assert (participants[0].name, participants[0].language) == ("Jan Nowak", "en")
+        assert len(participants[0].feed_token) >= 43
+
+
+class TestRegistrationWindow:
+    @pytest.mark.parametrize("status", [EventStatus.DRAFT, EventStatus.CANCELLED])
+    def test_only_published_events_take_registrations(self, ctx, status):
+        with pytest.raises(services.RegistrationClosed):
+            make_registration(make_event(status=status))
+
+    def test_not_before_registration_opens(self, ctx):
+        event = make_event(registration_opens_at=utcnow() + timedelta(days=1))
+        with pytest.raises(services.RegistrationClosed):
+            make_registration(event)
+
+    def test_not_after_registration_closes(self, ctx):
+        event = make_event(registration_closes_at=utcnow() - timedelta(minutes=1))
+        with pytest.raises(services.RegistrationClosed):
+            make_registration(event)
+
+    def test_not_once_the_event_has_started(self, ctx):
+        event = make_event(starts_at=utcnow() - timedelta(minutes=5))
+        with pytest.raises(services.RegistrationClosed):
+            make_registration(event)
+
+    def test_open_inside_the_window(self, ctx):
+        now = utcnow()
+        event = make_event(
+            registration_opens_at=now - timedelta(days=1),
+            registration_closes_at=now + timedelta(days=1),
+        )
+        assert make_registration(event, now=now).status == CONFIRMED
+
+
+class TestCancelling:
+    def test_freed_seat_goes_to_the_earliest_waitlisted(self, ctx):
+        event = make_event(capacity=1)
+        holder = make_registration(event)
+        first_in_line, second_in_line = make_registration(event), make_registration(event)
+        services.cancel(holder)
+        assert holder.status == CANCELLED
+        assert holder.cancelled_at is not None
+        assert first_in_line.status == CONFIRMED
+        assert second_in_line.status == WAITLISTED
+        assert services.waitlist_position(second_in_line) == 1  # the line closed up
+
+    def test_cancelling_twice_changes_nothing_and_tells_nobody_twice(self, ctx):
+        event = make_event(capacity=1)
+        holder = make_registration(event)
+        make_registration(event)
+        services.cancel(holder)
+        cancelled_at = holder.cancelled_at
+        services.cancel(holder)
+        assert holder.cancelled_at == cancelled_at
+        assert len(messages(MessageKind.CANCELLED)) == 1
+        assert len(messages(MessageKind.PROMOTED)) == 1
+
+    def test_leaving_the_waitlist_promotes_nobody(self, ctx):
+        event = make_event(capacity=1)
+        make_registration(event)
+        waiting, behind = make_registration(event), make_registration(event)
+        services.cancel(waiting)
+        assert behind.status == WAITLISTED
+        assert services.waitlist_position(behind) == 1
+        assert messages(MessageKind.PROMOTED) == []
+
+    def test_no_cancelling_once_the_event_has_started(self, ctx):
+        event = make_event(starts_at=utcnow() + timedelta(hours=1))
+        registration = make_registration(event)
+        with pytest.raises(services.CancellationClosed):
+            services.cancel(registration, now=utcnow() + timedelta(hours=2))
+        assert registration.status == CONFIRMED
+
+
+class TestCapacityChanges:
+    def test_more_seats_promote_from_the_waitlist_in_order(self, ctx):
+        event = make_event(capacity=1)
+        make_registration(event)
+        waiting = [make_registration(event) for _ in range(3)]
+        promoted = services.change_capacity(event, 3)
+        assert promoted == waiting[:2]
+        assert [r.status for r in waiting] == [CONFIRMED, CONFIRMED, WAITLISTED]
+
+    def test_capacity_never_drops_below_confirmed_seats(self, ctx):
+        event = make_event(capacity=2)
+        make_registration(event)
+        make_registration(event)
+        with pytest.raises(services.CapacityBelowConfirmed):
+            services.change_capacity(event, 1)
+        assert event.capacity == 2
+
+    def test_a_seat_freed_behind_our_back_goes_to_the_line_not_the_newcomer(self, ctx):
+        """FCFS even when capacity was raised outside the service (e.g. by SQL)."""
+        event = make_event(capacity=1)
+        make_registration(event)
+        waiting = make_registration(event)
+        db.session.execute(
+            sa.update(type(event)).where(type(event).id == event.id).values(capacity=2)
+        )
+        newcomer = make_registration(event)
+        db.session.refresh(waiting)
+        assert waiting.status == CONFIRMED
+        assert newcomer.status == WAITLISTED
+
+
+class TestWhatPeopleAreTold:
+    def test_each_change_queues_one_message_for_the_right_person(self, ctx):
+        event = make_event(capacity=1)
+        holder = make_registration(event, email="holder@example.org")
+        waiting = make_registration(event, email="waiting@example.org", language="en")
+        services.cancel(holder)
+        assert [(m.kind, m.recipient, m.language) for m in messages()] == [
+            (MessageKind.CONFIRMED, "holder@example.org", "pl"),
+            (MessageKind.WAITLISTED, "waiting@example.org", "en"),
+            (MessageKind.CANCELLED, "holder@example.org", "pl"),
+            (MessageKind.PROMOTED, "waiting@example.org", "en"),
+        ]
+        assert messages(MessageKind.WAITLISTED)[0].context == {"position": 1}
+        assert waiting.status == CONFIRMED
+
+    def test_a_rejected_registration_leaves_no_message(self, ctx):
+        event = make_event(capacity=0, waitlist=False)
+        with pytest.raises(services.EventFull):
+            make_registration(event)
+        assert messages() == []
