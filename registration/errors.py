@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -23,6 +24,17 @@ def http_error(error: HTTPException):
 
         return problem(error.code or 500, error.name, error.description)
     return render_template("errors/error.html", error=error), error.code
+
+
+@bp.app_errorhandler(CSRFError)
+def form_expired(error: CSRFError):
+    """A form without its CSRF token: usually one left open too long, or cookies blocked."""
+    title = _("The form has expired")
+    detail = _(
+        "Nothing was saved. Go back, reload the page and send the form again. "
+        "If this keeps happening, allow cookies for this site."
+    )
+    return render_template("errors/unavailable.html", title=title, detail=detail), 400
 
 
 @bp.app_errorhandler(OperationalError)

@@ -117,12 +117,25 @@ def backend(database_url: str) -> str:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    instance = tmp_path / "instance"
-    app = create_app(_test_config(database_url), instance_path=str(instance))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def make_app(database_url: str, tmp_path: Path) -> Iterator:
+    """Build an app on the test database with extra settings, e.g. ``WTF_CSRF_ENABLED=True``."""
+    apps: list[Flask] = []
+
+    def build(**overrides) -> Flask:
+        instance = tmp_path / "instance"
+        app = create_app(_test_config(database_url, **overrides), instance_path=str(instance))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
 
 
 @pytest.fixture
