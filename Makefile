@@ -11,9 +11,13 @@ PORT ?= 5000
 
 .PHONY: run test lint format install translations update-translations clean
 
+# The mail worker runs beside the web server, as in production; without MAIL_SERVER it
+# writes each message to instance/mail/*.eml. Ctrl-C stops both.
 run: install translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo load
+	@trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/flask --app wsgi mail send-queued --loop & \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install translations

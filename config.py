@@ -110,6 +110,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
         or f"Koalicja Miast <no-reply@{parts.hostname}>",
+        # We decide where mail goes (SMTP, or .eml files without MAIL_SERVER), also in tests.
+        "MAIL_SUPPRESS_SEND": False,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,

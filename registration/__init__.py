@@ -102,19 +102,23 @@ def register_blueprints(app: Flask) -> None:
     from registration.api.views import bp as api_bp
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
+    from registration.ical.views import bp as ical_bp
     from registration.registrations.views import bp as registrations_bp
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(ical_bp)
     csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 
 def register_commands(app: Flask) -> None:
     from registration.demo.cli import demo_cli
+    from registration.notifications.cli import mail_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

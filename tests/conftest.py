@@ -10,14 +10,21 @@ PostgreSQL tests loudly; it never skips them.
 
 from __future__ import annotations
 
+import asyncio
+import email
+import email.message
+import email.policy
 import os
 import secrets
 import shutil
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask_migrate import upgrade
 
@@ -170,3 +177,70 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_line(f"PostgreSQL tests: {summary or 'none ran'}")
     else:
         terminalreporter.write_line("PostgreSQL tests: not run (TEST_DATABASE_URL is not set)")
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it accepts.
+
+    ``stop()`` and ``start()`` take it down and bring it back on the same port;
+    ``refuse(address, code)`` makes it reject one recipient.
+    """
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.received: list[email.message.EmailMessage] = []
+        self.refused: dict[str, str] = {}
+        #: Seconds the server takes before it accepts a message.
+        self.delay = 0.0
+        self.controller = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def refuse(self, address: str, reply: str = "550 5.1.1 No such mailbox") -> None:
+        self.refused[address] = reply
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        with self._lock:
+            self.received.append(message)
+        return "250 Message accepted for delivery"
+
+    def messages_to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.received if m["X-Envelope-To"] == address]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp: SmtpServer) -> Flask:
+    """The app, sending through Flask-Mail to the ``smtp`` server."""
+    return make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)

@@ -6,7 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registration.database import UTCDateTime, enum_column, utcnow
@@ -37,6 +37,14 @@ class OutboxMessage(db.Model):
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         # The delivery worker's question: what is due now?
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        # The day-before reminder goes out once per registration, however many workers run.
+        Index(
+            "uq_outbox_message_reminder",
+            "registration_id",
+            unique=True,
+            sqlite_where=text("kind = 'reminder'"),
+            postgresql_where=text("kind = 'reminder'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

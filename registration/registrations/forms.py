@@ -6,6 +6,8 @@ seats and windows are the service's.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -36,6 +38,21 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\r\n\t]")
+
+
+def _one_line(form: FlaskForm, field) -> None:
+    """Names and addresses go into email headers and calendars: no line breaks there."""
+    if field.data and (_CONTROL_CHARACTERS.search(field.data) or _LINE_BREAKS.search(field.data)):
+        raise ValidationError(_l("Use a single line without special characters."))
+
+
+def _printable(form: FlaskForm, field) -> None:
+    if field.data and _CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError(_l("Remove the special characters."))
+
+
 def _too_long(limit: int):
     return Length(max=limit, message=_l("At most %(max)d characters.", max=limit))
 
@@ -44,7 +61,7 @@ class RegistrationForm(FlaskForm):
     name = StringField(
         _l("Full name"),
         filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(200)],
+        validators=[DataRequired(REQUIRED), _too_long(200), _one_line],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
@@ -53,6 +70,7 @@ class RegistrationForm(FlaskForm):
         validators=[
             DataRequired(REQUIRED),
             _too_long(254),
+            _one_line,
             Email(_l("Enter a valid email address, e.g. name@example.org.")),
         ],
         render_kw={"autocomplete": "email"},
@@ -60,13 +78,13 @@ class RegistrationForm(FlaskForm):
     institution = StringField(
         _l("Institution"),
         filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(200)],
+        validators=[DataRequired(REQUIRED), _too_long(200), _one_line],
         render_kw={"autocomplete": "organization"},
     )
     position = StringField(
         _l("Position (optional)"),
         filters=[_strip],
-        validators=[Optional(), _too_long(200)],
+        validators=[Optional(), _too_long(200), _one_line],
         render_kw={"autocomplete": "organization-title"},
     )
     category = SelectField(
@@ -79,13 +97,13 @@ class RegistrationForm(FlaskForm):
     city = StringField(
         _l("City you work in"),
         filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(100)],
+        validators=[DataRequired(REQUIRED), _too_long(100), _one_line],
         render_kw={"autocomplete": "address-level2"},
     )
     needs = TextAreaField(
         _l("Accessibility or dietary needs (optional)"),
         filters=[_strip],
-        validators=[Optional(), _too_long(1000)],
+        validators=[Optional(), _too_long(1000), _printable],
     )
     consent = BooleanField(
         _l(

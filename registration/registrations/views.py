@@ -11,6 +11,7 @@ from registration.events import services as events
 from registration.events.views import render_event_page
 from registration.extensions import db, limiter
 from registration.i18n import current_language
+from registration.notifications.delivery import mail_folder
 from registration.registrations import services
 from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration, RegistrationStatus
@@ -53,6 +54,7 @@ def manage(token: str):
         event=registration.event,
         waitlist_position=services.waitlist_position(registration),
         now=utcnow(),
+        development_mail_folder=_development_mail_folder(),
     )
 
 
@@ -94,3 +96,11 @@ def manage_url(registration: Registration) -> str:
 
 def _registration_or_404(token: str) -> Registration:
     return services.find_by_token(token) or abort(404)
+
+
+def _development_mail_folder() -> str | None:
+    """Where a newcomer finds the emails when ``make run`` has no SMTP server to send to."""
+    config = current_app.config
+    if config["REGISTRATION_ENV"] == "development" and not config["MAIL_SERVER"]:
+        return str(mail_folder())
+    return None

@@ -1,0 +1,254 @@
+"""Delivering the outbox: each message once, whatever crashes.
+
+A worker claims a batch of due messages in one short transaction: on
+PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so that concurrent workers take
+disjoint batches; on SQLite the claiming transaction holds the database's
+write lock (``BEGIN IMMEDIATE``), which serialises workers just the same.
+Claiming counts the attempt and moves ``next_attempt_at`` a lease ahead, then
+commits, so no lock is held while the SMTP server is talked to.
+
+Each message is recorded as sent in its own transaction right after the SMTP
+server accepts it. A worker that dies between those two steps leaves one
+message claimed; when the lease runs out, a worker sends it again with the
+same ``Message-ID``, so mail systems can drop the copy. That window is one
+message wide (SPEC invariant 5). A worker that dies anywhere else loses and
+repeats nothing: the messages it had claimed but not sent become due again
+when their lease ends.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from flask import current_app
+from flask_mail import BadHeaderError, Message
+from sqlalchemy import select, update
+
+from registration.database import utcnow
+from registration.extensions import db, mail
+from registration.notifications.messages import Invitation, compose
+from registration.notifications.models import DeliveryStatus, OutboxMessage
+
+#: How long a claim protects a message from other workers.
+LEASE = timedelta(minutes=5)
+#: Attempts before a message is given up as failed.
+MAX_ATTEMPTS = 10
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_LONGEST = timedelta(hours=2)
+#: When the SMTP server cannot be reached at all, try again this soon.
+SERVER_DOWN_RETRY = timedelta(seconds=30)
+
+
+class Transport(Protocol):
+    def send(self, message: Message) -> None: ...
+
+
+class SmtpTransport(AbstractContextManager):
+    """One SMTP connection (Flask-Mail) for a whole batch."""
+
+    def __enter__(self) -> SmtpTransport:
+        self._connection = mail.connect()
+        self._connection.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        # The server may go away after our last message; nothing is lost by that.
+        with suppress(smtplib.SMTPException, OSError):
+            self._connection.__exit__(*exc_info)
+
+    def send(self, message: Message) -> None:
+        self._connection.send(message)
+
+
+class FileTransport(AbstractContextManager):
+    """Development without ``MAIL_SERVER``: each message becomes an ``.eml`` file to open."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> FileTransport:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+    def send(self, message: Message) -> None:
+        if message.has_bad_headers():
+            raise BadHeaderError
+        name = message.msgId.strip("<>").split("@")[0]
+        (self.folder / f"{name}.eml").write_bytes(message.as_bytes())
+
+
+def mail_folder() -> Path:
+    return Path(current_app.instance_path) / "mail"
+
+
+def transport() -> AbstractContextManager:
+    if current_app.config["MAIL_SERVER"]:
+        return SmtpTransport()
+    return FileTransport(mail_folder())
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def deliver_due(*, batch_size: int = 50, now: datetime | None = None) -> DeliveryReport:
+    """Claim and send the messages that are due; commit as it goes.
+
+    :return: what happened to the claimed messages
+    """
+    now = now or utcnow()
+    report = DeliveryReport()
+    claimed = _claim(batch_size, now)
+    if not claimed:
+        return report
+    remaining = list(claimed)
+    try:
+        with transport() as channel:
+            while remaining:
+                _deliver_one(remaining[0], channel, report, now=now)
+                remaining.pop(0)
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
+        # The server is down or went away: not these messages' fault, so the
+        # attempt does not count against them.
+        _release(remaining, reason=_describe(error), now=now)
+        report.retrying += len(remaining)
+        report.errors.append(_describe(error))
+    return report
+
+
+def _claim(batch_size: int, now: datetime) -> list[int]:
+    ids = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == DeliveryStatus.QUEUED,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if ids:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+        )
+    db.session.commit()
+    return ids
+
+
+def _deliver_one(
+    message_id: int, channel: Transport, report: DeliveryReport, *, now: datetime
+) -> None:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != DeliveryStatus.QUEUED:
+        db.session.rollback()
+        return
+    attempts = message.attempts
+    try:
+        email = compose(message, invitation_for(message))
+    except Exception as error:  # a bug in a template must not stop the queue
+        db.session.rollback()
+        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=False)
+        return
+    db.session.rollback()  # hold no lock while the SMTP server answers
+    try:
+        channel.send(email)
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError):
+        raise
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()]
+        permanent = bool(codes) and all(code >= 500 for code in codes)
+        _record_failure(
+            message_id, attempts, _describe(error), report, now=now, permanent=permanent
+        )
+        return
+    except smtplib.SMTPResponseException as error:
+        permanent = error.smtp_code >= 500
+        _record_failure(
+            message_id, attempts, _describe(error), report, now=now, permanent=permanent
+        )
+        return
+    except BadHeaderError as error:
+        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=True)
+        return
+    except (smtplib.SMTPException, ValueError) as error:
+        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=False)
+        return
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=DeliveryStatus.SENT, sent_at=utcnow(), last_error=None)
+    )
+    db.session.commit()
+    report.sent += 1
+
+
+def _record_failure(
+    message_id: int,
+    attempts: int,
+    error: str,
+    report: DeliveryReport,
+    *,
+    now: datetime,
+    permanent: bool,
+) -> None:
+    give_up = permanent or attempts >= MAX_ATTEMPTS
+    values: dict = {"last_error": error[:2000]}
+    if give_up:
+        values["status"] = DeliveryStatus.FAILED
+        report.failed += 1
+    else:
+        values["next_attempt_at"] = now + backoff(attempts)
+        report.retrying += 1
+    report.errors.append(error)
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(values))
+    db.session.commit()
+
+
+def _release(message_ids: list[int], *, reason: str, now: datetime) -> None:
+    if not message_ids:
+        return
+    db.session.rollback()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == DeliveryStatus.QUEUED)
+        .values(
+            attempts=OutboxMessage.attempts - 1,
+            next_attempt_at=now + SERVER_DOWN_RETRY,
+            last_error=reason[:2000],
+        )
+    )
+    db.session.commit()
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s after the first failure, doubling up to two hours."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_LONGEST)
+
+
+def invitation_for(message: OutboxMessage) -> Invitation | None:
+    """The calendar invitation this message carries, if any (see ``registration.ical``)."""
+    return None
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".strip()
