@@ -8,8 +8,10 @@ INSTALLED := $(VENV)/.installed
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard registration/translations/*/LC_MESSAGES/messages.po))
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CHROMIUM := /usr/bin/chromium
+NODE_PACKAGES := node_modules/.installed
 
-.PHONY: run test lint format install translations update-translations clean
+.PHONY: run test lint format install browser translations update-translations clean
 
 # The mail worker runs beside the web server, as in production; without MAIL_SERVER it
 # writes each message to instance/mail/*.eml. Ctrl-C stops both.
@@ -20,7 +22,7 @@ run: install translations
 	$(BIN)/flask --app wsgi mail send-queued --loop & \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: install translations
+test: install translations browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -33,6 +35,20 @@ format: install
 	$(BIN)/ruff format registration tests
 
 install: $(INSTALLED)
+
+# The page tests (tests/browser) drive Debian's Chromium, never a browser download;
+# they inject axe-core, and the calendar tests run ical.js, both from package-lock.json.
+browser: $(CHROMIUM) $(NODE_PACKAGES)
+
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || { echo "Chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+$(NODE_PACKAGES): package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund
+	touch $@
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

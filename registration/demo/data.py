@@ -244,6 +244,8 @@ def load_demo(*, now: datetime | None = None) -> int:
 
 def _create_event(demo: DemoEvent, city: City, *, now: datetime) -> Event:
     day = (now.astimezone(WARSAW) + timedelta(days=demo.days_from_now)).date()
+    while day.weekday() >= 5:  # working visits: move a weekend date to the Monday
+        day += timedelta(days=1)
     starts_at = datetime.combine(day, demo.start, tzinfo=WARSAW)
     event = Event(
         slug=demo.slug,

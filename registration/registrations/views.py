@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -62,10 +64,11 @@ def manage(token: str):
 def ticket(token: str):
     """The ticket's QR code; organisers scan it to check the person in."""
     registration = _registration_or_404(token)
-    svg = segno.make(checkin_url(registration), error="m").svg_inline(
-        scale=6, dark="#000000", light="#ffffff", title=_("Ticket")
+    svg = io.BytesIO()  # a standalone file: svg_inline() would leave out the xmlns
+    segno.make(checkin_url(registration), error="m").save(
+        svg, kind="svg", xmldecl=False, scale=6, dark="#000000", light="#ffffff", title=_("Ticket")
     )
-    response = Response(svg, mimetype="image/svg+xml")
+    response = Response(svg.getvalue(), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 

@@ -78,6 +78,33 @@ def run_axe(page, tags: list[str] = WCAG_21_AA) -> list[dict]:
     return list(result)
 
 
+def broken_id_references(page) -> list[str]:
+    """Attributes that name an element by id (``aria-describedby``, ``for``…) which is not there.
+
+    axe reports these only as "needs review", yet a reference to nothing (or to
+    ``"None"``) leaves a field without the description or label it was meant to have.
+    """
+    return list(
+        page.evaluate(
+            """() => {
+                const broken = [];
+                const names = ["aria-describedby", "aria-labelledby", "aria-controls", "for"];
+                for (const name of names) {
+                    for (const element of document.querySelectorAll(`[${name}]`)) {
+                        for (const id of element.getAttribute(name).split(/\\s+/)) {
+                            if (id && !document.getElementById(id)) {
+                                const label = element.id ? `#${element.id}` : element.tagName;
+                                broken.push(`${label} ${name}="${id}"`);
+                            }
+                        }
+                    }
+                }
+                return broken;
+            }"""
+        )
+    )
+
+
 def describe_violations(violations: list[dict]) -> str:
     """axe's findings as readable lines for an assertion message."""
     lines = []
