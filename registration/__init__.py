@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 from config import ConfigurationError
 from registration.database import configure_engine, engine_options, render_migration_type
-from registration.extensions import babel, csrf, db, limiter, mail, migrate, talisman
+from registration.extensions import babel, csrf, db, limiter, login, mail, migrate, talisman
 from registration.i18n import LANGUAGE_COOKIE, select_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    login.init_app(app)
+    login.login_view = "backoffice.login"
+    login.login_message = _l("Please sign in to see this page.")
+    login.login_message_category = "error"
+    login.session_protection = "strong"
     limiter.init_app(app)
     https = app.config["BASE_URL"].startswith("https://")
     talisman.init_app(
@@ -93,6 +99,7 @@ def register_extensions(app: Flask) -> None:
 
 def import_models() -> None:
     """Make every table known to the metadata (migrations compare against it)."""
+    import registration.accounts.models
     import registration.events.models
     import registration.notifications.models
     import registration.registrations.models  # noqa: F401
@@ -100,6 +107,7 @@ def import_models() -> None:
 
 def register_blueprints(app: Flask) -> None:
     from registration.api.views import bp as api_bp
+    from registration.backoffice import bp as backoffice_bp
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
     from registration.ical.views import bp as ical_bp
@@ -109,16 +117,19 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(backoffice_bp)
     app.register_blueprint(ical_bp)
     csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 
 def register_commands(app: Flask) -> None:
+    from registration.accounts.cli import users_cli
     from registration.demo.cli import demo_cli
     from registration.notifications.cli import mail_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(users_cli)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -129,6 +140,7 @@ def register_template_helpers(app: Flask) -> None:
         event_types_plural=labels.EVENT_TYPES_PLURAL,
         category_label=lambda code: labels.label(labels.CATEGORIES, code),
         registration_status_label=lambda code: labels.label(labels.REGISTRATION_STATUSES, code),
+        event_status_label=lambda code: labels.label(labels.EVENT_STATUSES, code),
         languages=app.config["LANGUAGES"],
         current_language=i18n.current_language,
         url_for_language=i18n.url_for_language,

@@ -80,3 +80,25 @@ def make_registration(event: Event, **overrides) -> Registration:
     """Register a new person through the one domain operation."""
     now = overrides.pop("now", None)
     return register(event, make_applicant(**overrides), now=now)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_account(
+    email: str = "organiser@example.org",
+    *,
+    role: str = "organiser",
+    city_slug: str | None = "wroclaw",
+    password: str = PASSWORD,
+):
+    """An organiser of one city (or an admin, with ``role="admin"``)."""
+    from registration.accounts.models import Role
+    from registration.accounts.services import create_account
+
+    return create_account(
+        email,
+        role=Role(role),
+        city=city(city_slug) if city_slug and role == "organiser" else None,
+        password=password,
+    )

@@ -1,0 +1,1 @@
+"""Organiser accounts: who may run which events, and how they prove it."""

@@ -1,0 +1,55 @@
+"""``flask users create`` and ``flask users token``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from registration.accounts import services
+from registration.accounts.models import Account, Role
+from registration.events.services import find_city
+from registration.extensions import db
+
+users_cli = AppGroup("users", help="Organiser accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--city", help="The city whose events an organiser runs (name or slug).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create(email: str, role: str, city: str | None, password_stdin: bool) -> None:
+    """Create an organiser account."""
+    city_row = None
+    if city:
+        city_row = find_city(city)
+        if city_row is None:
+            raise click.ClickException(f"no city called {city!r}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        account = services.create_account(email, role=Role(role), city=city_row, password=password)
+    except services.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    services.record(None, "account.create", email=account.email, role=role)
+    db.session.commit()
+    where = f" for {account.city.name}" if account.city else ""
+    click.echo(f"Created {account.role.value} {account.email}{where}.")
+
+
+@users_cli.command("token")
+@click.argument("email")
+def token(email: str) -> None:
+    """Print a new API bearer token for the account (shown only this once)."""
+    account = db.session.scalar(select(Account).where(Account.email == email.strip().lower()))
+    if account is None:
+        raise click.ClickException(f"no account for {email}")
+    issued = services.issue_api_token(account)
+    services.record(account, "account.token_issued")
+    db.session.commit()
+    click.echo(issued)

@@ -1,0 +1,101 @@
+"""Organiser accounts, API tokens and the audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registration.database import UTCDateTime, enum_column, utcnow
+from registration.events.models import City, Event
+from registration.extensions import db
+
+
+class Role(enum.StrEnum):
+    #: The coordinator office: every city, every event, the audit log.
+    ADMIN = "admin"
+    #: A city's culture operator: the events of one city and their attendees.
+    ORGANISER = "organiser"
+
+
+class Account(UserMixin, db.Model):
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint("email = lower(trim(email))", name="email_normalised"),
+        CheckConstraint("role = 'admin' OR city_id IS NOT NULL", name="organiser_has_city"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: argon2id hash; never the password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "account_role"))
+    #: The city whose events an organiser runs; none for admins.
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    city: Mapped[City | None] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Account {self.id} {self.role}>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def can_manage(self, event: Event) -> bool:
+        """Admins manage every event; an organiser those of their own city."""
+        return self.is_admin or event.city_id == self.city_id
+
+
+class ApiToken(db.Model):
+    """A bearer token for the organiser API, stored only as its SHA-256 digest.
+
+    The token is 256 random bits, so a fast hash is enough: there is nothing
+    to guess from it, unlike a password.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
+class AuditEntry(db.Model):
+    """Who did what, when: every organiser action, for the admins."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    #: A dotted verb, e.g. "event.publish", "registration.check_in".
+    action: Mapped[str] = mapped_column(String(60))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event.id", ondelete="SET NULL"), index=True
+    )
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="SET NULL")
+    )
+    #: What changed, e.g. {"capacity": [20, 25]}.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[Account | None] = relationship(lazy="joined")

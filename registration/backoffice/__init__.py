@@ -1,0 +1,7 @@
+"""The organiser back office under /organiser: pages only, the rules live in the domain."""
+
+from flask import Blueprint
+
+bp = Blueprint("backoffice", __name__, url_prefix="/organiser")
+
+from registration.backoffice import auth, dashboard  # noqa: E402, F401  (routes)

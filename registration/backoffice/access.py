@@ -1,0 +1,36 @@
+"""Who may open which back-office page: the rule is ``Account.can_manage``."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from registration.accounts.models import Account
+from registration.events.models import Event
+from registration.extensions import db, login
+
+
+@login.user_loader
+def load_account(account_id: str) -> Account | None:
+    return db.session.get(Account, int(account_id))
+
+
+def current_account() -> Account:
+    return current_user._get_current_object()
+
+
+def managed_event_or_abort(event_id: int) -> Event:
+    """The event, if the signed-in organiser may manage it: 404 if none, 403 if not theirs."""
+    event = db.session.get(Event, event_id) or abort(404)
+    if not current_account().can_manage(event):
+        abort(403)
+    return event
+
+
+def managed_events(account: Account) -> Select:
+    """A query for the events the account may manage."""
+    query = select(Event)
+    if not account.is_admin:
+        query = query.where(Event.city_id == account.city_id)
+    return query
