@@ -106,6 +106,8 @@ def import_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import registration.api.organiser_events
+    import registration.api.organiser_registrations  # noqa: F401  (organiser API routes)
     from registration.api.views import bp as api_bp
     from registration.backoffice import bp as backoffice_bp
     from registration.errors import bp as errors_bp

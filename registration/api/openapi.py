@@ -166,6 +166,26 @@ _UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry l
 
 
 def openapi_document() -> dict:
+    from registration.api import organiser_events, organiser_registrations
+
+    organiser = [organiser_events, organiser_registrations]
+    document = _public_document()
+    for module in organiser:
+        for path, operations in module.PATHS.items():
+            document["paths"].setdefault(path, {}).update(operations)
+        document["components"]["schemas"].update(module.SCHEMAS)
+    if any(module.PATHS for module in organiser):
+        document["components"]["securitySchemes"] = {
+            "organiserToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from `flask --app wsgi users token EMAIL`.",
+            }
+        }
+    return document
+
+
+def _public_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {

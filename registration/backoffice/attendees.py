@@ -1,0 +1,3 @@
+"""Back office: attendee lists, manual changes, check-in, exports and messages."""
+
+from __future__ import annotations

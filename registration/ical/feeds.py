@@ -1,0 +1,534 @@
+"""Calendars for calendar clients (SPEC section 6): events in, iCalendar bytes out.
+
+Three calendars are built here, all from the same VEVENT of an event:
+
+- ``public_calendar``: the public feed, every published event (of a type, of a
+  city), cancelled ones marked ``STATUS:CANCELLED``;
+- ``event_calendar``: one event, behind the event page's download link;
+- ``personal_calendar``: one participant's confirmed and waitlisted events,
+  the waitlisted ones ``STATUS:TENTATIVE``.
+
+**What goes into which calendar.** The public feed and the one-event file are
+shared: anybody may subscribe, people put them into calendars their whole team
+sees, and forward the file. So they carry exactly what the public event page
+shows (title, summary, description, place, times, the page's link) and nothing
+about who registered: no names, no seat counts, no manage links. pretix's
+``presale/ical.py`` draws the same line for the same reason: people do not
+expect a calendar entry to hand out a secret link to everyone who can see their
+calendar. The personal feed is different. Its URL carries the participant's
+secret ``feed_token``; it lists that person's registrations, and each entry
+links to the registration's manage page, whose token lets the holder cancel.
+The feed's URL is therefore exactly as secret as the manage links: it is shown
+only to the person. Someone who subscribes to it in a calendar shared with
+colleagues shares those links with them; that is the price of a calendar entry
+from which one can manage one's seat. Even so, the personal feed holds no name,
+email or other detail of the registration: a client needs none of them.
+
+**One UID per event, everywhere.** ``event-{id}@{host of BASE_URL}`` in the
+feeds, the download and email invitations alike, so that a client which meets
+an event twice updates it instead of showing it twice (pretix once gave one
+event two UIDs). It never comes from the request's Host header, which anybody
+can set. SEQUENCE is the event's own counter, raised when its time, place or
+status change. DTSTAMP is the event's last change, as RFC 5545 asks of a
+calendar without METHOD: the same data then always gives the same bytes, which
+lets the views validate feeds cheaply and keep a rendered one.
+
+**Times.** DTSTART and DTEND are Warsaw wall-clock times with
+``TZID=Europe/Warsaw``, and each calendar carries the matching VTIMEZONE (see
+``vtimezone``). One hour a year cannot be written that way: when clocks go back
+in October, 02:00-02:59 happens twice, and clients disagree about which of the
+two such a time means (see ``wall_clock``); that hour is written in UTC.
+
+**Text from people.** Titles, venues, addresses and descriptions are typed by
+organisers and may contain anything. ``icalendar`` escapes backslashes,
+semicolons, commas and line breaks, and folds lines at 75 octets without
+splitting a UTF-8 character. Before that, ``_clean`` turns every kind of line
+break into one newline and drops control characters, which RFC 5545 does not
+allow in text; and ``_Text`` escapes strictly, because ``icalendar``'s own text
+type also reads a backslash followed by ``N`` as a line break (a feature for
+programmers, which would alter what a person typed, say a Windows path).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from flask import current_app
+from flask_babel import gettext as _
+from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar import Event as VEvent
+from icalendar.prop import vDuration, vText
+
+from registration.events.models import Event
+from registration.registrations.models import Registration, RegistrationStatus
+
+TZID = "Europe/Warsaw"
+WARSAW = zoneinfo.ZoneInfo(TZID)
+PRODID = "-//Koalicja Miast//Rejestracja//PL"
+#: How often subscribers should fetch the feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
+REFRESH_INTERVAL = timedelta(hours=1)
+#: Raise this when the same data would now give different bytes (a new property,
+#: a reworded description): it is part of every feed's ETag, so clients and the
+#: views' render cache then fetch and build feeds anew.
+FORMAT_VERSION = 1
+
+MEDIA_TYPE = "text/calendar; charset=utf-8"
+
+
+# --- Text -------------------------------------------------------------------
+
+# Every line break people type, and Unicode's own: each becomes one newline.
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Control characters (other than tab and newline) are not allowed in TEXT;
+# lone surrogates cannot be written as UTF-8.
+_FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+
+def _clean(text: str | None) -> str:
+    """Text as people meant it, with nothing that iCalendar cannot carry."""
+    if not text:
+        return ""
+    return _FORBIDDEN.sub("", _LINE_BREAKS.sub("\n", text))
+
+
+class _Text(vText):
+    """A TEXT value escaped exactly as RFC 5545 section 3.3.11 says, and no more."""
+
+    def to_ical(self) -> bytes:
+        escaped = (
+            self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        )
+        return escaped.encode("utf-8")
+
+
+def _text(text: str | None) -> _Text:
+    return _Text(_clean(text))
+
+
+# --- Time zone --------------------------------------------------------------
+
+#: The VTIMEZONE describes the zone from this year on: feeds reach 90 days back.
+FIRST_YEAR = 2020
+#: ... and is checked against the tz database up to this year; later years
+#: follow the tz database's standing rule, which is what the VTIMEZONE's RRULE says.
+_CHECKED_UNTIL = 2045
+
+_POSIX_NAME = r"[A-Za-z]{3,}|<[+\-0-9A-Za-z]+>"
+_POSIX_OFFSET = r"[+-]?\d{1,3}(?::\d{1,2}){0,2}"
+_POSIX_DATE = rf"M(\d{{1,2}})\.([1-5])\.([0-6])(?:/({_POSIX_OFFSET}))?"
+_POSIX_TZ = re.compile(
+    rf"({_POSIX_NAME})({_POSIX_OFFSET})"  # standard time: name, offset
+    rf"(?:({_POSIX_NAME})({_POSIX_OFFSET})?,{_POSIX_DATE},{_POSIX_DATE})?"  # summer time, rules
+)
+_WEEKDAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")  # POSIX counts from Sunday
+
+
+def _duration(text: str) -> timedelta:
+    sign = -1 if text.startswith("-") else 1
+    parts = [int(part) for part in text.lstrip("+-").split(":")]
+    hours, minutes, seconds = [*parts, 0, 0][:3]
+    return sign * timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A yearly change of clocks: the ``week``-th ``weekday`` of ``month`` (5 = last)."""
+
+    month: int
+    week: int
+    weekday: int  # 0 = Sunday, as in POSIX
+    #: Wall-clock time of the change, in the time before it.
+    at: timedelta
+
+    def onset(self, year: int) -> datetime:
+        """The wall-clock moment of the change in ``year``, naive, in the time before it."""
+        first = date(year, self.month, 1)
+        python_weekday = (self.weekday - 1) % 7  # Python counts from Monday
+        day = first + timedelta(days=(python_weekday - first.weekday()) % 7)
+        day += timedelta(weeks=self.week - 1)
+        while day.month != self.month:  # "week 5" is the last one in the month
+            day -= timedelta(weeks=1)
+        return datetime.combine(day, time()) + self.at
+
+    def rrule(self) -> dict:
+        week = -1 if self.week == 5 else self.week
+        byday = f"{week}{_WEEKDAYS[self.weekday]}"
+        return {"FREQ": "YEARLY", "BYMONTH": self.month, "BYDAY": byday}
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """The standing rule of a zone, as the tz database states it in a POSIX TZ string."""
+
+    standard_name: str
+    standard: timedelta
+    daylight_name: str | None = None
+    daylight: timedelta | None = None
+    to_daylight: _Change | None = None
+    to_standard: _Change | None = None
+
+    @classmethod
+    def parse(cls, posix: str) -> _Rule:
+        """:raise ValueError: for a form this module does not handle (Julian days, say)"""
+        match = _POSIX_TZ.fullmatch(posix)
+        if match is None:
+            raise ValueError(f"unsupported POSIX TZ rule {posix!r}")
+        groups = match.groups()
+        standard = -_duration(groups[1])  # POSIX counts west of Greenwich as positive
+        if groups[2] is None:
+            return cls(groups[0].strip("<>"), standard)
+        daylight = -_duration(groups[3]) if groups[3] else standard + timedelta(hours=1)
+        changes = []
+        for month, week, weekday, at in (groups[4:8], groups[8:12]):
+            changes.append(_Change(int(month), int(week), int(weekday), _duration(at or "2")))
+        for change in changes:
+            if not timedelta(0) <= change.at < timedelta(days=1):
+                raise ValueError(f"unsupported change time in POSIX TZ rule {posix!r}")
+        return cls(groups[0].strip("<>"), standard, groups[2].strip("<>"), daylight, *changes)
+
+    def changes(self, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
+        """This year's changes of clocks: (instant in UTC, offset before, offset after)."""
+        if self.to_daylight is None or self.to_standard is None or self.daylight is None:
+            return []
+        found = [
+            (self.to_daylight.onset(year) - self.standard, self.standard, self.daylight),
+            (self.to_standard.onset(year) - self.daylight, self.daylight, self.standard),
+        ]
+        return sorted((instant.replace(tzinfo=UTC), *offsets) for instant, *offsets in found)
+
+    def offset_at(self, instant: datetime) -> timedelta:
+        """The UTC offset the rule gives at ``instant`` (aware)."""
+        changes = self.changes(instant.year)
+        if not changes:
+            return self.standard
+        offset = changes[-1][2]  # what the last change of the year left, carried into January
+        for at, _before, after in changes:
+            if instant >= at:
+                offset = after
+        return offset
+
+
+def _tzif(key: str) -> bytes:
+    """The tz database's compiled file for ``key``, from where ``zoneinfo`` reads it."""
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder, key)
+        if path.is_file():
+            return path.read_bytes()
+    return resources.files("tzdata.zoneinfo").joinpath(*key.split("/")).read_bytes()
+
+
+def _standing_rule(key: str) -> _Rule:
+    """The rule at the end of the zone's TZif file (version 2 and later): RFC 8536, 3.3."""
+    data = _tzif(key)
+    if not data.startswith(b"TZif") or data[4:5] < b"2":
+        raise ValueError(f"the tz database file of {key} has no standing rule")
+    return _Rule.parse(data.rstrip(b"\n").rsplit(b"\n", 1)[-1].decode("ascii"))
+
+
+def _offset(zone: zoneinfo.ZoneInfo, instant: datetime) -> timedelta:
+    """The zone's UTC offset at an aware instant (``utcoffset`` alone reads wall-clock time)."""
+    return instant.astimezone(zone).utcoffset() or timedelta(0)
+
+
+def _rule_holds(zone: zoneinfo.ZoneInfo, rule: _Rule, year: int) -> bool:
+    """Whether the tz database agrees with ``rule`` on every day and change of ``year``."""
+    for at, before, after in rule.changes(year):
+        if _offset(zone, at - timedelta(seconds=1)) != before or _offset(zone, at) != after:
+            return False
+    noon = datetime(year, 1, 1, 12, tzinfo=UTC)
+    days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    return all(
+        _offset(zone, noon + timedelta(days=day)) == rule.offset_at(noon + timedelta(days=day))
+        for day in range(days)
+    )
+
+
+def _changes_between(zone: zoneinfo.ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Every instant in [start, end) at which the zone's offset changes, from the tz database."""
+    step = timedelta(hours=6)
+    instant = start
+    while instant < end:
+        following = instant + step
+        if _offset(zone, following) != _offset(zone, instant):
+            low, high = instant, following  # offset(low) differs from offset(high)
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if _offset(zone, middle) == _offset(zone, low):
+                    low = middle
+                else:
+                    high = middle
+            yield high
+        instant = following
+
+
+def _observance(
+    daylight: bool, name: str, before: timedelta, after: timedelta, onset: datetime
+) -> TimezoneDaylight | TimezoneStandard:
+    observance = TimezoneDaylight() if daylight else TimezoneStandard()
+    observance.add("TZNAME", name)
+    observance.add("TZOFFSETFROM", before)
+    observance.add("TZOFFSETTO", after)
+    observance.add("DTSTART", onset)  # naive: wall-clock time before the change
+    return observance
+
+
+@functools.cache
+def vtimezone(key: str = TZID) -> Timezone:
+    """A VTIMEZONE for ``key``, generated from the tz database that ``zoneinfo`` uses.
+
+    Why not ``icalendar``'s own ``Timezone.from_tzid``: it writes every change of
+    clocks as one many-valued RDATE, and ical.js (Thunderbird's parser) reads
+    only the first value of an RDATE, so every summer event after the first
+    listed year came out an hour early there; and it dates the spring change
+    in the new time rather than the old one, an hour later than RFC 5545 reads
+    it. Outlook, too, is happiest with one yearly rule per observance.
+
+    So: the tz database states each zone's standing rule as a POSIX TZ string
+    at the end of its TZif file (Warsaw's is ``CET-1CEST,M3.5.0,M10.5.0/3``:
+    summer time from the last Sunday of March, 02:00, to the last Sunday of
+    October, 03:00). That rule becomes a DAYLIGHT and a STANDARD observance
+    with a yearly RRULE, starting in the first year since which the tz database
+    agrees with it on every day (checked up to ``_CHECKED_UNTIL``). Years since
+    ``FIRST_YEAR`` in which the zone followed other rules, if any, are written
+    as one observance per change. The result is cached: it depends only on the
+    tz database.
+
+    :raise ValueError: the zone's rule has a form this function does not handle
+    """
+    zone = zoneinfo.ZoneInfo(key)
+    rule = _standing_rule(key)
+    if not _rule_holds(zone, rule, _CHECKED_UNTIL):
+        raise ValueError(f"the tz database does not follow its own standing rule for {key}")
+    since = _CHECKED_UNTIL
+    while since > FIRST_YEAR and _rule_holds(zone, rule, since - 1):
+        since -= 1
+
+    timezone = Timezone()
+    timezone.add("TZID", key)
+    timezone.add("X-LIC-LOCATION", key)  # how libical-based clients name the zone
+    start = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+    if since > FIRST_YEAR:
+        # Before the standing rule: what the tz database says, change by change.
+        first = start.astimezone(zone)
+        timezone.add_component(
+            _observance(
+                bool(first.dst()),
+                first.tzname() or "",
+                first.utcoffset(),
+                first.utcoffset(),
+                datetime.combine(start.date(), time()),
+            )
+        )
+        # ... up to the standing rule's first change, where its observances begin.
+        standing = rule.changes(since)
+        until = standing[0][0] if standing else datetime(since, 1, 1, tzinfo=UTC)
+        for instant in _changes_between(zone, start, until):
+            before = _offset(zone, instant - timedelta(seconds=1))
+            local = instant.astimezone(zone)
+            timezone.add_component(
+                _observance(
+                    bool(local.dst()),
+                    local.tzname() or "",
+                    before,
+                    local.utcoffset(),
+                    (instant + before).replace(tzinfo=None),
+                )
+            )
+    if rule.to_daylight is None or rule.to_standard is None or rule.daylight is None:
+        if since == FIRST_YEAR:
+            timezone.add_component(
+                _observance(
+                    False,
+                    rule.standard_name,
+                    rule.standard,
+                    rule.standard,
+                    datetime.combine(date(FIRST_YEAR, 1, 1), time()),
+                )
+            )
+        return timezone
+    for change, daylight in ((rule.to_daylight, True), (rule.to_standard, False)):
+        before, after = (
+            (rule.standard, rule.daylight) if daylight else (rule.daylight, rule.standard)
+        )
+        observance = _observance(
+            daylight,
+            (rule.daylight_name if daylight else rule.standard_name) or "",
+            before,
+            after,
+            change.onset(since),
+        )
+        observance.add("RRULE", change.rrule())
+        timezone.add_component(observance)
+    return timezone
+
+
+# --- Events -----------------------------------------------------------------
+
+
+def host(base_url: str) -> str:
+    """The host name of BASE_URL, without port: the right-hand side of every UID."""
+    return (urlsplit(base_url).hostname or "localhost").lower()
+
+
+def uid(event: Event, *, base_url: str) -> str:
+    """The event's UID, the same in every feed, file and invitation; it never changes."""
+    return f"event-{event.id}@{host(base_url)}"
+
+
+def link(base_url: str, endpoint: str, **values: object) -> str:
+    """An absolute URL from BASE_URL (never from a request): works outside requests too."""
+    return base_url + current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def wall_clock(instant: datetime) -> datetime:
+    """``instant`` as DTSTART/DTEND should carry it: Warsaw time, or UTC where that is ambiguous.
+
+    When clocks go back, Warsaw times from 02:00 to 02:59 happen twice. RFC 5545
+    reads such a time as its first occurrence, but ical.js (Thunderbird) reads
+    it as the second; only UTC means the same instant to every client.
+    """
+    local = instant.astimezone(WARSAW)
+    twin = local.replace(fold=1 - local.fold)
+    return instant.astimezone(UTC) if twin.utcoffset() != local.utcoffset() else local
+
+
+def location(event: Event) -> str:
+    """Where, as one line: venue, address, city."""
+    parts = [event.venue, event.address, event.city.name]
+    return ", ".join(part.strip() for part in parts if part and part.strip())
+
+
+def vevent(
+    event: Event,
+    *,
+    base_url: str,
+    url: str,
+    notes: Iterable[str] = (),
+    status: str | None = None,
+) -> VEvent:
+    """The VEVENT of ``event``: the same UID, times, place and SEQUENCE in every calendar.
+
+    :param url: the link for URL and the end of DESCRIPTION (event page, manage page)
+    :param notes: lines for the top of DESCRIPTION (say, "you are on the waitlist")
+    :param status: STATUS; by default CONFIRMED, or CANCELLED for a cancelled event
+    """
+    cancelled = event.is_cancelled
+    status = "CANCELLED" if cancelled else (status or "CONFIRMED")
+    title = _clean(event.title)
+    summary = _("Cancelled: %(title)s", title=title) if cancelled else title
+    paragraphs = [*notes, event.summary, event.description]
+    if event.online_url:
+        paragraphs.append(_("Online participation: %(url)s", url=event.online_url))
+    paragraphs.append(url)
+
+    component = VEvent()
+    component.add("UID", uid(event, base_url=base_url))
+    # No METHOD in our feeds: DTSTAMP is then when the event last changed (RFC 5545, 3.8.7.2).
+    component.add("DTSTAMP", event.updated_at)
+    component.add("CREATED", event.created_at)
+    component.add("LAST-MODIFIED", event.updated_at)
+    component.add("SEQUENCE", event.sequence)
+    component.add("DTSTART", wall_clock(event.starts_at))
+    component.add("DTEND", wall_clock(event.ends_at))
+    component.add("SUMMARY", _Text(summary))
+    component.add("LOCATION", _text(location(event)))
+    component.add("DESCRIPTION", _text("\n\n".join(_clean(p).strip() for p in paragraphs if p)))
+    component.add("URL", url)
+    component.add("STATUS", status)
+    if cancelled:
+        component.add("TRANSP", "TRANSPARENT")  # a cancelled event keeps nobody busy
+    return component
+
+
+def _calendar(name: str, components: Iterable[VEvent]) -> bytes:
+    calendar = Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", PRODID)
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("NAME", _text(name))  # RFC 7986
+    calendar.add("X-WR-CALNAME", _text(name))  # what Apple, Google and Outlook read
+    # RFC 7986 requires VALUE=DURATION here; icalendar's refresh_interval leaves it out.
+    calendar.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))  # Outlook's name for it
+    calendar.add_component(vtimezone(TZID))
+    for component in components:
+        calendar.add_component(component)
+    return calendar.to_ical(sorted=False)
+
+
+def calendar_name(*, type_label: str | None = None, city_name: str | None = None) -> str:
+    """The public feed's name in clients: "Koalicja Miast", narrowed by type and city."""
+    narrowed = " · ".join(part for part in (type_label, city_name) if part)
+    return _("Koalicja Miast: %(what)s", what=narrowed) if narrowed else _("Koalicja Miast")
+
+
+def public_calendar(events: Iterable[Event], *, base_url: str, name: str) -> bytes:
+    """The public feed: only what the event pages show (see the module docstring)."""
+    return _calendar(name, (_public_vevent(event, base_url) for event in events))
+
+
+def event_calendar(event: Event, *, base_url: str) -> bytes:
+    """One event, for the download link on its page: the same VEVENT as the public feed."""
+    return _calendar(_clean(event.title), [_public_vevent(event, base_url)])
+
+
+def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -> bytes:
+    """One person's confirmed and waitlisted events, each linking to its manage page.
+
+    Secret as the manage links it carries (see the module docstring); no name,
+    email or other detail of the registration goes in.
+    """
+    components = []
+    for registration in registrations:
+        waitlisted = registration.status == RegistrationStatus.WAITLISTED
+        notes = [_("You are on the waitlist for this event.")] if waitlisted else []
+        components.append(
+            vevent(
+                registration.event,
+                base_url=base_url,
+                url=link(base_url, "registrations.manage", token=registration.token),
+                notes=notes,
+                status="TENTATIVE" if waitlisted else "CONFIRMED",
+            )
+        )
+    return _calendar(_("Koalicja Miast: my registrations"), components)
+
+
+def _public_vevent(event: Event, base_url: str) -> VEvent:
+    return vevent(event, base_url=base_url, url=link(base_url, "events.detail", event_id=event.id))
+
+
+# --- Links for pages ----------------------------------------------------------
+
+
+def webcal(url: str) -> str:
+    """The subscription form of an http(s) URL: calendar apps open ``webcal://`` links."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def _google_time(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(event: Event, *, base_url: str) -> str:
+    """A Google Calendar "add event" link, filled in with the event's public facts."""
+    page = link(base_url, "events.detail", event_id=event.id)
+    details = "\n\n".join(part for part in (_clean(event.summary).strip(), page) if part)
+    query = {
+        "action": "TEMPLATE",
+        "text": _clean(event.title),
+        "dates": f"{_google_time(event.starts_at)}/{_google_time(event.ends_at)}",
+        "ctz": TZID,
+        "details": details,
+        "location": _clean(location(event)),
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)

@@ -1,0 +1,343 @@
+"""Calendar feeds over HTTP (SPEC section 6): cheap to ask again, 304 without rendering.
+
+A subscribed calendar client asks for its feed every few minutes, for months,
+and almost always already has the current version. So every view first asks
+the database one aggregate question about what the feed would contain (how
+many events, which ones, when they last changed, and for the personal feed
+the state of the person's registrations), makes the ``ETag`` and
+``Last-Modified`` of that version from the answer, and answers ``304 Not
+Modified`` to a client that holds it, before loading or rendering anything.
+
+A full answer renders a version once per worker process: the same data always
+gives the same bytes (``feeds`` takes DTSTAMP from the data, not the clock), so
+the bytes are kept under their ETag in a small cache of the application.
+
+``Last-Modified`` is for clients that only send ``If-Modified-Since`` (when a
+request has ``If-None-Match``, that alone decides). It is the latest change
+that could alter the feed, so it also covers events that left it: for the
+public feed, the last change of any event; for the personal feed, the last
+change of any event the person registered for and of any registration to
+those events, since a promotion from the waitlist happens in the same
+transaction as a cancellation, a registration or a capacity change of that
+event. HTTP dates have whole seconds, so two versions within one second look
+alike to such a client; the ETag does not have that gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_babel import get_locale
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import aliased
+from werkzeug.http import is_resource_modified
+
+from registration import labels
+from registration.database import utcnow
+from registration.events import services as events
+from registration.events.models import City, Event, EventStatus, EventType
+from registration.extensions import db
+from registration.ical import feeds
+from registration.registrations.models import (
+    ACTIVE_STATUSES,
+    Participant,
+    Registration,
+    RegistrationStatus,
+)
+
+bp = Blueprint("ical", __name__)
+
+#: The public and personal feeds keep events this long after they end.
+PAST = timedelta(days=90)
+#: Feeds kept rendered per worker process, the most recently used.
+RENDERED_FEEDS = 64
+#: Last-Modified of a feed with nothing that ever changed in it.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+@bp.get("/calendar.ics")
+def public_feed():
+    """Every published event to come and of the last 90 days, by type and city, to subscribe to."""
+    scope = _public_scope(request.args.get("type"), request.args.get("city"))
+    version = _public_version(scope)
+    return _answer(
+        ("public", scope.type, scope.city_id), version, lambda: _render_public(scope), private=False
+    )
+
+
+@bp.get("/events/<int:event_id>/calendar.ics")
+def event_file(event_id: int):
+    """One published or cancelled event as a file to download."""
+    changed = db.session.scalar(
+        select(Event.updated_at).where(Event.id == event_id, Event.status != EventStatus.DRAFT)
+    )
+    if changed is None:
+        abort(404)
+    version = _Version((changed,), changed)
+
+    def render() -> bytes:
+        event = db.session.get(Event, event_id)
+        return feeds.event_calendar(event, base_url=_base_url())
+
+    return _answer(
+        ("event", event_id), version, render, private=False, download=f"event-{event_id}.ics"
+    )
+
+
+@bp.get("/calendar/personal/<token>.ics")
+def personal_feed(token: str):
+    """One participant's confirmed and waitlisted events, behind their secret feed token."""
+    participant_id = _participant_id(token)
+    if participant_id is None:
+        abort(404)
+    since = utcnow() - PAST
+    version = _personal_version(participant_id, since)
+
+    def render() -> bytes:
+        return feeds.personal_calendar(
+            _personal_registrations(participant_id, since), base_url=_base_url()
+        )
+
+    return _answer(("personal", participant_id), version, render, private=True)
+
+
+@bp.app_context_processor
+def calendar_links() -> dict:
+    """Template helpers: ``calendar_links(event)`` and ``personal_feed_url(participant)``."""
+    return {"calendar_links": _calendar_links, "personal_feed_url": _personal_feed_url}
+
+
+def _calendar_links(event: Event) -> dict[str, str]:
+    base_url = _base_url()
+    return {
+        "download": url_for("ical.event_file", event_id=event.id),
+        "subscribe": feeds.webcal(base_url + url_for("ical.public_feed")),
+        "google": feeds.google_calendar_url(event, base_url=base_url),
+    }
+
+
+def _personal_feed_url(participant: Participant) -> str:
+    """The ``webcal://`` link of a participant's own feed: show it to that person only."""
+    return feeds.webcal(_base_url() + url_for("ical.personal_feed", token=participant.feed_token))
+
+
+# --- Versions: what a feed would contain, in one cheap query ----------------
+
+
+@dataclass(frozen=True)
+class _Version:
+    #: Whatever identifies the feed's content; any change of the feed changes it.
+    facts: tuple
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class _PublicScope:
+    type: EventType | None
+    city_id: int | None
+    city_name: str | None
+    since: datetime
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions = [
+            Event.status.in_((EventStatus.PUBLISHED, EventStatus.CANCELLED)),
+            Event.ends_at > self.since,
+        ]
+        if self.type is not None:
+            conditions.append(Event.type == self.type)
+        if self.city_id is not None:
+            conditions.append(Event.city_id == self.city_id)
+        return conditions
+
+
+def _public_scope(event_type: str | None, city: str | None) -> _PublicScope:
+    """The public feed's filters; an unknown type or city is a calendar that does not exist."""
+    if event_type and event_type not in EventType._value2member_map_:
+        abort(404)
+    found: City | None = None
+    if city:
+        found = events.find_city(city)
+        if found is None:
+            abort(404)
+    return _PublicScope(
+        type=EventType(event_type) if event_type else None,
+        city_id=found.id if found else None,
+        city_name=found.name if found else None,
+        since=utcnow() - PAST,
+    )
+
+
+def _public_version(scope: _PublicScope) -> _Version:
+    # Count and sum of ids change when an event joins or leaves the feed (one can
+    # only join by being changed, which moves the newest change).
+    anything = aliased(Event)
+    count, ids, newest, last_change = db.session.execute(
+        select(
+            func.count(Event.id),
+            func.coalesce(func.sum(Event.id), 0),
+            func.max(Event.updated_at),
+            select(func.max(anything.updated_at)).scalar_subquery(),
+        ).where(*scope.conditions())
+    ).one()
+    return _Version((count, ids, newest), last_change)
+
+
+def _participant_id(token: str) -> int | None:
+    # Only what new_secret() can produce reaches the database (PostgreSQL rejects NUL bytes).
+    if not _TOKEN_SHAPE.fullmatch(token):
+        return None
+    return db.session.scalar(select(Participant.id).where(Participant.feed_token == token))
+
+
+def _personal_conditions(participant_id: int, since: datetime) -> list[ColumnElement[bool]]:
+    return [
+        Registration.participant_id == participant_id,
+        Registration.status.in_(ACTIVE_STATUSES),
+        Event.status != EventStatus.DRAFT,
+        Event.ends_at > since,
+    ]
+
+
+def _personal_version(participant_id: int, since: datetime) -> _Version:
+    own = aliased(Registration)
+    registered_for = select(own.event_id).where(own.participant_id == participant_id)
+    anyone = aliased(Registration)
+    registered_event = aliased(Event)
+    waitlisted_ids = func.sum(
+        case((Registration.status == RegistrationStatus.WAITLISTED, Registration.id), else_=0)
+    )
+    count, ids, waitlisted, newest, activity, last_change = db.session.execute(
+        select(
+            func.count(Registration.id),
+            func.coalesce(func.sum(Registration.id), 0),
+            func.coalesce(waitlisted_ids, 0),
+            func.max(Event.updated_at),
+            # A cancelled_at is always later than the created_at beside it.
+            select(func.max(func.coalesce(anyone.cancelled_at, anyone.created_at)))
+            .where(anyone.event_id.in_(registered_for))
+            .scalar_subquery(),
+            select(func.max(registered_event.updated_at))
+            .where(registered_event.id.in_(registered_for))
+            .scalar_subquery(),
+        )
+        .select_from(Registration)
+        .join(Event, Registration.event_id == Event.id)
+        .where(*_personal_conditions(participant_id, since))
+    ).one()
+    changes = [moment for moment in (activity, last_change) if moment is not None]
+    return _Version((count, ids, waitlisted, newest), max(changes, default=None))
+
+
+# --- Rendering -----------------------------------------------------------------
+
+
+def _render_public(scope: _PublicScope) -> bytes:
+    found = db.session.scalars(
+        select(Event).where(*scope.conditions()).order_by(Event.starts_at, Event.id)
+    )
+    type_label = labels.label(labels.EVENT_TYPES_PLURAL, scope.type) if scope.type else None
+    return feeds.public_calendar(
+        found,
+        base_url=_base_url(),
+        name=feeds.calendar_name(type_label=type_label, city_name=scope.city_name),
+    )
+
+
+def _personal_registrations(participant_id: int, since: datetime) -> list[Registration]:
+    registrations = db.session.scalars(
+        select(Registration).where(
+            Registration.id.in_(
+                select(Registration.id)
+                .join(Event, Registration.event_id == Event.id)
+                .where(*_personal_conditions(participant_id, since))
+            )
+        )
+    )
+    return sorted(registrations, key=lambda r: (r.event.starts_at, r.event.id))
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def _etag(key: tuple, version: _Version) -> str:
+    """A strong ETag: the same bytes for the same tag, in every worker."""
+    identity = (feeds.FORMAT_VERSION, _base_url(), str(get_locale()), key, version.facts)
+    return hashlib.blake2b(repr(identity).encode(), digest_size=16).hexdigest()
+
+
+def _answer(
+    key: tuple,
+    version: _Version,
+    render: Callable[[], bytes],
+    *,
+    private: bool,
+    download: str | None = None,
+) -> Response:
+    """The feed, or 304 when the client has this version; rendered at most once per version."""
+    etag = _etag(key, version)
+    last_modified = version.last_modified or _EPOCH
+    if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        return _validated(Response(status=304), etag, last_modified, private=private)
+    cache: _RenderedFeeds = current_app.extensions["ical_rendered_feeds"]
+    body = cache.get(etag)
+    if body is None:
+        body = render()
+        cache.put(etag, body)
+    response = Response(body, content_type=feeds.MEDIA_TYPE)
+    if download:
+        response.headers.set("Content-Disposition", "attachment", filename=download)
+    return _validated(response, etag, last_modified, private=private)
+
+
+def _validated(
+    response: Response, etag: str, last_modified: datetime, *, private: bool
+) -> Response:
+    response.set_etag(etag)
+    response.last_modified = last_modified
+    # Clients may keep a copy but must ask (cheaply) before using it.
+    response.cache_control.no_cache = True
+    if private:
+        # A secret URL: no shared cache keeps it, no search engine lists it.
+        response.cache_control.private = True
+        response.headers["X-Robots-Tag"] = "noindex"
+    else:
+        response.cache_control.public = True
+    return response
+
+
+class _RenderedFeeds:
+    """Rendered feeds by ETag, the most recently used kept; safe for threaded servers."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._feeds: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, etag: str) -> bytes | None:
+        with self._lock:
+            body = self._feeds.get(etag)
+            if body is not None:
+                self._feeds.move_to_end(etag)
+            return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        with self._lock:
+            self._feeds[etag] = body
+            self._feeds.move_to_end(etag)
+            while len(self._feeds) > self._size:
+                self._feeds.popitem(last=False)
+
+
+@bp.record_once
+def _keep_rendered_feeds(state) -> None:
+    # One cache per application: tests build many, each on its own database.
+    state.app.extensions["ical_rendered_feeds"] = _RenderedFeeds(RENDERED_FEEDS)
