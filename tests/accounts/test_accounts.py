@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -171,3 +173,16 @@ def test_an_admin_sees_every_city(app, client):
 )
 def test_safe_next(target, expected):
     assert safe_next(target) == expected
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL is not set")
+def test_rate_limits_are_shared_between_processes_through_redis(make_app):
+    """With several gunicorn workers, each must see the others' attempts (SPEC section 3)."""
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ["TEST_REDIS_URL"],
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+    }
+    workers = [make_app(**settings).test_client(), make_app(**settings).test_client()]
+    statuses = [sign_in(workers[n % 2], password="guess").status_code for n in range(11)]
+    assert statuses == [401] * 10 + [429]
