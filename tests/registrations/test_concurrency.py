@@ -184,21 +184,26 @@ def assert_waitlist_closed_up(base_url: str, waitlisted: Sequence[Row]) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("capacity", "people", "cancel_confirmed", "cancel_waitlisted", "copies"),
-    [
-        pytest.param(10, 40, 4, 2, 2, id="capacity-10"),
-        pytest.param(1, 20, 1, 1, 4, id="capacity-1"),
-    ],
-)
-def test_rush_fills_seats_then_waitlist_and_cancellations_promote_first_in_line(
-    ctx, server: str, capacity, people, cancel_confirmed, cancel_waitlisted, copies
-):
+def test_rush_fills_seats_then_waitlist_and_cancellations_promote_first_in_line(ctx, server: str):
     """A crowd gets exactly the seats there are, then a fair line; freed seats go to its head.
 
-    Every cancellation is sent ``copies`` times at once, as a double click or a
+    Two events on one server (starting one costs more than the rush): ten seats,
+    and a single seat, the case where every request fights for the same one.
+    """
+    rush_then_cancel(server, capacity=10, people=40, cancel_confirmed=4, cancel_waitlisted=2)
+    # The same people again, so their participant records are found, not created, at once.
+    rush_then_cancel(server, capacity=1, people=20, cancel_confirmed=1, cancel_waitlisted=1)
+
+
+def rush_then_cancel(
+    server: str, *, capacity: int, people: int, cancel_confirmed: int, cancel_waitlisted: int
+) -> None:
+    """``people`` register at once; then some seats and some places in line are given up at once.
+
+    Every cancellation is sent three times at once, as a double click or a
     retrying client would: it must free one seat and promote one person, once.
     """
+    copies = 3
     event_id = publish_event(capacity=capacity, waitlist=True)
 
     answers = register_all(server, event_id, [applicant(number) for number in range(people)])
@@ -303,10 +308,11 @@ def test_same_address_sent_many_times_at_once_takes_one_place(ctx, server: str):
     assert {problem_code(answer) for answer in refused} == {"already-registered"}
     rows = registrations_of(event_id)
     assert [(row.email, row.status) for row in rows] == [("anna.nowak@example.org", CONFIRMED)]
-    assert queued_messages(event_id) == {
-        MessageKind.CONFIRMED: 1,
-        MessageKind.ALREADY_REGISTERED: copies - 1,
-    }
+    messages = queued_messages(event_id)
+    assert messages[MessageKind.CONFIRMED] == 1
+    # The address hears where its registration is; how often is for the service to limit.
+    assert 1 <= messages[MessageKind.ALREADY_REGISTERED] <= copies - 1
+    assert set(messages) == {MessageKind.CONFIRMED, MessageKind.ALREADY_REGISTERED}
     try:
         participants = db.session.scalar(
             sa.select(sa.func.count(Participant.id)).where(

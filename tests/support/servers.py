@@ -138,18 +138,29 @@ def gunicorn_server(
             pass_fds=(listener.fileno(),),
             start_new_session=True,
         )
+        started = failed = False
         try:
-            # gunicorn holds the socket now; our copy only has to stay open until then.
             _wait_until_ready(process, base_url, ready_dir, workers, ready_path, startup_timeout)
+            started = True
+            # gunicorn holds the socket now; our copy only had to stay open until then.
             listener.close()
-            try:
-                yield base_url
-            except Exception:
-                # Show what the server said next to the failing test (pytest prints stderr).
-                print(f"--- gunicorn log ({app}) ---\n{_tail(log_path)}", file=sys.stderr)
-                raise
+            failed = True
+            yield base_url
+            failed = False
         finally:
             _stop(process, stop_timeout)
+            if started:
+                _show_log_if_troubled(log_path, app, failed=failed)
+
+
+def _show_log_if_troubled(log_path: Path, app: str, *, failed: bool) -> None:
+    """Print the server's log when something went wrong on either side.
+
+    pytest shows a test's stderr only when the test fails, so a passing test stays quiet.
+    """
+    text = log_path.read_text(errors="replace")
+    if failed or "Traceback" in text or "[ERROR]" in text:
+        print(f"--- gunicorn log ({app}) ---\n{_tail(log_path)}", file=sys.stderr)
 
 
 def _wait_until_ready(

@@ -1,0 +1,373 @@
+"""Registration rush: registrations per second when a popular event opens, against a ceiling.
+
+Run from the project root (PostgreSQL must answer at ``--postgres-url`` for
+the PostgreSQL half; the script creates a database of its own there and drops
+it at the end):
+
+    .venv/bin/python bench/registration_rush.py
+    .venv/bin/python bench/registration_rush.py --backend sqlite --requests 2000 --clients 64
+
+For each backend it creates a fresh database (a SQLite file in a temporary
+folder; a throw-away PostgreSQL database), migrates it, publishes one event
+with ``--capacity`` seats and a waitlist, starts the service as production does
+(``gunicorn --workers 4 wsgi:app``, rate limits off), and sends ``--requests``
+registrations for that event from ``--clients`` concurrent clients. It prints
+throughput, median and 99th-percentile latency, and checks what the people
+were promised: every request answered 201, exactly ``min(capacity, requests)``
+confirmed, the rest waitlisted.
+
+Then it measures the ceiling the same way: ``bench/ceiling_app.py``, a bare
+Flask + SQLAlchemy application whose one endpoint inserts one row and commits,
+on the same database, under the same gunicorn settings, hit by the same
+clients. The ratio registration/ceiling is what the service's rules cost; the
+target is at least 0.5.
+
+Both servers first get a short warm-up (on another event, resp. other rows),
+so that the figures do not include each worker's first-request set-up. The
+clients are threads with one ``http.client`` connection each, reused when the
+server keeps it alive (gunicorn's sync workers close it after every response,
+as they would behind a reverse proxy); the script prints the CPU the clients
+used, so you can see that they are not the bottleneck. Everything listens on
+and talks to 127.0.0.1 only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from tests.support.servers import gunicorn_server  # noqa: E402
+
+WORKERS = 4
+WARM_UP_REQUESTS = 60
+TARGET_RATIO = 0.5
+
+
+@dataclass
+class Rush:
+    """What one burst of requests measured."""
+
+    requests: int
+    clients: int
+    seconds: float
+    latencies: list[float]
+    statuses: Counter
+    errors: list[str]
+    client_cpu_seconds: float
+    #: Confirmed registrations found in the database afterwards (registration rushes only).
+    confirmed: int | None = None
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def rush(base_url: str, path: str, bodies: list[bytes], clients: int, *, deadline: float) -> Rush:
+    """POST every body to ``path`` from ``clients`` threads released together.
+
+    :param deadline: ``time.monotonic()`` after which no new request is started
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    assert host == "127.0.0.1", base_url
+    next_index = iter(range(len(bodies)))
+    take = threading.Lock()
+    start = threading.Barrier(clients + 1)
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    errors: list[str] = []
+    record = threading.Lock()
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        start.wait(timeout=60)
+        try:
+            while time.monotonic() < deadline:
+                with take:
+                    index = next(next_index, None)
+                if index is None:
+                    return
+                began = time.perf_counter()
+                try:
+                    connection.request("POST", path, body=bodies[index], headers=headers)
+                    response = connection.getresponse()
+                    body = response.read()
+                except (OSError, http.client.HTTPException) as error:
+                    connection.close()
+                    with record:
+                        errors.append(f"request {index}: {error!r}")
+                    continue
+                took = time.perf_counter() - began
+                with record:
+                    latencies.append(took)
+                    statuses[response.status] += 1
+                    if response.status != 201 and len(errors) < 20:
+                        errors.append(f"request {index}: {response.status} {body[:300]!r}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    cpu_before = time.process_time()
+    start.wait(timeout=60)
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()) + 70)
+    seconds = time.perf_counter() - began
+    if any(thread.is_alive() for thread in threads):
+        errors.append("some clients were still waiting for an answer at the deadline")
+    return Rush(
+        requests=sum(statuses.values()),
+        clients=clients,
+        seconds=seconds,
+        latencies=latencies,
+        statuses=statuses,
+        errors=errors,
+        client_cpu_seconds=time.process_time() - cpu_before,
+    )
+
+
+def registration_bodies(count: int, prefix: str) -> list[bytes]:
+    """``count`` different people, as the API wants them."""
+    return [
+        json.dumps(
+            {
+                "name": f"Uczestniczka Testowa {number}",
+                "email": f"{prefix}.{number}@example.org",
+                "institution": "Miejski Dom Kultury",
+                "position": "Animatorka",
+                "category": "culture_staff",
+                "city": "Łódź",
+                "consent": True,
+                "language": "pl",
+            },
+            ensure_ascii=False,
+        ).encode()
+        for number in range(count)
+    ]
+
+
+@contextmanager
+def fresh_database(backend: str, postgres_url: str) -> Iterator[str]:
+    """An empty database of our own on ``backend``; removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="koalicja-bench-") as folder:
+            yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    server = sa.make_url(postgres_url)
+    if server.drivername == "postgresql":
+        server = server.set(drivername="postgresql+psycopg")
+    name = f"koalicja_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        try:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        except sa.exc.OperationalError as error:
+            raise SystemExit(
+                f"--postgres-url {postgres_url} cannot be used: {error.orig}"
+            ) from None
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def prepare(database_url: str, capacity: int) -> tuple[int, int]:
+    """Migrate, publish a warm-up event and the rush event; return their ids."""
+    from flask_migrate import upgrade
+
+    from bench.ceiling_app import create_schema
+    from registration import create_app
+    from registration.extensions import db
+    from tests.factories import make_event
+
+    with tempfile.TemporaryDirectory(prefix="koalicja-bench-instance-") as instance:
+        app = create_app(
+            {
+                "REGISTRATION_ENV": "testing",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "RATELIMIT_ENABLED": False,
+            },
+            instance_path=instance,
+        )
+        with app.app_context():
+            upgrade()
+            warm_up = make_event(title="Rozgrzewka", capacity=WARM_UP_REQUESTS, waitlist=True)
+            event = make_event(title="Wizyta studyjna: nabór", capacity=capacity, waitlist=True)
+            ids = warm_up.id, event.id
+            db.session.commit()
+            db.session.close()
+            db.engine.dispose()
+    create_schema(database_url)
+    return ids
+
+
+def count_statuses(database_url: str, event_id: int) -> Counter:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT status, count(*) FROM registration WHERE event_id = :event "
+                    "GROUP BY status"
+                ),
+                {"event": event_id},
+            )
+            return Counter(dict(rows.all()))
+    finally:
+        engine.dispose()
+
+
+def count_rows(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text("SELECT count(*) FROM bench_ceiling_row")).scalar()
+    finally:
+        engine.dispose()
+
+
+def run_backend(backend: str, options: argparse.Namespace) -> tuple[Rush, Rush]:
+    deadline_seconds = options.timeout
+    with fresh_database(backend, options.postgres_url) as database_url:
+        warm_up_id, event_id = prepare(database_url, options.capacity)
+        prefix = f"rush{secrets.token_hex(3)}"
+
+        with gunicorn_server(
+            database_url, workers=WORKERS, registration_env="production"
+        ) as base_url:
+            rush(
+                base_url,
+                f"/api/v1/events/{warm_up_id}/registrations",
+                registration_bodies(WARM_UP_REQUESTS, prefix + "warm"),
+                min(options.clients, WARM_UP_REQUESTS),
+                deadline=time.monotonic() + deadline_seconds,
+            )
+            registration = rush(
+                base_url,
+                f"/api/v1/events/{event_id}/registrations",
+                registration_bodies(options.requests, prefix),
+                options.clients,
+                deadline=time.monotonic() + deadline_seconds,
+            )
+
+        statuses = count_statuses(database_url, event_id)
+        confirmed = min(options.capacity, options.requests)
+        check(backend, "registration", registration, options.requests)
+        expected = {"confirmed": confirmed, "waitlisted": options.requests - confirmed}
+        assert statuses == Counter({k: v for k, v in expected.items() if v}), (
+            f"{backend}: registrations in the database {dict(statuses)}, expected {expected}"
+        )
+        registration.confirmed = statuses["confirmed"]
+
+        with gunicorn_server(
+            database_url, app="bench.ceiling_app:create_app()", workers=WORKERS
+        ) as base_url:
+            path = f"/events/{event_id}/rows"
+            rush(
+                base_url,
+                path,
+                registration_bodies(WARM_UP_REQUESTS, prefix + "warm"),
+                min(options.clients, WARM_UP_REQUESTS),
+                deadline=time.monotonic() + deadline_seconds,
+            )
+            ceiling = rush(
+                base_url,
+                path,
+                registration_bodies(options.requests, prefix),
+                options.clients,
+                deadline=time.monotonic() + deadline_seconds,
+            )
+        check(backend, "ceiling", ceiling, options.requests)
+        rows = count_rows(database_url)
+        assert rows == WARM_UP_REQUESTS + options.requests, f"{backend}: {rows} ceiling rows"
+    return registration, ceiling
+
+
+def check(backend: str, what: str, result: Rush, requests: int) -> None:
+    problems = list(result.errors)
+    if result.requests != requests:
+        problems.append(f"{result.requests} of {requests} requests answered")
+    if set(result.statuses) - {201}:
+        problems.append(f"statuses {dict(result.statuses)}")
+    if problems:
+        raise AssertionError(f"{backend} {what}: " + "; ".join(problems[:10]))
+
+
+def report(backend: str, registration: Rush, ceiling: Rush, capacity: int) -> None:
+    ratio = registration.throughput / ceiling.throughput if ceiling.throughput else 0.0
+    print(f"\n{backend}: {WORKERS} gunicorn workers, {registration.clients} clients")
+    print(
+        f"  {'':<13}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'mean ms':>9}{'client CPU':>12}"
+    )
+    for name, result in (("registration", registration), ("ceiling", ceiling)):
+        print(
+            f"  {name:<13}{result.requests:>9}{result.throughput:>9.1f}"
+            f"{result.percentile(0.50) * 1000:>9.1f}{result.percentile(0.99) * 1000:>9.1f}"
+            f"{statistics.fmean(result.latencies) * 1000:>9.1f}"
+            f"{result.client_cpu_seconds / result.seconds:>11.0%}"
+        )
+    print(
+        f"  confirmed {registration.confirmed} (capacity {capacity}); "
+        f"all {registration.requests} answered 201"
+    )
+    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+    print(f"  registration/ceiling = {ratio:.2f} ({verdict} the target of {TARGET_RATIO})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--requests", type=int, default=1000, help="registrations to send")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
+    parser.add_argument("--capacity", type=int, default=100, help="seats of the event")
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL server to create the throw-away database on",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=300, help="seconds after which a burst stops"
+    )
+    options = parser.parse_args(argv)
+    if not 1 <= options.requests <= 100_000 or not 1 <= options.clients <= 512:
+        parser.error("--requests must be 1..100000 and --clients 1..512")
+    backends = ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]
+    for backend in backends:
+        registration, ceiling = run_backend(backend, options)
+        report(backend, registration, ceiling, options.capacity)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
