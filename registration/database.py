@@ -10,6 +10,9 @@ commit with "database is locked" instead of waiting its turn.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
@@ -20,6 +23,23 @@ from sqlalchemy.types import TypeDecorator
 # they may read in a deferred transaction, beside a writer.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Mark transactions begun inside as readers: on SQLite they then take no write lock.
+
+    For work outside a request that reads for a while and writes nothing, such
+    as composing an email; it must end its transaction before leaving.
+    """
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
 
 
 def utcnow() -> datetime:
@@ -107,7 +127,10 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        if has_request_context() and request.method in READ_ONLY_METHODS:
+        reading = _reading_only.get() or (
+            has_request_context() and request.method in READ_ONLY_METHODS
+        )
+        if reading:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

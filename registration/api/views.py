@@ -69,24 +69,29 @@ def get_event(event_id: int):
 @limiter.limit(REGISTRATION_LIMIT)
 def create_registration(event_id: int):
     """Register a person: a seat, a place on the waitlist, or a problem saying why not."""
-    event = events.get_public_event(event_id) or abort(404)
+    # Shape first, database second: on SQLite a writing request holds the
+    # database's lock from its first query, so nobody waits while JSON is checked.
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
+        events.get_public_event(event_id) or abort(404)
         return problem(400, _("Bad request"), _("The body must be a JSON object."))
     formdata, errors = schemas.registration_formdata(body)
     form = RegistrationForm(formdata=formdata, meta={"csrf": False})
     if not form.validate() or errors:
+        events.get_public_event(event_id) or abort(404)
         return _invalid({**form.errors, **errors})
     language = body.get("language")
     if language not in ("pl", "en"):
         language = select_locale()
+    event = events.get_public_event(event_id) or abort(404)
     try:
         registration = services.register(event, form.applicant(language))
     except services.RegistrationError as error:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
         return problem(409, str(error.message), code=error.code)
+    created = schemas.registration_json(registration)  # before commit: no second transaction
     db.session.commit()
-    return schemas.registration_json(registration), 201
+    return created, 201
 
 
 @bp.get("/registrations/<token>")

@@ -29,7 +29,7 @@ from flask import current_app
 from flask_mail import BadHeaderError, Message
 from sqlalchemy import select, update
 
-from registration.database import utcnow
+from registration.database import reading_only, utcnow
 from registration.extensions import db, mail
 from registration.notifications.messages import Invitation, compose
 from registration.notifications.models import DeliveryStatus, OutboxMessage
@@ -158,18 +158,20 @@ def _claim(batch_size: int, now: datetime) -> list[int]:
 def _deliver_one(
     message_id: int, channel: Transport, report: DeliveryReport, *, now: datetime
 ) -> None:
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.status != DeliveryStatus.QUEUED:
-        db.session.rollback()
+    with reading_only():  # on SQLite, composing must not keep registrations waiting
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None or message.status != DeliveryStatus.QUEUED:
+            db.session.rollback()
+            return
+        attempts = message.attempts
+        try:
+            email = compose(message, invitation_for(message))
+        except Exception as error:  # a bug in a template must not stop the queue
+            email, failure = None, _describe(error)
+        db.session.rollback()  # end the read before talking to the SMTP server
+    if email is None:
+        _record_failure(message_id, attempts, failure, report, now=now, permanent=False)
         return
-    attempts = message.attempts
-    try:
-        email = compose(message, invitation_for(message))
-    except Exception as error:  # a bug in a template must not stop the queue
-        db.session.rollback()
-        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=False)
-        return
-    db.session.rollback()  # hold no lock while the SMTP server answers
     try:
         channel.send(email)
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError):

@@ -7,17 +7,21 @@ from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations.models import Registration
 
 
-def enqueue(kind: MessageKind, registration: Registration, **context) -> OutboxMessage:
+def enqueue(
+    kind: MessageKind, registration: Registration, *, language: str | None = None, **context
+) -> OutboxMessage:
     """Record that ``registration``'s person must hear about ``kind``.
 
     Written in the caller's transaction: if the change is rolled back, so is the
     message, and if it commits, the message cannot be lost.
+
+    :param language: the person's language, when the caller knows it already
     """
     message = OutboxMessage(
         kind=kind,
         registration=registration,
         recipient=registration.email,
-        language=registration.participant.language,
+        language=language or registration.participant.language,
         context=context,
     )
     db.session.add(message)

@@ -21,20 +21,24 @@ the "one seat per person" rule in the database as well.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from registration.accounts.services import record
 from registration.database import utcnow
 from registration.events.models import Event
 from registration.extensions import db
 from registration.notifications import outbox
-from registration.notifications.models import MessageKind
+from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations.models import (
+    ACTIVE_STATUSES,
     Category,
     Participant,
     Registration,
@@ -43,7 +47,13 @@ from registration.registrations.models import (
     normalise_email,
 )
 
+if TYPE_CHECKING:
+    from registration.accounts.models import Account
+
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+#: How long a repeated registration stays silent after mailing the manage link once.
+MANAGE_LINK_QUIET_PERIOD = timedelta(hours=1)
 
 #: The wording of the consent checkbox people agree to; bump it when the text changes.
 CONSENT_VERSION = "2026-11"
@@ -136,6 +146,10 @@ def lock_event(event_id: int) -> Event:
 def register(event: Event, applicant: Applicant, *, now: datetime | None = None) -> Registration:
     """Give the applicant a seat, or a place on the waitlist.
 
+    Everything between taking the lock and the caller's commit makes others
+    wait, so it is kept to a few statements: the lock, one look for an
+    existing registration, one count, and the writes.
+
     :raise ConsentMissing: the applicant did not consent
     :raise RegistrationClosed: the event is not published, or outside its window
     :raise EventFull: no seat left and no waitlist
@@ -143,30 +157,34 @@ def register(event: Event, applicant: Applicant, *, now: datetime | None = None)
         manage link of that registration is queued to the address, so the
         caller should commit
     """
-    now = now or utcnow()
     if not applicant.consent:
         raise ConsentMissing
     event = lock_event(event.id)
+    # The clock is read once the lock is ours: the window is judged, and
+    # created_at written, in the order in which people get their turn.
+    now = now or utcnow()
     if not event.registration_open(now):
         raise RegistrationClosed
     email = normalise_email(applicant.email)
-    existing = _active_registration(event.id, email)
-    if existing is not None:
-        outbox.enqueue(MessageKind.ALREADY_REGISTERED, existing)
+    existing_id = _active_registration_id(event.id, email)
+    if existing_id is not None:
+        _send_manage_link_again(existing_id, now=now)
         raise AlreadyRegistered
-    # A seat freed without promotion (say, a capacity edited in the database)
-    # belongs to the first person in line, not to the newcomer.
-    _promote_waitlist(event, now=now)
-    if _count(event.id, RegistrationStatus.CONFIRMED) < event.capacity:
+    seats = _seats(event.id)
+    if seats.waitlisted and seats.confirmed < event.capacity:
+        # A seat freed without promotion (say, a capacity edited in the
+        # database) belongs to the first person in line, not to the newcomer.
+        _promote_waitlist(event, now=now)
+        seats = _seats(event.id)
+    if seats.confirmed < event.capacity:
         status = RegistrationStatus.CONFIRMED
     elif event.waitlist:
         status = RegistrationStatus.WAITLISTED
     else:
         raise EventFull
-    participant = _participant_for(email, applicant)
     registration = Registration(
         event=event,
-        participant=participant,
+        participant_id=_participant_id(email, applicant),
         full_name=applicant.name.strip(),
         email=email,
         institution=applicant.institution.strip(),
@@ -182,10 +200,13 @@ def register(event: Event, applicant: Applicant, *, now: datetime | None = None)
     db.session.add(registration)
     db.session.flush()
     if status == RegistrationStatus.CONFIRMED:
-        outbox.enqueue(MessageKind.CONFIRMED, registration)
+        outbox.enqueue(MessageKind.CONFIRMED, registration, language=applicant.language)
     else:
         outbox.enqueue(
-            MessageKind.WAITLISTED, registration, position=waitlist_position(registration)
+            MessageKind.WAITLISTED,
+            registration,
+            language=applicant.language,
+            position=seats.waitlisted + 1,
         )
     return registration
 
@@ -197,8 +218,8 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
 
     :raise CancellationClosed: the event has started
     """
-    now = now or utcnow()
     event = lock_event(registration.event_id)
+    now = now or utcnow()
     db.session.refresh(registration)  # Race condition: another request may have cancelled it.
     if registration.status == RegistrationStatus.CANCELLED:
         return registration
@@ -294,14 +315,45 @@ def find_by_token(token: str) -> Registration | None:
     return db.session.scalar(select(Registration).where(Registration.token == token))
 
 
-def _active_registration(event_id: int, email: str) -> Registration | None:
+def _active_registration_id(event_id: int, email: str) -> int | None:
     return db.session.scalar(
-        select(Registration).where(
+        select(Registration.id).where(
             Registration.event_id == event_id,
             Registration.email == email,
-            Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)),
+            Registration.status.in_(ACTIVE_STATUSES),
         )
     )
+
+
+def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
+    """Mail the manage link of an existing registration, at most once per quiet period.
+
+    Anybody can type anybody's address into the form; without the quiet period
+    that would be a way to flood a registered person with mail.
+    """
+    recently = db.session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.registration_id == registration_id,
+            OutboxMessage.kind == MessageKind.ALREADY_REGISTERED,
+            OutboxMessage.created_at > now - MANAGE_LINK_QUIET_PERIOD,
+        )
+        .limit(1)
+    )
+    if recently is None:
+        outbox.enqueue(
+            MessageKind.ALREADY_REGISTERED, db.session.get(Registration, registration_id)
+        )
+
+
+def _active_registration(event_id: int, email: str) -> Registration | None:
+    registration_id = _active_registration_id(event_id, email)
+    return db.session.get(Registration, registration_id) if registration_id else None
+
+
+def _seats(event_id: int) -> Availability:
+    """Confirmed and waitlisted registrations of the event, in one query."""
+    return availability([event_id])[event_id]
 
 
 def _count(event_id: int, status: RegistrationStatus) -> int:
@@ -312,34 +364,36 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
     )
 
 
-def _participant_for(email: str, applicant: Applicant) -> Participant:
-    """The participant with this address, created if new; their name and language updated.
+def _participant_id(email: str, applicant: Applicant) -> int:
+    """The participant with this address, created if new, with their latest name and language.
 
-    Two first registrations of one address for different events may race; the
-    insert ignores a conflict instead of failing, and both then read the same row.
+    One statement: an upsert, so that two first registrations of one address
+    for different events, at the same time, end with one participant.
     """
     insert = (
         postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     )
-    db.session.execute(
-        insert(Participant)
-        .values(
-            email=email,
-            name=applicant.name.strip(),
-            language=applicant.language,
-            feed_token=new_secret(),
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["email"])
+    statement = insert(Participant).values(
+        email=email,
+        name=applicant.name.strip(),
+        language=applicant.language,
+        feed_token=new_secret(),
+        created_at=utcnow(),
     )
-    participant = db.session.scalars(
-        select(Participant)
-        .where(Participant.email == email)
-        .execution_options(populate_existing=True)
-    ).one()
-    participant.name = applicant.name.strip()
-    participant.language = applicant.language
-    return participant
+    participant_id = db.session.scalar(
+        statement.on_conflict_do_update(
+            index_elements=["email"],
+            set_={"name": statement.excluded.name, "language": statement.excluded.language},
+        ).returning(Participant.id)
+    )
+    loaded = db.session.identity_map.get(db.session.identity_key(Participant, participant_id))
+    if loaded is not None:
+        db.session.expire(loaded)  # the row changed under the loaded copy
+    return participant_id
+
+
+def _participant_for(email: str, applicant: Applicant) -> Participant:
+    return db.session.get(Participant, _participant_id(email, applicant))
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -347,3 +401,338 @@ def _blank_to_none(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+# --- The organiser's hand -------------------------------------------------------
+#
+# Organisers change attendee lists through the same lock and the same counts as
+# everyone else: nothing done by hand can overbook an event or let anyone jump
+# the waitlist. Each operation writes an audit entry in the caller's transaction.
+#
+# The waitlist's order is the order of arrival (``Registration.id``), and a free
+# seat belongs at once to the first in line (invariant 2). Two consequences:
+#
+# - ``confirm_from_waitlist`` cannot pick someone from the middle of the line:
+#   free seats go to the earliest people waiting, and the chosen person is
+#   confirmed only when their turn has come. To give seats to more people, raise
+#   the capacity (``change_capacity``); they are confirmed in order.
+# - ``move_to_waitlist`` hands the seat to the first person waiting, then puts
+#   the moved person back in line at their own place of arrival. They arrived
+#   before the people waiting, so they are usually first in line for the next
+#   free seat. With nobody waiting, the seat would come straight back to them,
+#   so the move is refused.
+
+
+class SeatsClosed(RegistrationClosed):
+    message = _l("Seats can be changed only for a published event that has not ended.")
+
+
+class AlreadyOnList(AlreadyRegistered):
+    """An organiser adds an address that is already on the list; nobody is emailed."""
+
+    message = _l("This email address already has a seat or a place on the waitlist of this event.")
+
+
+class NoSeatFree(EventFull):
+    message = _l(
+        "No seat is free for this person. Seats go to the waitlist in order of "
+        "registration; raise the capacity to confirm more people."
+    )
+
+
+class NotWaitlisted(RegistrationError):
+    code = "not-waitlisted"
+    message = _l("Only a person on the waitlist can be confirmed from it.")
+
+
+class NotConfirmed(RegistrationError):
+    code = "not-confirmed"
+    message = _l("Only a person with a confirmed seat can be moved to the waitlist.")
+
+
+class NobodyWaiting(RegistrationError):
+    code = "nobody-waiting"
+    message = _l("Nobody is on the waitlist, so the seat would go straight back to this person.")
+
+
+class AlreadyCheckedIn(RegistrationError):
+    code = "already-checked-in"
+    message = _l("This person has already checked in; their seat cannot be given away.")
+
+
+class CheckInRefused(RegistrationError):
+    code = "not-confirmed"
+    message = _l("Only a person with a confirmed seat can be checked in.")
+
+
+class NoRecipients(RegistrationError):
+    code = "no-recipients"
+    message = _l("Nobody on the list has that status, so no message was sent.")
+
+
+def add_by_hand(
+    event: Event, applicant: Applicant, *, account: Account, now: datetime | None = None
+) -> Registration:
+    """An organiser registers a person: a seat, or a place on the waitlist, as ``register`` would.
+
+    Unlike ``register``, the registration window does not apply (a latecomer may be
+    added on the day, even at the door), but the event must be published and not
+    over. The consent is the person's, given to the organiser, who records it
+    here; the audit entry says which organiser did.
+
+    :raise ConsentMissing: the organiser did not record the person's consent
+    :raise SeatsClosed: the event is not published, or it has ended
+    :raise AlreadyOnList: the address already holds a seat or a place
+    :raise EventFull: no seat left and no waitlist
+    """
+    now = now or utcnow()
+    if not applicant.consent:
+        raise ConsentMissing
+    event = lock_event(event.id)
+    _check_seats_open(event, now)
+    email = normalise_email(applicant.email)
+    if _active_registration(event.id, email) is not None:
+        raise AlreadyOnList
+    _promote_waitlist(event, now=now)  # a free seat is the first in line's, not the newcomer's
+    if _count(event.id, RegistrationStatus.CONFIRMED) < event.capacity:
+        status = RegistrationStatus.CONFIRMED
+    elif event.waitlist:
+        status = RegistrationStatus.WAITLISTED
+    else:
+        raise EventFull
+    registration = Registration(
+        event=event,
+        participant=_participant_for(email, applicant),
+        full_name=applicant.name.strip(),
+        email=email,
+        institution=applicant.institution.strip(),
+        position=_blank_to_none(applicant.position),
+        category=applicant.category,
+        city=applicant.city.strip(),
+        needs=_blank_to_none(applicant.needs),
+        consent_at=now,
+        consent_version=CONSENT_VERSION,
+        status=status,
+        created_at=now,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    if status == RegistrationStatus.CONFIRMED:
+        outbox.enqueue(MessageKind.CONFIRMED, registration)
+    else:
+        outbox.enqueue(
+            MessageKind.WAITLISTED, registration, position=waitlist_position(registration)
+        )
+    record(
+        account,
+        "registration.add_by_hand",
+        event=event,
+        registration=registration,
+        consent="given to the organiser",
+        status=status.value,
+    )
+    return registration
+
+
+def confirm_from_waitlist(
+    registration: Registration, *, account: Account, now: datetime | None = None
+) -> Registration:
+    """Give a waitlisted person a free seat, if their turn has come.
+
+    Free seats go to the earliest people in line first (see the comment above
+    ``SeatsClosed``), and each of them is told. A person confirmed meanwhile is
+    left as they are.
+
+    :raise NotWaitlisted: the registration is cancelled
+    :raise SeatsClosed: the event is not published, or it has ended
+    :raise NoSeatFree: no seat is left for this person
+    """
+    now = now or utcnow()
+    event = lock_event(registration.event_id)
+    db.session.refresh(registration)  # Race condition: it may have been promoted or cancelled.
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return registration
+    if registration.status != RegistrationStatus.WAITLISTED:
+        raise NotWaitlisted
+    _check_seats_open(event, now)
+    _promote_waitlist(event, now=now)  # queues PROMOTED for everyone it confirms
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise NoSeatFree
+    record(account, "registration.confirm_from_waitlist", event=event, registration=registration)
+    return registration
+
+
+def move_to_waitlist(
+    registration: Registration, *, account: Account, now: datetime | None = None
+) -> Registration:
+    """Give a confirmed person's seat to the first in line; the person joins the line.
+
+    The seat frees and goes to the earliest waitlisted person, as invariant 2
+    says; then the moved person takes their place in line by arrival, which is
+    usually first (see the comment above ``SeatsClosed``). Both are told. A person
+    already on the waitlist is left as they are.
+
+    :raise NotConfirmed: the registration is cancelled
+    :raise AlreadyCheckedIn: the person is already at the event
+    :raise SeatsClosed: the event is not published, or it has ended
+    :raise NobodyWaiting: nobody is waiting, so the seat would come straight back
+    """
+    now = now or utcnow()
+    event = lock_event(registration.event_id)
+    db.session.refresh(registration)
+    if registration.status == RegistrationStatus.WAITLISTED:
+        return registration
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise NotConfirmed
+    if registration.checked_in_at is not None:
+        raise AlreadyCheckedIn
+    _check_seats_open(event, now)
+    _promote_waitlist(event, now=now)  # seats owed to the line are served before anyone moves
+    next_in_line = db.session.scalar(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.id)
+        .limit(1)
+    )
+    if next_in_line is None:
+        raise NobodyWaiting
+    next_in_line.status = RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.WAITLISTED
+    db.session.flush()
+    outbox.enqueue(MessageKind.PROMOTED, next_in_line)
+    outbox.enqueue(MessageKind.WAITLISTED, registration, position=waitlist_position(registration))
+    record(
+        account,
+        "registration.move_to_waitlist",
+        event=event,
+        registration=registration,
+        seat_given_to=next_in_line.id,
+    )
+    return registration
+
+
+def cancel_on_behalf(
+    registration: Registration, *, account: Account, now: datetime | None = None
+) -> Registration:
+    """Cancel for the person, as ``cancel`` does: they are told, the seat goes to the line.
+
+    :raise CancellationClosed: the event has started
+    """
+    now = now or utcnow()
+    lock_event(registration.event_id)
+    db.session.refresh(registration)
+    if registration.status == RegistrationStatus.CANCELLED:
+        return registration
+    cancel(registration, now=now)
+    record(
+        account,
+        "registration.cancel_on_behalf",
+        event=registration.event,
+        registration=registration,
+    )
+    return registration
+
+
+def check_in(
+    registration: Registration, *, account: Account, now: datetime | None = None
+) -> Registration:
+    """Record that a confirmed person has arrived; a second check-in keeps the first time.
+
+    :raise CheckInRefused: the person has no confirmed seat
+    """
+    now = now or utcnow()
+    lock_event(registration.event_id)  # not racing a cancellation or a move
+    db.session.refresh(registration)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise CheckInRefused
+    if registration.checked_in_at is not None:
+        return registration
+    registration.checked_in_at = now
+    db.session.flush()
+    record(account, "registration.check_in", event=registration.event, registration=registration)
+    return registration
+
+
+#: Who an organiser's message can go to.
+MESSAGE_RECIPIENTS = {
+    "confirmed": (RegistrationStatus.CONFIRMED,),
+    "waitlisted": (RegistrationStatus.WAITLISTED,),
+    "active": (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+}
+
+
+def message_attendees(
+    event: Event, *, subject: str, body: str, recipients: str, account: Account
+) -> str:
+    """Queue one email per person with the given status; each sees only their own address.
+
+    The messages of one send-out share a ``batch`` key in their context, by which
+    ``send_out_progress`` counts them.
+
+    :param recipients: a key of ``MESSAGE_RECIPIENTS``
+    :return: the batch key
+    :raise NoRecipients: nobody has that status
+    """
+    statuses = MESSAGE_RECIPIENTS[recipients]
+    people = list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.status.in_(statuses))
+            .order_by(Registration.id)
+        )
+    )
+    if not people:
+        raise NoRecipients
+    batch = secrets.token_hex(8)
+    for registration in people:
+        # Not "subject": the email templates get the message's own subject under that name.
+        outbox.enqueue(
+            MessageKind.ORGANISER_MESSAGE,
+            registration,
+            batch=batch,
+            organiser_subject=subject,
+            organiser_body=body,
+        )
+    db.session.flush()
+    record(
+        account,
+        "event.message",
+        event=event,
+        batch=batch,
+        subject=subject,
+        recipients=recipients,
+        count=len(people),
+    )
+    return batch
+
+
+def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict[str, int]]:
+    """How many messages of each send-out of the event are queued, sent and failed.
+
+    :return: ``{batch: {"queued": n, "sent": n, "failed": n}}``, one send-out if ``batch`` is given
+    """
+    batch_key = OutboxMessage.context["batch"].as_string()
+    query = (
+        select(batch_key, OutboxMessage.status, func.count(OutboxMessage.id))
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event_id,
+            OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE,
+        )
+        .group_by(batch_key, OutboxMessage.status)
+    )
+    if batch is not None:
+        query = query.where(batch_key == batch)
+    progress: dict[str, dict[str, int]] = {}
+    for key, status, count in db.session.execute(query):
+        counts = progress.setdefault(key, {status.value: 0 for status in DeliveryStatus})
+        counts[DeliveryStatus(status).value] = count
+    return progress
+
+
+def _check_seats_open(event: Event, now: datetime) -> None:
+    if not event.is_published or now >= event.ends_at:
+        raise SeatsClosed

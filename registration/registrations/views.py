@@ -28,9 +28,10 @@ REGISTRATION_LIMIT = "30 per minute;300 per hour"
 @limiter.limit(REGISTRATION_LIMIT)
 def register(event_id: int):
     """Take a registration from the event page."""
-    event = events.get_public_event(event_id) or abort(404)
     form = RegistrationForm()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()  # before the first query, which on SQLite takes the lock
+    event = events.get_public_event(event_id) or abort(404)
+    if not valid:
         return render_event_page(event, form, 422)
     try:
         registration = services.register(event, form.applicant(current_language()))
@@ -38,12 +39,13 @@ def register(event_id: int):
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
         flash(str(error.message), "error")
         return render_event_page(event, form, 409)
+    confirmed, token = registration.status == RegistrationStatus.CONFIRMED, registration.token
     db.session.commit()
-    if registration.status == RegistrationStatus.CONFIRMED:
+    if confirmed:
         flash(_("You are registered. Your seat is confirmed."), "success")
     else:
         flash(_("The event is full, so you are on the waitlist."), "success")
-    return redirect(url_for(".manage", token=registration.token), code=303)
+    return redirect(url_for(".manage", token=token), code=303)
 
 
 @bp.get("/r/<token>")

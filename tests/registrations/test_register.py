@@ -85,6 +85,18 @@ class TestOnePersonOneSeat:
         assert [message.registration_id for message in reminder] == [first.id]
         assert reminder[0].recipient == "ala.kot@example.org"
 
+    def test_repeats_mail_the_manage_link_once_per_quiet_period(self, ctx):
+        """Typing someone's address again and again must not flood their inbox."""
+        event = make_event()
+        make_registration(event, email="ola@example.org")
+        now = utcnow()
+        for minutes in (0, 10, 50):
+            with pytest.raises(services.AlreadyRegistered):
+                make_registration(
+                    event, email="ola@example.org", now=now + timedelta(minutes=minutes)
+                )
+        assert len(messages(MessageKind.ALREADY_REGISTERED)) == 1
+
     def test_a_waitlisted_person_cannot_queue_twice(self, ctx):
         event = make_event(capacity=0)
         make_registration(event, email="ola@example.org")
