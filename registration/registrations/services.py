@@ -166,11 +166,10 @@ def register(event: Event, applicant: Applicant, *, now: datetime | None = None)
     if not event.registration_open(now):
         raise RegistrationClosed
     email = normalise_email(applicant.email)
-    existing_id = _active_registration_id(event.id, email)
+    seats, existing_id = _seats_and_holder(event, email)
     if existing_id is not None:
         _send_manage_link_again(existing_id, now=now)
         raise AlreadyRegistered
-    seats = _seats(event.id)
     if seats.waitlisted and seats.confirmed < event.capacity:
         # A seat freed without promotion (say, a capacity edited in the
         # database) belongs to the first person in line, not to the newcomer.
@@ -349,6 +348,21 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
 def _active_registration(event_id: int, email: str) -> Registration | None:
     registration_id = _active_registration_id(event_id, email)
     return db.session.get(Registration, registration_id) if registration_id else None
+
+
+def _seats_and_holder(event: Event, email: str) -> tuple[Availability, int | None]:
+    """The event's seat counts and the id of ``email``'s active registration, in one query."""
+    is_active = Registration.status.in_(ACTIVE_STATUSES)
+    confirmed, waitlisted, holder = db.session.execute(
+        select(
+            func.count(Registration.id).filter(Registration.status == RegistrationStatus.CONFIRMED),
+            func.count(Registration.id).filter(
+                Registration.status == RegistrationStatus.WAITLISTED
+            ),
+            func.max(Registration.id).filter(Registration.email == email, is_active),
+        ).where(Registration.event_id == event.id)
+    ).one()
+    return Availability(event.capacity, confirmed, waitlisted), holder
 
 
 def _seats(event_id: int) -> Availability:
