@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, format_time, get_locale, to_user_timezone
 from markupsafe import Markup, escape
 
@@ -15,6 +15,8 @@ DEFAULT_LANGUAGE = "pl"
 
 def select_locale() -> str:
     """The visitor's language: an explicit choice, else the browser's, else Polish."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE  # commands and workers say which language they want
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:

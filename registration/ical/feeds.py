@@ -113,6 +113,15 @@ def _text(text: str | None) -> _Text:
     return _Text(_clean(text))
 
 
+def one_line(text: str | None) -> str:
+    """Text for a place that holds one line, such as a parameter (an attendee's CN).
+
+    Line breaks and runs of white space become one space; control characters go.
+    (``icalendar`` quotes parameter values and escapes quotes in them, RFC 6868.)
+    """
+    return " ".join(_clean(text).split())
+
+
 # --- Time zone --------------------------------------------------------------
 
 #: The VTIMEZONE describes the zone from this year on: feeds reach 90 days back.
@@ -490,7 +499,8 @@ def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -
     components = []
     for registration in registrations:
         waitlisted = registration.status == RegistrationStatus.WAITLISTED
-        notes = [_("You are on the waitlist for this event.")] if waitlisted else []
+        waiting = waitlisted and not registration.event.is_cancelled
+        notes = [_("You are on the waitlist for this event.")] if waiting else []
         components.append(
             vevent(
                 registration.event,

@@ -12,6 +12,12 @@ A full answer renders a version once per worker process: the same data always
 gives the same bytes (``feeds`` takes DTSTAMP from the data, not the clock), so
 the bytes are kept under their ETag in a small cache of the application.
 
+And a worker asks that aggregate question about one feed at most once a second
+(``ICAL_VERSION_TTL``): within that second it answers from the version it just
+found. At the rate clients poll, most answers then cost no query at all, and a
+feed shows a change at most a second late, which no calendar client notices
+(they refresh every hour or so). Tests set it to 0, so they see every change.
+
 ``Last-Modified`` is for clients that only send ``If-Modified-Since`` (when a
 request has ``If-None-Match``, that alone decides). It is the latest change
 that could alter the feed, so it also covers events that left it: for the
@@ -25,19 +31,22 @@ alike to such a client; the ETag does not have that gap.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.orm import aliased
-from werkzeug.http import is_resource_modified
+from werkzeug.http import http_date, is_resource_modified
 
 from registration import labels
 from registration.database import utcnow
@@ -58,16 +67,22 @@ bp = Blueprint("ical", __name__)
 PAST = timedelta(days=90)
 #: Feeds kept rendered per worker process, the most recently used.
 RENDERED_FEEDS = 64
+#: Seconds for which a worker answers from the version it last looked up, without
+#: asking the database again (config ``ICAL_VERSION_TTL``; 0 when testing).
+VERSION_TTL = 1.0
+#: Versions remembered per worker process (each public filter, event and person is one).
+REMEMBERED_VERSIONS = 4096
 #: Last-Modified of a feed with nothing that ever changed in it.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_T = TypeVar("_T")
 
 
 @bp.get("/calendar.ics")
 def public_feed():
     """Every published event to come and of the last 90 days, by type and city, to subscribe to."""
-    scope = _public_scope(request.args.get("type"), request.args.get("city"))
-    version = _public_version(scope)
+    event_type, city = request.args.get("type"), request.args.get("city")
+    scope, version = _recent(("public", event_type, city), lambda: _public_state(event_type, city))
     return _answer(
         ("public", scope.type, scope.city_id), version, lambda: _render_public(scope), private=False
     )
@@ -76,12 +91,7 @@ def public_feed():
 @bp.get("/events/<int:event_id>/calendar.ics")
 def event_file(event_id: int):
     """One published or cancelled event as a file to download."""
-    changed = db.session.scalar(
-        select(Event.updated_at).where(Event.id == event_id, Event.status != EventStatus.DRAFT)
-    )
-    if changed is None:
-        abort(404)
-    version = _Version((changed,), changed)
+    version = _recent(("event", event_id), lambda: _event_version(event_id))
 
     def render() -> bytes:
         event = db.session.get(Event, event_id)
@@ -95,11 +105,7 @@ def event_file(event_id: int):
 @bp.get("/calendar/personal/<token>.ics")
 def personal_feed(token: str):
     """One participant's confirmed and waitlisted events, behind their secret feed token."""
-    participant_id = _participant_id(token)
-    if participant_id is None:
-        abort(404)
-    since = utcnow() - PAST
-    version = _personal_version(participant_id, since)
+    participant_id, since, version = _recent(("personal", token), lambda: _personal_state(token))
 
     def render() -> bytes:
         return feeds.personal_calendar(
@@ -119,14 +125,17 @@ def _calendar_links(event: Event) -> dict[str, str]:
     base_url = _base_url()
     return {
         "download": url_for("ical.event_file", event_id=event.id),
-        "subscribe": feeds.webcal(base_url + url_for("ical.public_feed")),
+        "subscribe": feeds.webcal(feeds.link(base_url, "ical.public_feed")),
         "google": feeds.google_calendar_url(event, base_url=base_url),
     }
 
 
 def _personal_feed_url(participant: Participant) -> str:
-    """The ``webcal://`` link of a participant's own feed: show it to that person only."""
-    return feeds.webcal(_base_url() + url_for("ical.personal_feed", token=participant.feed_token))
+    """The ``webcal://`` link of a participant's own feed: show it to that person only.
+
+    Built from BASE_URL without a request, so emails can use it too.
+    """
+    return feeds.webcal(feeds.link(_base_url(), "ical.personal_feed", token=participant.feed_token))
 
 
 # --- Versions: what a feed would contain, in one cheap query ----------------
@@ -147,15 +156,22 @@ class _PublicScope:
     since: datetime
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        conditions = [
-            Event.status.in_((EventStatus.PUBLISHED, EventStatus.CANCELLED)),
-            Event.ends_at > self.since,
-        ]
-        if self.type is not None:
-            conditions.append(Event.type == self.type)
-        if self.city_id is not None:
-            conditions.append(Event.city_id == self.city_id)
-        return conditions
+        return _public_conditions(self.since, self.type, self.city_id)
+
+
+def _public_conditions(
+    since: object, event_type: object | None, city_id: object | None
+) -> list[ColumnElement[bool]]:
+    """Which events the public feed shows; values or bound parameters."""
+    conditions = [
+        Event.status.in_((EventStatus.PUBLISHED, EventStatus.CANCELLED)),
+        Event.ends_at > since,
+    ]
+    if event_type is not None:
+        conditions.append(Event.type == event_type)
+    if city_id is not None:
+        conditions.append(Event.city_id == city_id)
+    return conditions
 
 
 def _public_scope(event_type: str | None, city: str | None) -> _PublicScope:
@@ -175,29 +191,76 @@ def _public_scope(event_type: str | None, city: str | None) -> _PublicScope:
     )
 
 
+def _public_state(event_type: str | None, city: str | None) -> tuple[_PublicScope, _Version]:
+    scope = _public_scope(event_type, city)
+    return scope, _public_version(scope)
+
+
 def _public_version(scope: _PublicScope) -> _Version:
+    parameters: dict[str, object] = {"since": scope.since}
+    if scope.type is not None:
+        parameters["type"] = scope.type
+    if scope.city_id is not None:
+        parameters["city_id"] = scope.city_id
+    statement = _public_version_query(scope.type is not None, scope.city_id is not None)
+    count, ids, newest, last_change = db.session.execute(statement, parameters).one()
+    return _Version((count, ids, newest), last_change)
+
+
+@functools.cache
+def _public_version_query(by_type: bool, by_city: bool) -> Select:
+    """Built once: composing a statement costs more than SQLite takes to answer it."""
     # Count and sum of ids change when an event joins or leaves the feed (one can
     # only join by being changed, which moves the newest change).
     anything = aliased(Event)
-    count, ids, newest, last_change = db.session.execute(
-        select(
-            func.count(Event.id),
-            func.coalesce(func.sum(Event.id), 0),
-            func.max(Event.updated_at),
-            select(func.max(anything.updated_at)).scalar_subquery(),
-        ).where(*scope.conditions())
-    ).one()
-    return _Version((count, ids, newest), last_change)
+    conditions = _public_conditions(
+        bindparam("since"),
+        bindparam("type") if by_type else None,
+        bindparam("city_id") if by_city else None,
+    )
+    return select(
+        func.count(Event.id),
+        func.coalesce(func.sum(Event.id), 0),
+        func.max(Event.updated_at),
+        select(func.max(anything.updated_at)).scalar_subquery(),
+    ).where(*conditions)
+
+
+def _event_version(event_id: int) -> _Version:
+    changed = db.session.scalar(_event_version_query(), {"event_id": event_id})
+    if changed is None:
+        abort(404)
+    return _Version((changed,), changed)
+
+
+@functools.cache
+def _event_version_query() -> Select:
+    return select(Event.updated_at).where(
+        Event.id == bindparam("event_id"), Event.status != EventStatus.DRAFT
+    )
+
+
+def _personal_state(token: str) -> tuple[int, datetime, _Version]:
+    participant_id = _participant_id(token)
+    if participant_id is None:
+        abort(404)
+    since = utcnow() - PAST
+    return participant_id, since, _personal_version(participant_id, since)
 
 
 def _participant_id(token: str) -> int | None:
     # Only what new_secret() can produce reaches the database (PostgreSQL rejects NUL bytes).
     if not _TOKEN_SHAPE.fullmatch(token):
         return None
-    return db.session.scalar(select(Participant.id).where(Participant.feed_token == token))
+    return db.session.scalar(_participant_query(), {"token": token})
 
 
-def _personal_conditions(participant_id: int, since: datetime) -> list[ColumnElement[bool]]:
+@functools.cache
+def _participant_query() -> Select:
+    return select(Participant.id).where(Participant.feed_token == bindparam("token"))
+
+
+def _personal_conditions(participant_id: object, since: object) -> list[ColumnElement[bool]]:
     return [
         Registration.participant_id == participant_id,
         Registration.status.in_(ACTIVE_STATUSES),
@@ -207,6 +270,16 @@ def _personal_conditions(participant_id: int, since: datetime) -> list[ColumnEle
 
 
 def _personal_version(participant_id: int, since: datetime) -> _Version:
+    count, ids, waitlisted, newest, activity, last_change = db.session.execute(
+        _personal_version_query(), {"participant_id": participant_id, "since": since}
+    ).one()
+    changes = [moment for moment in (activity, last_change) if moment is not None]
+    return _Version((count, ids, waitlisted, newest), max(changes, default=None))
+
+
+@functools.cache
+def _personal_version_query() -> Select:
+    participant_id = bindparam("participant_id")
     own = aliased(Registration)
     registered_for = select(own.event_id).where(own.participant_id == participant_id)
     anyone = aliased(Registration)
@@ -214,7 +287,7 @@ def _personal_version(participant_id: int, since: datetime) -> _Version:
     waitlisted_ids = func.sum(
         case((Registration.status == RegistrationStatus.WAITLISTED, Registration.id), else_=0)
     )
-    count, ids, waitlisted, newest, activity, last_change = db.session.execute(
+    return (
         select(
             func.count(Registration.id),
             func.coalesce(func.sum(Registration.id), 0),
@@ -230,10 +303,8 @@ def _personal_version(participant_id: int, since: datetime) -> _Version:
         )
         .select_from(Registration)
         .join(Event, Registration.event_id == Event.id)
-        .where(*_personal_conditions(participant_id, since))
-    ).one()
-    changes = [moment for moment in (activity, last_change) if moment is not None]
-    return _Version((count, ids, waitlisted, newest), max(changes, default=None))
+        .where(*_personal_conditions(participant_id, bindparam("since")))
+    )
 
 
 # --- Rendering -----------------------------------------------------------------
@@ -287,7 +358,7 @@ def _answer(
     last_modified = version.last_modified or _EPOCH
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         return _validated(Response(status=304), etag, last_modified, private=private)
-    cache: _RenderedFeeds = current_app.extensions["ical_rendered_feeds"]
+    cache: _LastUsed = current_app.extensions["ical_rendered_feeds"]
     body = cache.get(etag)
     if body is None:
         body = render()
@@ -301,43 +372,60 @@ def _answer(
 def _validated(
     response: Response, etag: str, last_modified: datetime, *, private: bool
 ) -> Response:
-    response.set_etag(etag)
-    response.last_modified = last_modified
-    # Clients may keep a copy but must ask (cheaply) before using it.
-    response.cache_control.no_cache = True
+    # Plain header strings: this runs for every poll of every subscribed client.
+    response.headers["ETag"] = f'"{etag}"'
+    response.headers["Last-Modified"] = http_date(last_modified)
     if private:
-        # A secret URL: no shared cache keeps it, no search engine lists it.
-        response.cache_control.private = True
+        # A secret URL: no shared cache keeps it, no search engine lists it. Clients
+        # may keep a copy but must ask (cheaply) before using it.
+        response.headers["Cache-Control"] = "private, no-cache"
         response.headers["X-Robots-Tag"] = "noindex"
     else:
-        response.cache_control.public = True
+        response.headers["Cache-Control"] = "public, no-cache"
     return response
 
 
-class _RenderedFeeds:
-    """Rendered feeds by ETag, the most recently used kept; safe for threaded servers."""
+class _LastUsed:
+    """A bounded mapping that forgets the least recently used; safe for threaded servers."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._feeds: OrderedDict[str, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, etag: str) -> bytes | None:
+    def get(self, key: Hashable) -> object | None:
         with self._lock:
-            body = self._feeds.get(etag)
-            if body is not None:
-                self._feeds.move_to_end(etag)
-            return body
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
 
-    def put(self, etag: str, body: bytes) -> None:
+    def put(self, key: Hashable, item: object) -> None:
         with self._lock:
-            self._feeds[etag] = body
-            self._feeds.move_to_end(etag)
-            while len(self._feeds) > self._size:
-                self._feeds.popitem(last=False)
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _recent(key: Hashable, compute: Callable[[], _T]) -> _T:
+    """``compute()``, or what it gave for ``key`` less than ICAL_VERSION_TTL seconds ago."""
+    ttl = current_app.config["ICAL_VERSION_TTL"]
+    if ttl <= 0:
+        return compute()
+    versions: _LastUsed = current_app.extensions["ical_versions"]
+    now = time.monotonic()
+    remembered = versions.get(key)
+    if remembered is not None and now - remembered[0] < ttl:
+        return remembered[1]
+    value = compute()
+    versions.put(key, (now, value))
+    return value
 
 
 @bp.record_once
-def _keep_rendered_feeds(state) -> None:
-    # One cache per application: tests build many, each on its own database.
-    state.app.extensions["ical_rendered_feeds"] = _RenderedFeeds(RENDERED_FEEDS)
+def _keep_feeds_in_memory(state) -> None:
+    # One of each per application: tests build many, each on its own database.
+    state.app.extensions["ical_rendered_feeds"] = _LastUsed(RENDERED_FEEDS)
+    state.app.extensions["ical_versions"] = _LastUsed(REMEMBERED_VERSIONS)
+    state.app.config.setdefault("ICAL_VERSION_TTL", 0 if state.app.testing else VERSION_TTL)

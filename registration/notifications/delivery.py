@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_mail import BadHeaderError, Message
 from sqlalchemy import select, update
 
@@ -165,7 +166,8 @@ def _deliver_one(
             return
         attempts = message.attempts
         try:
-            email = compose(message, invitation_for(message))
+            with force_locale(message.language):  # the invitation's texts too
+                email = compose(message, invitation_for(message))
         except Exception as error:  # a bug in a template must not stop the queue
             email, failure = None, _describe(error)
         db.session.rollback()  # end the read before talking to the SMTP server
@@ -249,7 +251,9 @@ def backoff(attempts: int) -> timedelta:
 
 def invitation_for(message: OutboxMessage) -> Invitation | None:
     """The calendar invitation this message carries, if any (see ``registration.ical``)."""
-    return None
+    from registration.ical.invitations import for_message  # ical builds on notifications
+
+    return for_message(message, base_url=current_app.config["BASE_URL"])
 
 
 def _describe(error: BaseException) -> str:

@@ -38,7 +38,9 @@ class Invitation:
     ics: bytes
 
 
-def _subject(kind: MessageKind, title: str) -> str:
+def _subject(kind: MessageKind, title: str, context: dict) -> str:
+    if kind == MessageKind.ORGANISER_MESSAGE:
+        return f"{context['organiser_subject']} · {title}"  # the organiser's words, then the event
     subjects = {
         MessageKind.CONFIRMED: _("Registration confirmed: %(title)s", title=title),
         MessageKind.WAITLISTED: _("You are on the waitlist: %(title)s", title=title),
@@ -106,7 +108,7 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
         **message.context,
     }
     with force_locale(message.language):
-        subject = one_line(_subject(message.kind, event.title))
+        subject = one_line(_subject(message.kind, event.title, message.context))
         text = render_template(f"emails/{message.kind.value}.txt", **context)
         html = render_template(f"emails/{message.kind.value}.html", subject=subject, **context)
     mail = OutboxMail(

@@ -23,6 +23,8 @@ class MessageKind(enum.StrEnum):
     EVENT_CHANGED = "event_changed"
     EVENT_CANCELLED = "event_cancelled"
     REMINDER = "reminder"
+    #: Written by an organiser to the attendees; subject and body are in the context.
+    ORGANISER_MESSAGE = "organiser_message"
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -228,8 +228,8 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     db.session.flush()
-    outbox.enqueue(MessageKind.CANCELLED, registration)
-    if held_seat:
+    outbox.enqueue(MessageKind.CANCELLED, registration, held_seat=held_seat)
+    if held_seat and not event.is_cancelled:  # nobody takes a seat at a cancelled event
         _promote_waitlist(event, now=now)
     return registration
 
@@ -345,11 +345,6 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
         )
 
 
-def _active_registration(event_id: int, email: str) -> Registration | None:
-    registration_id = _active_registration_id(event_id, email)
-    return db.session.get(Registration, registration_id) if registration_id else None
-
-
 def _seats_and_holder(event: Event, email: str) -> tuple[Availability, int | None]:
     """The event's seat counts and the id of ``email``'s active registration, in one query."""
     is_active = Registration.status.in_(ACTIVE_STATUSES)
@@ -404,10 +399,6 @@ def _participant_id(email: str, applicant: Applicant) -> int:
     if loaded is not None:
         db.session.expire(loaded)  # the row changed under the loaded copy
     return participant_id
-
-
-def _participant_for(email: str, applicant: Applicant) -> Participant:
-    return db.session.get(Participant, _participant_id(email, applicant))
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -499,16 +490,19 @@ def add_by_hand(
     :raise AlreadyOnList: the address already holds a seat or a place
     :raise EventFull: no seat left and no waitlist
     """
-    now = now or utcnow()
     if not applicant.consent:
         raise ConsentMissing
     event = lock_event(event.id)
+    now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
     email = normalise_email(applicant.email)
-    if _active_registration(event.id, email) is not None:
+    seats, existing_id = _seats_and_holder(event, email)
+    if existing_id is not None:
         raise AlreadyOnList
-    _promote_waitlist(event, now=now)  # a free seat is the first in line's, not the newcomer's
-    if _count(event.id, RegistrationStatus.CONFIRMED) < event.capacity:
+    if seats.waitlisted and seats.confirmed < event.capacity:
+        _promote_waitlist(event, now=now)  # a free seat is the first in line's, not the newcomer's
+        seats = _seats(event.id)
+    if seats.confirmed < event.capacity:
         status = RegistrationStatus.CONFIRMED
     elif event.waitlist:
         status = RegistrationStatus.WAITLISTED
@@ -516,7 +510,7 @@ def add_by_hand(
         raise EventFull
     registration = Registration(
         event=event,
-        participant=_participant_for(email, applicant),
+        participant_id=_participant_id(email, applicant),
         full_name=applicant.name.strip(),
         email=email,
         institution=applicant.institution.strip(),
@@ -532,10 +526,13 @@ def add_by_hand(
     db.session.add(registration)
     db.session.flush()
     if status == RegistrationStatus.CONFIRMED:
-        outbox.enqueue(MessageKind.CONFIRMED, registration)
+        outbox.enqueue(MessageKind.CONFIRMED, registration, language=applicant.language)
     else:
         outbox.enqueue(
-            MessageKind.WAITLISTED, registration, position=waitlist_position(registration)
+            MessageKind.WAITLISTED,
+            registration,
+            language=applicant.language,
+            position=seats.waitlisted + 1,
         )
     record(
         account,
@@ -561,8 +558,8 @@ def confirm_from_waitlist(
     :raise SeatsClosed: the event is not published, or it has ended
     :raise NoSeatFree: no seat is left for this person
     """
-    now = now or utcnow()
     event = lock_event(registration.event_id)
+    now = now or utcnow()
     db.session.refresh(registration)  # Race condition: it may have been promoted or cancelled.
     if registration.status == RegistrationStatus.CONFIRMED:
         return registration
@@ -591,9 +588,9 @@ def move_to_waitlist(
     :raise SeatsClosed: the event is not published, or it has ended
     :raise NobodyWaiting: nobody is waiting, so the seat would come straight back
     """
-    now = now or utcnow()
     event = lock_event(registration.event_id)
-    db.session.refresh(registration)
+    now = now or utcnow()
+    db.session.refresh(registration)  # Race condition: it may have been moved or cancelled.
     if registration.status == RegistrationStatus.WAITLISTED:
         return registration
     if registration.status != RegistrationStatus.CONFIRMED:
@@ -617,7 +614,13 @@ def move_to_waitlist(
     registration.status = RegistrationStatus.WAITLISTED
     db.session.flush()
     outbox.enqueue(MessageKind.PROMOTED, next_in_line)
-    outbox.enqueue(MessageKind.WAITLISTED, registration, position=waitlist_position(registration))
+    # held_seat: the person's calendar has the seat (as after ``cancel``), to be withdrawn.
+    outbox.enqueue(
+        MessageKind.WAITLISTED,
+        registration,
+        position=waitlist_position(registration),
+        held_seat=True,
+    )
     record(
         account,
         "registration.move_to_waitlist",
@@ -635,7 +638,6 @@ def cancel_on_behalf(
 
     :raise CancellationClosed: the event has started
     """
-    now = now or utcnow()
     lock_event(registration.event_id)
     db.session.refresh(registration)
     if registration.status == RegistrationStatus.CANCELLED:
@@ -657,8 +659,8 @@ def check_in(
 
     :raise CheckInRefused: the person has no confirmed seat
     """
-    now = now or utcnow()
     lock_event(registration.event_id)  # not racing a cancellation or a move
+    now = now or utcnow()
     db.session.refresh(registration)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise CheckInRefused
@@ -742,7 +744,7 @@ def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict
         query = query.where(batch_key == batch)
     progress: dict[str, dict[str, int]] = {}
     for key, status, count in db.session.execute(query):
-        counts = progress.setdefault(key, {status.value: 0 for status in DeliveryStatus})
+        counts = progress.setdefault(key, dict.fromkeys((d.value for d in DeliveryStatus), 0))
         counts[DeliveryStatus(status).value] = count
     return progress
 

@@ -1,0 +1,177 @@
+"""The attendee list as rows, for the back office's CSV and XLSX and the API's CSV.
+
+One row builder serves every export, so the files cannot disagree. Spreadsheets
+run formulas: a name like ``=HYPERLINK("http://evil.example", "Click")`` would
+become a live link in Excel, and ``@SUM(…)`` or ``+1`` a calculation (OWASP
+"CSV injection"). Every text cell that begins with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return is therefore written with a leading single quote,
+which spreadsheets show as text. CSV files start with a byte order mark, so
+that Excel reads Polish letters as UTF-8.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as SheetCell
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from registration import labels
+from registration.extensions import db
+from registration.registrations.models import Registration, RegistrationStatus
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+CSV_MIMETYPE = "text/csv"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: First characters that make a spreadsheet read a cell as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Value = str | int | datetime | None
+
+
+def attendees(event_id: int) -> list[Registration]:
+    """Every registration of the event, in order of arrival (participants loaded with them)."""
+    return list(
+        db.session.scalars(
+            select(Registration).where(Registration.event_id == event_id).order_by(Registration.id)
+        )
+    )
+
+
+def waitlist_positions(registrations: Iterable[Registration]) -> dict[int, int]:
+    """Place in line of each waitlisted registration, counted in one pass.
+
+    :param registrations: all registrations of one event, in order of arrival
+    """
+    positions: dict[int, int] = {}
+    for registration in registrations:
+        if registration.status == RegistrationStatus.WAITLISTED:
+            positions[registration.id] = len(positions) + 1
+    return positions
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int  # in characters, for the spreadsheet
+
+
+COLUMNS = (
+    Column(_l("ID"), 8),
+    Column(_l("Full name"), 28),
+    Column(_l("Email address"), 32),
+    Column(_l("Institution"), 32),
+    Column(_l("Position"), 24),
+    Column(_l("Category"), 26),
+    Column(_l("City"), 16),
+    Column(_l("Needs"), 32),
+    Column(_l("Status"), 16),
+    Column(_l("Place on the waitlist"), 12),
+    Column(_l("Language"), 8),
+    Column(_l("Registered at"), 18),
+    Column(_l("Cancelled at"), 18),
+    Column(_l("Checked in at"), 18),
+)
+
+
+def header() -> list[str]:
+    return [str(column.header) for column in COLUMNS]
+
+
+def rows(registrations: Sequence[Registration]) -> Iterator[list[Value]]:
+    """One row per registration, with the values of ``COLUMNS``; times in Warsaw.
+
+    :param registrations: all registrations of one event, in order of arrival
+    """
+    positions = waitlist_positions(registrations)
+    for registration in registrations:
+        yield [
+            registration.id,
+            registration.full_name,
+            registration.email,
+            registration.institution,
+            registration.position,
+            labels.label(labels.CATEGORIES, registration.category.value),
+            registration.city,
+            registration.needs,
+            labels.label(labels.REGISTRATION_STATUSES, registration.status.value),
+            positions.get(registration.id),
+            registration.participant.language,
+            _warsaw(registration.created_at),
+            _warsaw(registration.cancelled_at),
+            _warsaw(registration.checked_in_at),
+        ]
+
+
+def neutralise(value: str) -> str:
+    """Text that a spreadsheet shows as it is, never runs as a formula."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def csv_bytes(registrations: Sequence[Registration]) -> bytes:
+    """The attendee list as CSV: UTF-8 with BOM, comma-separated, CRLF lines (RFC 4180)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_csv_cell(value) for value in header()])
+    for row in rows(registrations):
+        writer.writerow([_csv_cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(registrations: Sequence[Registration], *, title: str) -> bytes:
+    """The attendee list as an Excel workbook; text is always stored as text, never a formula."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _sheet_title(title)
+    sheet.append([_xlsx_cell(sheet, value) for value in header()])
+    for row in rows(registrations):
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    for number, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = column.width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _warsaw(value: datetime | None) -> datetime | None:
+    return value.astimezone(WARSAW) if value is not None else None
+
+
+def _csv_cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, int):
+        return str(value)
+    return neutralise(value)
+
+
+def _xlsx_cell(sheet, value: Value) -> SheetCell | int | None:
+    if isinstance(value, datetime):
+        # Excel has no time zones: the Warsaw wall-clock time, shown as such.
+        cell = SheetCell(sheet, value=value.replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+    if isinstance(value, str):
+        # Characters XML cannot carry would make the whole file unreadable.
+        cell = SheetCell(sheet, value=neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)))
+        cell.data_type = "s"  # text, whatever it looks like: never a formula
+        return cell
+    return value
+
+
+def _sheet_title(title: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\``."""
+    cleaned = " ".join("".join(" " if char in "[]:*?/\\" else char for char in title).split())
+    return cleaned[:31].strip(" '") or "Attendees"

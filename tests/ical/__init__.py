@@ -1,0 +1,1 @@
+"""Calendar feeds: what calendar clients read, checked with two independent parsers."""
