@@ -12,6 +12,9 @@ from registration.registrations.services import availability
 
 bp = Blueprint("events", __name__)
 
+#: A page of the list stays quick to read and to render.
+EVENTS_PER_PAGE = 20
+
 
 @bp.get("/")
 def index():
@@ -23,10 +26,16 @@ def index():
         city=services.find_city(request.args.get("city")),
         month=services.parse_month(request.args.get("month")),
     )
-    events = services.published_events(event_filter, now=now)
+    page = request.args.get("page", 1, type=int) or 1
+    events, total = services.published_events_page(
+        event_filter, now=now, page=max(page, 1), per_page=EVENTS_PER_PAGE
+    )
     return render_template(
         "events/index.html",
         events=events,
+        total=total,
+        page=max(page, 1),
+        pages=max((total + EVENTS_PER_PAGE - 1) // EVENTS_PER_PAGE, 1),
         seats=availability([event.id for event in events]),
         event_filter=event_filter,
         cities=services.all_cities(),

@@ -171,3 +171,18 @@ def test_accessibility_statement_is_published(client, app):
     html = client.get("/accessibility").text
     assert "Deklaracja dostępności" in html
     assert "2019" in html
+
+
+def test_long_lists_come_in_pages_that_keep_the_filters(client, app):
+    with app.app_context():
+        for day in range(25):
+            make_event(title=f"Seminarium {day:02d}", city_slug="lublin",
+                       starts_at=utcnow() + timedelta(days=day + 1))
+        make_event(title="Gdzie indziej", city_slug="gdansk")
+        db.session.commit()
+    first = client.get("/?city=lublin").text
+    assert _titles(first) == [f"Seminarium {day:02d}" for day in range(20)]
+    assert "25 wydarzeń" in first
+    assert 'href="/?city=lublin&amp;page=2"' in first
+    second = client.get("/?city=lublin&page=2").text
+    assert _titles(second) == [f"Seminarium {day:02d}" for day in range(20, 25)]

@@ -200,3 +200,15 @@ class TestWithCsrfProtection:
         page = client.get(f"/r/{token}").text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         assert client.post(f"/r/{token}/cancel", data={"csrf_token": csrf}).status_code == 303
+
+
+def test_manage_page_links_the_event_file_and_the_personal_feed(app, client):
+    with app.app_context():
+        registration = make_registration(make_event())
+        db.session.commit()
+        token, event_id = registration.token, registration.event_id
+        feed_token = registration.participant.feed_token
+    html = client.get(f"/r/{token}").text
+    assert f'href="/events/{event_id}/calendar.ics"' in html
+    assert f'href="webcal://koalicja.example.org/calendar/personal/{feed_token}.ics"' in html
+    assert "calendar.google.com" in html
