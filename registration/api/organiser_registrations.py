@@ -2,9 +2,237 @@
 
 from __future__ import annotations
 
-from registration.api.views import bp  # noqa: F401  (routes are added to the API blueprint)
+from collections.abc import Sequence
+
+from flask import Response, abort
+
+from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
+from registration.api.problems import problem
+from registration.api.schemas import timestamp
+from registration.api.views import bp
+from registration.extensions import db
+from registration.registrations import exports, services
+from registration.registrations.models import Registration
+
+
+@bp.get("/events/<int:event_id>/registrations")
+@organiser_required
+def list_registrations(event_id: int):
+    """Every registration of the event, in order of arrival."""
+    event = managed_event_or_abort(event_id)
+    return {"registrations": registrations_json(exports.attendees(event.id))}
+
+
+@bp.get("/events/<int:event_id>/registrations.csv")
+@organiser_required
+def registrations_csv(event_id: int):
+    """The attendee list as CSV, the same file as the back office's."""
+    event = managed_event_or_abort(event_id)
+    response = Response(exports.csv_bytes(exports.attendees(event.id)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="attendees-{event.id}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/registrations/<int:registration_id>/check-in")
+@organiser_required
+def check_in(registration_id: int):
+    """Mark a confirmed person as arrived; a repeated check-in keeps the first time."""
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    if not current_api_account().can_manage(registration.event):
+        abort(403)
+    try:
+        services.check_in(registration, account=current_api_account())
+    except services.RegistrationError as error:
+        return problem(409, str(error.message), code=error.code)
+    body = registrations_json([registration])[0]  # read before committing expires it
+    db.session.commit()
+    return body
+
+
+def registrations_json(registrations: Sequence[Registration]) -> list[dict]:
+    """The organiser's view of registrations; places in line counted in one pass.
+
+    :param registrations: all registrations of one event in order of arrival, or
+        confirmed ones only (they have no place in line)
+    """
+    positions = exports.waitlist_positions(registrations)
+    return [
+        {
+            "id": registration.id,
+            "name": registration.full_name,
+            "email": registration.email,
+            "institution": registration.institution,
+            "position": registration.position,
+            "category": registration.category.value,
+            "city": registration.city,
+            "needs": registration.needs,
+            "status": registration.status.value,
+            "waitlist_position": positions.get(registration.id),
+            "language": registration.participant.language,
+            "created_at": timestamp(registration.created_at),
+            "cancelled_at": timestamp(registration.cancelled_at),
+            "checked_in_at": timestamp(registration.checked_in_at),
+        }
+        for registration in registrations
+    ]
+
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+
+#: OpenAPI component schemas of this module.
+SCHEMAS: dict = {
+    "OrganiserRegistration": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "name",
+            "email",
+            "institution",
+            "position",
+            "category",
+            "city",
+            "needs",
+            "status",
+            "waitlist_position",
+            "language",
+            "created_at",
+            "cancelled_at",
+            "checked_in_at",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "institution": {"type": "string"},
+            "position": _NULLABLE_STRING,
+            "category": {"enum": ["culture_staff", "official", "ngo", "other"]},
+            "city": {"type": "string", "description": "Where the person works, as they wrote it."},
+            "needs": _NULLABLE_STRING,
+            "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+            "waitlist_position": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "Current place in line: 1 is promoted next. Null unless waitlisted.",
+            },
+            "language": {"enum": ["pl", "en"], "description": "Language of the person's emails."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "cancelled_at": _NULLABLE_TIMESTAMP,
+            "checked_in_at": _NULLABLE_TIMESTAMP,
+        },
+    },
+}
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+_SECURITY = [{"organiserToken": []}]
+_UNAUTHORISED = _problem("No valid organiser token (`Authorization: Bearer <token>`).")
+_FORBIDDEN = _problem("The event is in a city the token's organiser does not manage.")
+_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 #: OpenAPI path items of this module, merged into the document by ``api/openapi.py``.
-PATHS: dict = {}
-#: OpenAPI component schemas of this module.
-SCHEMAS: dict = {}
+PATHS: dict = {
+    "/events/{event_id}/registrations": {
+        "get": {
+            "operationId": "listRegistrations",
+            "summary": "Every registration of the event, in order of arrival.",
+            "security": _SECURITY,
+            "parameters": [_EVENT_ID],
+            "responses": {
+                "200": {
+                    "description": "The registrations.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["registrations"],
+                                "properties": {
+                                    "registrations": {
+                                        "type": "array",
+                                        "items": {
+                                            "$ref": "#/components/schemas/OrganiserRegistration"
+                                        },
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "401": _UNAUTHORISED,
+                "403": _FORBIDDEN,
+                "404": _problem("No such event."),
+            },
+        }
+    },
+    "/events/{event_id}/registrations.csv": {
+        "get": {
+            "operationId": "exportRegistrations",
+            "summary": "The attendee list as CSV, as the back office exports it.",
+            "description": (
+                "UTF-8 with a byte order mark (so that Excel reads Polish letters), "
+                "comma-separated, CRLF line ends, a header row, one row per registration in "
+                "order of arrival, times in Europe/Warsaw. Text cells that begin with `=`, `+`, "
+                "`-`, `@`, a tab or a carriage return start with a single quote, so that "
+                "spreadsheets never run them as formulas."
+            ),
+            "security": _SECURITY,
+            "parameters": [_EVENT_ID],
+            "responses": {
+                "200": {
+                    "description": "The CSV file.",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                },
+                "401": _UNAUTHORISED,
+                "403": _FORBIDDEN,
+                "404": _problem("No such event."),
+            },
+        }
+    },
+    "/registrations/{registration_id}/check-in": {
+        "post": {
+            "operationId": "checkIn",
+            "summary": "Mark a confirmed person as arrived; repeating it keeps the first time.",
+            "security": _SECURITY,
+            "parameters": [
+                {
+                    "name": "registration_id",
+                    "in": "path",
+                    "required": True,
+                    "description": "The registration's `id` (not its secret token).",
+                    "schema": {"type": "integer"},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "Checked in (now or before).",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/OrganiserRegistration"}
+                        }
+                    },
+                },
+                "401": _UNAUTHORISED,
+                "403": _problem(
+                    "The registration is for an event in a city the token's organiser "
+                    "does not manage."
+                ),
+                "404": _problem("No such registration."),
+                "409": _problem(
+                    "The registration is not confirmed (waitlisted or cancelled); "
+                    "`type` ends in /not-confirmed."
+                ),
+            },
+        }
+    },
+}

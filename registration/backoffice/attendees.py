@@ -1,3 +1,441 @@
-"""Back office: attendee lists, manual changes, check-in, exports and messages."""
+"""Back office: attendee lists, manual changes, check-in, exports and messages.
+
+Every page is for a signed-in organiser of the event's city (or an admin):
+``managed_event_or_abort`` answers 404 for an unknown event and 403 for
+another city's. Views only translate between forms and ``registrations.services``,
+where the rules are; each change is committed once, then the browser is
+redirected, so that reloading a page never repeats it.
+"""
 
 from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired
+
+from registration.accounts.models import AuditEntry
+from registration.backoffice import bp
+from registration.backoffice.access import current_account, managed_event_or_abort
+from registration.database import utcnow
+from registration.events.models import Event
+from registration.extensions import db
+from registration.i18n import polish_sort_key
+from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.registrations import exports, services
+from registration.registrations.forms import (
+    REQUIRED,
+    RegistrationForm,
+    _one_line,
+    _printable,
+    _strip,
+    _too_long,
+)
+from registration.registrations.models import Registration, RegistrationStatus
+
+_BATCH_SHAPE = re.compile(r"[0-9a-f]{16}")
+
+
+class AddByHandForm(RegistrationForm):
+    """The participant's form, filled in by an organiser on the person's behalf."""
+
+    language = SelectField(
+        _l("Language of the emails"),
+        choices=[SelectChoice("pl", "Polski"), SelectChoice("en", "English")],
+        default="pl",
+    )
+    # The person consents to the organiser (in person, by phone or by email) and
+    # the organiser records it; the audit log keeps who did.
+    consent = BooleanField(
+        _l(
+            "The person has agreed to the processing of their personal data by the Strefa "
+            "Kultury Wrocław office for registration and for organising this event."
+        ),
+        validators=[DataRequired(_l("Record the person's consent first."))],
+    )
+
+
+class MessageForm(FlaskForm):
+    recipients = RadioField(
+        _l("Send to"),
+        choices=[
+            SelectChoice("confirmed", _l("People with a confirmed seat")),
+            SelectChoice("waitlisted", _l("People on the waitlist")),
+            SelectChoice("active", _l("Both")),
+        ],
+        default="confirmed",
+        validators=[InputRequired(REQUIRED)],
+    )
+    subject = StringField(
+        _l("Subject"),
+        filters=[_strip],
+        validators=[DataRequired(REQUIRED), _too_long(150), _one_line],
+    )
+    body = TextAreaField(
+        _l("Message"),
+        filters=[_strip],
+        validators=[DataRequired(REQUIRED), _too_long(5000), _printable],
+    )
+
+
+# --- The list -------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/attendees")
+@login_required
+def attendees(event_id: int):
+    """The event's confirmed, waitlisted and cancelled people, with counts and actions."""
+    event = managed_event_or_abort(event_id)
+    everyone = exports.attendees(event.id)
+    positions = exports.waitlist_positions(everyone)
+    query = request.args.get("q", "").strip()[:200]
+    shown = [r for r in everyone if _matches(r, query)] if query else everyone
+    return render_template(
+        "backoffice/attendees/list.html",
+        event=event,
+        query=query,
+        confirmed=[r for r in shown if r.status == RegistrationStatus.CONFIRMED],
+        waitlisted=[r for r in shown if r.status == RegistrationStatus.WAITLISTED],
+        cancelled=[r for r in shown if r.status == RegistrationStatus.CANCELLED],
+        positions=positions,
+        found=len(shown),
+        seats=services.availability([event.id])[event.id],
+        checked_in=sum(
+            1
+            for r in everyone
+            if r.status == RegistrationStatus.CONFIRMED and r.checked_in_at is not None
+        ),
+        now=utcnow(),
+    )
+
+
+@bp.route("/events/<int:event_id>/attendees/new", methods=["GET", "POST"])
+@login_required
+def add_attendee(event_id: int):
+    """Register a person by hand: a seat if one is free, else the waitlist, never more."""
+    event = managed_event_or_abort(event_id)
+    form = AddByHandForm()
+    if form.validate_on_submit():
+        try:
+            registration = services.add_by_hand(
+                event, form.applicant(form.language.data), account=current_account()
+            )
+        except services.RegistrationError as error:
+            flash(str(error.message), "error")
+            return render_template("backoffice/attendees/new.html", event=event, form=form), 409
+        confirmed = registration.status == RegistrationStatus.CONFIRMED
+        name, target = registration.full_name, url_for(".attendees", event_id=event_id)
+        db.session.commit()
+        if confirmed:
+            flash(_("%(name)s has a confirmed seat.", name=name), "success")
+        else:
+            flash(_("%(name)s is on the waitlist.", name=name), "success")
+        return redirect(target, code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("backoffice/attendees/new.html", event=event, form=form), status
+
+
+# --- One person -----------------------------------------------------------------
+
+
+@bp.post("/registrations/<int:registration_id>/check-in")
+@login_required
+def check_in_registration(registration_id: int):
+    """Check in a confirmed person from the attendee list."""
+    registration = _managed_registration_or_abort(registration_id)
+    return _change(
+        registration,
+        services.check_in,
+        _("%(name)s is checked in."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/confirm")
+@login_required
+def confirm_registration(registration_id: int):
+    """Confirm a waitlisted person, if a seat is free and their turn has come."""
+    registration = _managed_registration_or_abort(registration_id)
+    return _change(
+        registration,
+        services.confirm_from_waitlist,
+        _("%(name)s has a confirmed seat."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/move-to-waitlist")
+@login_required
+def move_registration_to_waitlist(registration_id: int):
+    """Give a confirmed person's seat to the first in line; the person joins the line."""
+    registration = _managed_registration_or_abort(registration_id)
+    return _change(
+        registration,
+        services.move_to_waitlist,
+        _("%(name)s is on the waitlist; the seat went to the first person in line."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/cancel")
+@login_required
+def cancel_registration(registration_id: int):
+    """Cancel on the person's behalf; the seat goes to the first in line."""
+    registration = _managed_registration_or_abort(registration_id)
+    return _change(
+        registration,
+        services.cancel_on_behalf,
+        _("The registration of %(name)s is cancelled."),
+    )
+
+
+# --- Check-in at the door -------------------------------------------------------
+
+
+@bp.get("/check-in")
+@login_required
+def check_in_lookup():
+    """Find a ticket by its code, typed or pasted (a whole scanned address will do)."""
+    code = request.args.get("code", "").strip()
+    if not code:
+        return render_template("backoffice/attendees/check_in_lookup.html", code="")
+    registration = services.find_by_token(_token_from(code))
+    if registration is None:
+        flash(_("No ticket has this code. Check it and try again."), "error")
+        return render_template("backoffice/attendees/check_in_lookup.html", code=code), 404
+    if not current_account().can_manage(registration.event):
+        abort(403)
+    return redirect(url_for(".check_in_ticket", token=registration.token), code=303)
+
+
+@bp.get("/check-in/<token>")
+@login_required
+def check_in_ticket(token: str):
+    """The page a scanned ticket opens: who, for what, and a button to check them in."""
+    registration = _registration_by_token_or_abort(token)
+    return render_template(
+        "backoffice/attendees/check_in.html",
+        registration=registration,
+        event=registration.event,
+        now=utcnow(),
+    )
+
+
+@bp.post("/check-in/<token>")
+@login_required
+def check_in_by_ticket(token: str):
+    """Check in the ticket's holder."""
+    registration = _registration_by_token_or_abort(token)
+    name = registration.full_name
+    try:
+        services.check_in(registration, account=current_account())
+    except services.RegistrationError as error:
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is checked in.", name=name), "success")
+    return redirect(url_for(".check_in_ticket", token=token), code=303)
+
+
+# --- Exports --------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/attendees.csv")
+@login_required
+def attendees_csv(event_id: int):
+    """The attendee list as CSV (UTF-8 with BOM, formulas neutralised)."""
+    event = managed_event_or_abort(event_id)
+    body = exports.csv_bytes(exports.attendees(event.id))
+    return _download(body, exports.CSV_MIMETYPE, f"attendees-{event.id}.csv")
+
+
+@bp.get("/events/<int:event_id>/attendees.xlsx")
+@login_required
+def attendees_xlsx(event_id: int):
+    """The attendee list as an Excel workbook."""
+    event = managed_event_or_abort(event_id)
+    body = exports.xlsx_bytes(exports.attendees(event.id), title=event.title)
+    return _download(body, exports.XLSX_MIMETYPE, f"attendees-{event.id}.xlsx")
+
+
+@bp.get("/events/<int:event_id>/sign-in-sheet")
+@login_required
+def sign_in_sheet(event_id: int):
+    """A printable list of the confirmed people, alphabetically, with room to sign."""
+    event = managed_event_or_abort(event_id)
+    confirmed = sorted(
+        (r for r in exports.attendees(event.id) if r.status == RegistrationStatus.CONFIRMED),
+        key=lambda registration: polish_sort_key(registration.full_name),
+    )
+    response = Response(
+        render_template("backoffice/attendees/sign_in_sheet.html", event=event, people=confirmed)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Messages -------------------------------------------------------------------
+
+
+@bp.route("/events/<int:event_id>/message", methods=["GET", "POST"])
+@login_required
+def message_attendees(event_id: int):
+    """Write to the confirmed or waitlisted people: one email each, through the outbox."""
+    event = managed_event_or_abort(event_id)
+    form = MessageForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            batch = services.message_attendees(
+                event,
+                subject=form.subject.data,
+                body=form.body.data,
+                recipients=form.recipients.data,
+                account=current_account(),
+            )
+        except services.RegistrationError as error:
+            flash(str(error.message), "error")
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("The message is queued for sending."), "success")
+            return redirect(url_for(".message_progress", event_id=event_id, batch=batch), code=303)
+    elif form.is_submitted():
+        status = 422
+    return (
+        render_template(
+            "backoffice/attendees/message.html",
+            event=event,
+            form=form,
+            send_outs=_send_outs(event),
+            seats=services.availability([event.id])[event.id],
+        ),
+        status,
+    )
+
+
+@bp.get("/events/<int:event_id>/message/<batch>")
+@login_required
+def message_progress(event_id: int, batch: str):
+    """How far one send-out has got: queued, sent and failed messages."""
+    event = managed_event_or_abort(event_id)
+    if not _BATCH_SHAPE.fullmatch(batch):
+        abort(404)
+    send_out = next((s for s in _send_outs(event) if s["batch"] == batch), None) or abort(404)
+    failed = db.session.execute(
+        select(Registration.full_name, OutboxMessage.recipient, OutboxMessage.last_error)
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event.id,
+            OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE,
+            OutboxMessage.status == DeliveryStatus.FAILED,
+            OutboxMessage.context["batch"].as_string() == batch,
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    return render_template(
+        "backoffice/attendees/message_progress.html",
+        event=event,
+        send_out=send_out,
+        failed=failed,
+    )
+
+
+# --- Helpers --------------------------------------------------------------------
+
+
+def _managed_registration_or_abort(registration_id: int) -> Registration:
+    """The registration, if the organiser may manage its event: 404 if none, 403 if not."""
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    if not current_account().can_manage(registration.event):
+        abort(403)
+    return registration
+
+
+def _registration_by_token_or_abort(token: str) -> Registration:
+    registration = services.find_by_token(token) or abort(404)
+    if not current_account().can_manage(registration.event):
+        abort(403)
+    return registration
+
+
+def _change(registration: Registration, operation, done: str):
+    """Run one operation on a person from the list, commit, and go back to the list."""
+    # Read before committing: afterwards each attribute would be loaded again.
+    name, event_id, anchor = registration.full_name, registration.event_id, registration.id
+    try:
+        operation(registration, account=current_account())
+    except services.RegistrationError as error:
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(done % {"name": name}, "success")
+    target = url_for(".attendees", event_id=event_id, q=request.form.get("q") or None)
+    return redirect(f"{target}#registration-{anchor}", code=303)
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"  # personal data: keep no copies
+    return response
+
+
+def _send_outs(event: Event) -> list[dict]:
+    """The event's send-outs, newest first, with their subject, author and progress."""
+    progress = services.send_out_progress(event.id)
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event.id, AuditEntry.action == "event.message")
+        .order_by(AuditEntry.id.desc())
+    )
+    send_outs = []
+    for entry in entries:
+        batch = entry.details.get("batch")
+        if batch in progress:
+            send_outs.append(
+                {
+                    "batch": batch,
+                    "subject": entry.details.get("subject", ""),
+                    "recipients": entry.details.get("recipients"),
+                    "author": entry.account.email if entry.account else None,
+                    "created_at": entry.created_at,
+                    "counts": progress[batch],
+                    "total": sum(progress[batch].values()),
+                }
+            )
+    return send_outs
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics, so that "lodz" finds "Łódź"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ł", "l"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _matches(registration: Registration, query: str) -> bool:
+    """Whether the name, email or institution contains the query (searched in Python:
+    SQLite's lower() knows no Polish letters, and one event's list is short)."""
+    needle = _fold(query)
+    return any(
+        needle in _fold(value)
+        for value in (registration.full_name, registration.email, registration.institution)
+    )
+
+
+def _token_from(code: str) -> str:
+    """The token in a typed code or a pasted check-in address."""
+    path = urlsplit(code).path if "/" in code else code
+    return path.rstrip("/").rsplit("/", 1)[-1]

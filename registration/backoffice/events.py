@@ -1,3 +1,178 @@
-"""Back office: events — list, create, edit, publish, cancel, duplicate."""
+"""Back office: events — list, create, edit, publish, cancel, duplicate; the audit log."""
 
 from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from registration.accounts.models import AuditEntry
+from registration.accounts.services import safe_next
+from registration.backoffice import bp
+from registration.backoffice.access import current_account, managed_event_or_abort, managed_events
+from registration.backoffice.forms import EventForm
+from registration.database import utcnow
+from registration.events import services
+from registration.events.models import Event
+from registration.extensions import db
+from registration.registrations.services import availability
+
+#: Audit entries per page.
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.get("/events")
+@login_required
+def event_list():
+    """The organiser's events, drafts included, with seats taken and waitlists; upcoming or past."""
+    when = "past" if request.args.get("when") == "past" else "upcoming"
+    now = utcnow()
+    query = managed_events(current_account())
+    if when == "past":
+        query = query.where(Event.ends_at <= now).order_by(Event.starts_at.desc(), Event.id.desc())
+    else:
+        query = query.where(Event.ends_at > now).order_by(Event.starts_at, Event.id)
+    events = list(db.session.scalars(query))
+    return render_template(
+        "backoffice/events/index.html",
+        events=events,
+        seats=availability([event.id for event in events]),
+        when=when,
+    )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new_event():
+    """Create an event; it stays a draft until published."""
+    account = current_account()
+    if request.method == "GET":
+        return _form_page(EventForm.for_new_event(account))
+    form = EventForm(account=account)
+    if not form.validate_on_submit():
+        return _form_page(form, status=422)
+    try:
+        event = services.create_event(form.event_fields(), account=account)
+    except services.EventError as error:
+        return _rejected(form, error)
+    db.session.commit()
+    flash(_("The event is saved as a draft. Publish it when it is ready."), "success")
+    return redirect(url_for(".edit_event", event_id=event.id), code=303)
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_event(event_id: int):
+    """Change an event; people holding seats hear about a new time, place or status."""
+    account = current_account()
+    event = managed_event_or_abort(event_id)
+    if request.method == "GET":
+        return _form_page(EventForm.for_event(event, account), event=event)
+    form = EventForm(account=account)
+    if not form.validate_on_submit():
+        return _form_page(form, event=event, status=422)
+    try:
+        services.update_event(event, form.event_fields(event), account=account)
+    except services.EventError as error:
+        return _rejected(form, error, event=event)
+    db.session.commit()
+    flash(_("The changes are saved."), "success")
+    return redirect(url_for(".edit_event", event_id=event_id), code=303)
+
+
+@bp.post("/events/<int:event_id>/publish")
+@login_required
+def publish_event(event_id: int):
+    """Publish a draft (or bring back a cancelled event)."""
+    event = managed_event_or_abort(event_id)
+    try:
+        services.publish(event, current_account())
+    except services.EventError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The event is published."), "success")
+    return _back(event_id)
+
+
+@bp.get("/events/<int:event_id>/cancel")
+@login_required
+def confirm_cancel_event(event_id: int):
+    """Ask before cancelling: say who will be told."""
+    event = managed_event_or_abort(event_id)
+    return render_template(
+        "backoffice/events/cancel.html", event=event, seats=availability([event.id])[event.id]
+    )
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@login_required
+def cancel_event(event_id: int):
+    """Cancel the event; everyone holding a seat or a place is emailed."""
+    event = managed_event_or_abort(event_id)
+    try:
+        services.cancel_event(event, current_account())
+    except services.EventError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The event is cancelled. Everyone registered is being told."), "success")
+    return redirect(url_for(".edit_event", event_id=event_id), code=303)
+
+
+@bp.post("/events/<int:event_id>/duplicate")
+@login_required
+def duplicate_event(event_id: int):
+    """Copy an event into a new draft, to be given new dates."""
+    event = managed_event_or_abort(event_id)
+    copy = services.duplicate_event(event, current_account())
+    db.session.commit()
+    flash(_("This is a copy, saved as a draft. Check the dates before publishing it."), "success")
+    return redirect(url_for(".edit_event", event_id=copy.id), code=303)
+
+
+@bp.get("/audit")
+@login_required
+def audit_log():
+    """Who did what, newest first (admins only)."""
+    if not current_account().is_admin:
+        abort(403)
+    page = db.paginate(
+        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=AUDIT_PAGE_SIZE,
+        max_per_page=AUDIT_PAGE_SIZE,
+        error_out=False,
+    )
+    event_ids = {entry.event_id for entry in page.items if entry.event_id is not None}
+    events = db.session.scalars(select(Event).where(Event.id.in_(event_ids))) if event_ids else []
+    return render_template(
+        "backoffice/audit.html", page=page, events={event.id: event for event in events}
+    )
+
+
+def _form_page(form: EventForm, *, event: Event | None = None, status: int = 200):
+    template = "backoffice/events/form.html"
+    return render_template(template, form=form, event=event), status
+
+
+def _rejected(form: EventForm, error: services.EventError, *, event: Event | None = None):
+    """Show the service's objection next to the field it concerns; nothing was saved."""
+    db.session.rollback()
+    if isinstance(error, services.InvalidEvent):
+        errors = error.errors
+    else:
+        errors = {error.field: [error.message]}
+    for field, messages in errors.items():
+        for message in messages:
+            form.show_error(field, str(message))
+    return _form_page(form, event=event, status=422)
+
+
+def _back(event_id: int):
+    """To the page the button was on (the list or the event), else the event's page."""
+    target = safe_next(request.form.get("next"))
+    return redirect(target or url_for(".edit_event", event_id=event_id), code=303)

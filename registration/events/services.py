@@ -1,16 +1,30 @@
-"""Finding events: the public listing and look-ups shared by pages, API and feeds."""
+"""Events: the public listing and look-ups, and the organisers' operations that change them."""
 
 from __future__ import annotations
 
+import enum
+import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select, text
 
+from registration.accounts.services import record
+from registration.database import utcnow
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
 from registration.i18n import polish_sort_key
+from registration.notifications import outbox
+from registration.notifications.models import MessageKind
+from registration.registrations import services as seats
+from registration.registrations.models import ACTIVE_STATUSES, Registration
+
+if TYPE_CHECKING:
+    from registration.accounts.models import Account
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -61,6 +75,20 @@ def published_events(event_filter: EventFilter, *, now: datetime) -> list[Event]
     return list(db.session.scalars(query.order_by(Event.starts_at, Event.id)))
 
 
+def published_events_page(
+    event_filter: EventFilter, *, now: datetime, page: int, per_page: int
+) -> tuple[list[Event], int]:
+    """One page of ``published_events`` and how many there are in all."""
+    query = _apply_filter(
+        select(Event).where(Event.status == EventStatus.PUBLISHED), event_filter, now=now
+    )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    events = db.session.scalars(
+        query.order_by(Event.starts_at, Event.id).limit(per_page).offset((page - 1) * per_page)
+    )
+    return list(events), total
+
+
 def _apply_filter(query: Select, event_filter: EventFilter, *, now: datetime) -> Select:
     if event_filter.type is not None:
         query = query.where(Event.type == event_filter.type)
@@ -99,3 +127,423 @@ def get_public_event(event_id: int) -> Event | None:
     if event is None or event.status == EventStatus.DRAFT:
         return None
     return event
+
+
+# --- Organisers: creating and changing events ------------------------------------
+#
+# ``update_event`` is the one place an event changes. It takes the event's seat
+# lock first (``registrations.services.lock_event``), for two reasons: the
+# sequence number is read, raised and written without a lost update when two
+# organisers save at once; and the list of people told about a change is the
+# list that holds seats at that moment, so somebody registering at the same
+# time either is on it or registers for the event as it now is.
+
+
+class EventError(Exception):
+    """An event operation said no. ``message`` is for people; ``field`` names the input."""
+
+    code = "invalid-event"
+    message = _l("The event could not be saved.")
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class InvalidEvent(EventError):
+    """Input that breaks a rule; ``errors`` maps each field to its messages."""
+
+    code = "invalid-input"
+
+    def __init__(self, errors: dict[str, list]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.field, messages = next(iter(errors.items()))
+        self.message = messages[0]
+
+
+class NotAllowed(EventError):
+    """The account may not manage this event."""
+
+    code = "forbidden"
+    message = _l("You may not manage this event.")
+
+
+class CityNotAllowed(NotAllowed):
+    """An organiser tried to put an event into a city other than their own."""
+
+    field = "city"
+    message = _l("You may create and edit events only in your own city.")
+
+
+class CapacityBelowConfirmed(EventError, seats.CapacityBelowConfirmed):
+    """Fewer seats than confirmed registrations: the seat rule, said about the field."""
+
+    code = seats.CapacityBelowConfirmed.code
+    message = seats.CapacityBelowConfirmed.message
+    field = "capacity"
+
+
+#: What organisers may set, in the order forms and the API show them.
+EVENT_FIELDS = (
+    "type",
+    "title",
+    "summary",
+    "description",
+    "city",
+    "venue",
+    "address",
+    "online_url",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "waitlist",
+    "registration_opens_at",
+    "registration_closes_at",
+    "status",
+    "contact_email",
+)
+REQUIRED_FIELDS = frozenset(
+    {"type", "title", "city", "venue", "address", "starts_at", "ends_at", "capacity"}
+    | {"contact_email"}
+)
+#: Changing these moves the event in people's calendars (iCalendar SEQUENCE).
+TIME_FIELDS = frozenset({"starts_at", "ends_at"})
+PLACE_FIELDS = frozenset({"venue", "address", "city", "online_url"})
+_ONE_LINE_LIMITS = {
+    "title": 200,
+    "summary": 500,
+    "venue": 200,
+    "address": 300,
+    "online_url": 500,
+    "contact_email": 254,
+}
+_TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\r\n\t]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+REQUIRED = _l("This field is required.")
+
+#: Stored data, not interface: event titles are Polish, whoever makes the copy.
+COPY_PREFIX = "Kopia: "
+
+_POLISH_TO_ASCII = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+#: PostgreSQL advisory lock key that serialises choosing slugs ("slug" in ASCII).
+_SLUG_LOCK = 0x736C7567
+
+
+def slugify(title: str) -> str:
+    """An ASCII slug: "Łódź – miasto" → "lodz-miasto"; Polish letters lose only their marks."""
+    text = unicodedata.normalize("NFKD", title.translate(_POLISH_TO_ASCII))
+    slug = _NOT_SLUG.sub("-", text.encode("ascii", "ignore").decode().lower()).strip("-")
+    return slug[:100].rstrip("-") or "wydarzenie"
+
+
+def cities_for(account: Account) -> list[City]:
+    """The cities in which the account may create events: an organiser's own, or all."""
+    if account.is_admin:
+        return all_cities()
+    return [account.city] if account.city is not None else []
+
+
+def create_event(fields: dict, *, account: Account) -> Event:
+    """Create an event (a draft unless ``fields`` say otherwise) with a new unique slug.
+
+    :param fields: any of ``EVENT_FIELDS``; ``city`` as a ``City``, name or slug
+    :raise CityNotAllowed: an organiser named a city other than their own
+    :raise InvalidEvent: a field is missing or breaks a rule
+    """
+    values = {
+        "summary": "",
+        "description": "",
+        "online_url": None,
+        "waitlist": True,
+        "registration_opens_at": None,
+        "registration_closes_at": None,
+        "status": EventStatus.DRAFT,
+        **dict.fromkeys(REQUIRED_FIELDS),
+    }
+    values.update(_normalise(fields))
+    _check_city(account, values["city"])
+    _validate(values, previous=None)
+    event = Event(**values, sequence=0)
+    _add_with_unique_slug(event)
+    record(account, "event.create", event=event, title=event.title, status=event.status.value)
+    return event
+
+
+def update_event(
+    event: Event, changes: dict, *, account: Account, now: datetime | None = None
+) -> Event:
+    """Change an event; tell the people holding seats or places when it moves or is cancelled.
+
+    A change of time, place or status raises ``sequence`` by one and queues
+    EVENT_CHANGED (EVENT_CANCELLED when cancelled) for each confirmed or
+    waitlisted registration; publishing a draft tells nobody. A new capacity
+    goes through ``registrations.services.change_capacity``, which gives added
+    seats to the waitlist in order. A change to nothing does and records nothing.
+
+    :param changes: any of ``EVENT_FIELDS``; ``city`` as a ``City``, name or slug
+    :raise NotAllowed: the account may not manage this event
+    :raise CityNotAllowed: an organiser tried to move the event to another city
+    :raise InvalidEvent: a value breaks a rule
+    :raise CapacityBelowConfirmed: fewer seats than people already confirmed
+    """
+    if not account.can_manage(event):
+        raise NotAllowed
+    values = _normalise(changes)
+    event = seats.lock_event(event.id)
+    if not account.can_manage(event):  # Race condition: it may have moved since it was read.
+        raise NotAllowed
+    now = now or utcnow()
+    changed = {
+        name: (getattr(event, name), value)
+        for name, value in values.items()
+        if not _same(getattr(event, name), value)
+    }
+    if not changed:
+        return event
+    if "city" in changed:
+        _check_city(account, changed["city"][1])
+    merged = {name: getattr(event, name) for name in EVENT_FIELDS}
+    merged.update({name: new for name, (_old, new) in changed.items()})
+    _validate(merged, previous=event.status)
+    if "capacity" in changed:
+        _check_seats_changeable(event, merged, now=now)
+        try:
+            seats.change_capacity(event, merged["capacity"], now=now)
+        except seats.CapacityBelowConfirmed:
+            raise CapacityBelowConfirmed from None
+    previous_status = event.status
+    for name, (_old, new) in changed.items():
+        if name != "capacity":
+            setattr(event, name, new)
+    moved = changed.keys() & (TIME_FIELDS | PLACE_FIELDS | {"status"})
+    if moved:
+        event.sequence += 1
+    db.session.flush()
+    _tell_registrants(event, moved, previous=previous_status)
+    record(
+        account,
+        _action(changed),
+        event=event,
+        **{name: [_plain(old), _plain(new)] for name, (old, new) in changed.items()},
+    )
+    return event
+
+
+def publish(event: Event, account: Account) -> Event:
+    """Open the event to the public (or bring back a cancelled one).
+
+    :raise NotAllowed: the account may not manage this event
+    """
+    return update_event(event, {"status": EventStatus.PUBLISHED}, account=account)
+
+
+def cancel_event(event: Event, account: Account) -> Event:
+    """Cancel the event; everyone holding a seat or place is told. Registrations stay as they are.
+
+    :raise NotAllowed: the account may not manage this event
+    """
+    return update_event(event, {"status": EventStatus.CANCELLED}, account=account)
+
+
+def duplicate_event(event: Event, account: Account) -> Event:
+    """A new draft with the same details and dates, titled "Kopia: …", with nobody registered.
+
+    :raise NotAllowed: the account may not manage this event
+    """
+    if not account.can_manage(event):
+        raise NotAllowed
+    values = {name: getattr(event, name) for name in EVENT_FIELDS}
+    values["title"] = (COPY_PREFIX + event.title)[: _ONE_LINE_LIMITS["title"]]
+    values["status"] = EventStatus.DRAFT
+    copy = Event(**values, sequence=0)
+    _add_with_unique_slug(copy)
+    record(account, "event.duplicate", event=copy, source=event.id)
+    return copy
+
+
+def _normalise(fields: dict) -> dict:
+    """Known fields only, text trimmed, codes as enums, the city as a ``City``.
+
+    :raise InvalidEvent: an unknown field, code or city
+    """
+    errors: dict[str, list] = {}
+    values = {}
+    for name, value in fields.items():
+        if name not in EVENT_FIELDS:
+            errors[name] = [_l("This field cannot be set.")]
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if name == "online_url" and value == "":
+            value = None
+        elif name in ("summary", "description") and value is None:
+            value = ""
+        elif name == "type" and value is not None:
+            if value not in EventType._value2member_map_:
+                errors[name] = [_l("Unknown event type.")]
+                continue
+            value = EventType(value)
+        elif name == "status" and value is not None:
+            if value not in EventStatus._value2member_map_:
+                errors[name] = [_l("Unknown status.")]
+                continue
+            value = EventStatus(value)
+        elif name == "city" and value is not None and not isinstance(value, City):
+            city = find_city(value) if isinstance(value, str) else None
+            if city is None:
+                errors[name] = [_l("Unknown city.")]
+                continue
+            value = city
+        values[name] = value
+    if errors:
+        raise InvalidEvent(errors)
+    return values
+
+
+def _validate(values: dict, *, previous: EventStatus | None) -> None:
+    """Check the event as it would be after the change; report every broken rule at once.
+
+    :raise InvalidEvent: with every field that breaks a rule
+    """
+    errors: dict[str, list] = {}
+
+    def fail(name: str, message) -> None:
+        errors.setdefault(name, []).append(message)
+
+    for name in REQUIRED_FIELDS | {"status", "waitlist"}:
+        if values.get(name) is None or values.get(name) == "":
+            fail(name, REQUIRED)
+    for name in (*_ONE_LINE_LIMITS, "description"):
+        if values.get(name) is not None and not isinstance(values[name], str):
+            fail(name, _l("Must be text."))
+    if errors:
+        raise InvalidEvent(errors)
+    if not isinstance(values["waitlist"], bool):
+        fail("waitlist", _l("Must be true or false."))
+    for name, limit in _ONE_LINE_LIMITS.items():
+        line = values.get(name)
+        if not line:
+            continue
+        if len(line) > limit:
+            fail(name, _l("At most %(max)d characters.", max=limit))
+        if _CONTROL_CHARACTERS.search(line) or _LINE_BREAKS.search(line):
+            fail(name, _l("Use a single line without special characters."))
+    if values.get("description") and _CONTROL_CHARACTERS.search(values["description"]):
+        fail("description", _l("Remove the special characters."))
+    online_url = values.get("online_url")
+    if online_url and not online_url.lower().startswith(("https://", "http://")):
+        fail("online_url", _l("Enter a web address that begins with https://."))
+    contact_email = values.get("contact_email")
+    if contact_email and not _EMAIL.fullmatch(contact_email):
+        fail("contact_email", _l("Enter a valid email address, e.g. name@example.org."))
+    capacity = values.get("capacity")
+    if capacity is not None:
+        if isinstance(capacity, bool) or not isinstance(capacity, int):
+            fail("capacity", _l("Enter a whole number."))
+        elif capacity < 0:
+            fail("capacity", _l("Capacity cannot be negative."))
+    for name in _TIMESTAMPS:
+        moment = values.get(name)
+        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+            fail(name, _l("Give a date and time with its offset from UTC."))
+    if not errors:
+        _validate_times(values, fail)
+    if values.get("status") == EventStatus.DRAFT and previous not in (None, EventStatus.DRAFT):
+        fail("status", _l("A published or cancelled event cannot become a draft again."))
+    if errors:
+        raise InvalidEvent(errors)
+
+
+def _validate_times(values: dict, fail) -> None:
+    starts_at, ends_at = values["starts_at"], values["ends_at"]
+    opens_at, closes_at = values.get("registration_opens_at"), values.get("registration_closes_at")
+    if ends_at <= starts_at:
+        fail("ends_at", _l("The event must end after it starts."))
+    if opens_at is not None and closes_at is not None and opens_at >= closes_at:
+        fail("registration_closes_at", _l("Registration must close after it opens."))
+    elif opens_at is not None and closes_at is None and opens_at >= starts_at:
+        fail("registration_opens_at", _l("Registration must open before the event starts."))
+
+
+def _check_city(account: Account, city: City | None) -> None:
+    if city is not None and not account.is_admin and city.id != account.city_id:
+        raise CityNotAllowed
+
+
+def _check_seats_changeable(event: Event, merged: dict, *, now: datetime) -> None:
+    """Seats added to a cancelled or ended event would promote people to nothing."""
+    if merged["status"] == EventStatus.CANCELLED:
+        raise InvalidEvent({"capacity": [_l("The seats of a cancelled event cannot be changed.")]})
+    if event.ends_at <= now:
+        raise InvalidEvent({"capacity": [_l("The event has ended; its seats cannot be changed.")]})
+
+
+def _tell_registrants(event: Event, moved: set[str], *, previous: EventStatus) -> None:
+    """Queue the change for everyone holding a seat or a place in line (lock held)."""
+    if not moved or previous == EventStatus.DRAFT:
+        return  # a draft had nobody to tell
+    if "status" in moved and event.status == EventStatus.CANCELLED:
+        kind = MessageKind.EVENT_CANCELLED
+    elif event.status == EventStatus.PUBLISHED:
+        kind = MessageKind.EVENT_CHANGED
+    else:
+        return  # a cancelled event that moves: the cancellation was news enough
+    active = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
+        .order_by(Registration.id)
+    )
+    for registration in active:
+        outbox.enqueue(kind, registration, changed=sorted(moved))
+
+
+def _action(changed: dict) -> str:
+    status = changed.get("status", (None, None))[1]
+    if status == EventStatus.PUBLISHED:
+        return "event.publish"
+    if status == EventStatus.CANCELLED:
+        return "event.cancel"
+    return "event.update"
+
+
+def _add_with_unique_slug(event: Event) -> None:
+    """Give the new event a slug no other event has, and insert it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Race condition: two organisers creating "Seminarium" at once would both
+        # see "seminarium" free. The lock lasts until commit. (SQLite's writing
+        # transactions are serialised already.)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SLUG_LOCK})
+    base = slugify(event.title)
+    taken = set(
+        db.session.scalars(
+            select(Event.slug).where((Event.slug == base) | Event.slug.like(f"{base}-%"))
+        )
+    )
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    event.slug = slug
+    db.session.add(event)
+    db.session.flush()
+
+
+def _same(old, new) -> bool:
+    if isinstance(old, City) or isinstance(new, City):
+        return getattr(old, "id", None) == getattr(new, "id", None)
+    return old == new
+
+
+def _plain(value):
+    """A value as the audit log's JSON keeps it."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, City):
+        return value.name
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

@@ -176,8 +176,11 @@ def test_accessibility_statement_is_published(client, app):
 def test_long_lists_come_in_pages_that_keep_the_filters(client, app):
     with app.app_context():
         for day in range(25):
-            make_event(title=f"Seminarium {day:02d}", city_slug="lublin",
-                       starts_at=utcnow() + timedelta(days=day + 1))
+            make_event(
+                title=f"Seminarium {day:02d}",
+                city_slug="lublin",
+                starts_at=utcnow() + timedelta(days=day + 1),
+            )
         make_event(title="Gdzie indziej", city_slug="gdansk")
         db.session.commit()
     first = client.get("/?city=lublin").text

@@ -93,12 +93,12 @@ def test_two_workers_deliver_a_batch_exactly_once(mail_app, smtp, database_url, 
     outputs = [process.communicate(timeout=240) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     copies = Counter(message["Message-ID"] for message in smtp.received)
-    assert len(copies) == 500
+    assert len(copies) == total
     assert max(copies.values()) == 1, "a message was sent twice"
     assert sorted(m["X-Envelope-To"] for m in smtp.received) == sorted(
-        f"p{number}@example.org" for number in range(500)
+        f"p{number}@example.org" for number in range(total)
     )
-    assert statuses(mail_app) == {DeliveryStatus.SENT: 500}
+    assert statuses(mail_app) == {DeliveryStatus.SENT: total}
     sent_by_each = [out.count("Sent ") for out, _ in outputs]
     print(f"{backend}: batches per worker {sent_by_each}")
 

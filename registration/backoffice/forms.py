@@ -1,0 +1,178 @@
+"""Back-office forms: the shape of what organisers send; the rules are the services'."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from registration.accounts.models import Account
+from registration.events.models import Event
+from registration.events.services import EVENT_FIELDS, cities_for
+from registration.labels import EVENT_TYPES
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+REQUIRED = _l("This field is required.")
+#: The browser sends minutes; seconds are accepted from hand-written requests.
+_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+#: Everything but the status, which has buttons of its own (publish, cancel).
+_FIELDS = tuple(name for name in EVENT_FIELDS if name != "status")
+_TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _too_long(limit: int) -> Length:
+    return Length(max=limit, message=_l("At most %(max)d characters.", max=limit))
+
+
+def _city_id(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _warsaw_time(label, *validators, **kwargs) -> DateTimeLocalField:
+    """A ``datetime-local`` input read as Warsaw time; ``data`` is timezone-aware."""
+    return DateTimeLocalField(
+        label,
+        validators=list(validators),
+        format=_DATETIME_FORMATS,
+        tz=WARSAW,
+        invalid_value_message=_l("Enter a date and time, e.g. 2027-03-10 10:00."),
+        **kwargs,
+    )
+
+
+class EventForm(FlaskForm):
+    """An event as the organiser types it; ``event_fields()`` hands it to ``events.services``."""
+
+    type = SelectField(
+        _l("Type"),
+        choices=[SelectChoice("", _l("Choose…"))]
+        + [SelectChoice(code, label) for code, label in EVENT_TYPES.items()],
+        validate_choice=False,  # validate_type says it in our words
+        validators=[InputRequired(REQUIRED)],
+    )
+    title = StringField(
+        _l("Title"), filters=[_strip], validators=[DataRequired(REQUIRED), _too_long(200)]
+    )
+    summary = StringField(
+        _l("Summary (optional)"), filters=[_strip], validators=[Optional(), _too_long(500)]
+    )
+    description = TextAreaField(
+        _l("Description (optional)"), filters=[_strip], validators=[Optional()]
+    )
+    city = SelectField(
+        _l("City"),
+        coerce=_city_id,
+        validate_choice=False,  # validate_city: only the cities this account may use
+        validators=[InputRequired(REQUIRED)],
+    )
+    venue = StringField(
+        _l("Venue"), filters=[_strip], validators=[DataRequired(REQUIRED), _too_long(200)]
+    )
+    address = StringField(
+        _l("Address"), filters=[_strip], validators=[DataRequired(REQUIRED), _too_long(300)]
+    )
+    online_url = URLField(
+        _l("Link for online participation (optional)"),
+        filters=[_strip],
+        validators=[Optional(), _too_long(500)],
+    )
+    starts_at = _warsaw_time(_l("Starts"), InputRequired(REQUIRED))
+    ends_at = _warsaw_time(_l("Ends"), InputRequired(REQUIRED))
+    capacity = IntegerField(
+        _l("Seats"),
+        validators=[InputRequired(REQUIRED)],
+        invalid_value_message=_l("Enter a whole number."),
+        render_kw={"min": 0, "inputmode": "numeric"},
+    )
+    waitlist = BooleanField(_l("Keep a waitlist when every seat is taken"))
+    registration_opens_at = _warsaw_time(_l("Registration opens (optional)"), Optional())
+    registration_closes_at = _warsaw_time(_l("Registration closes (optional)"), Optional())
+    contact_email = EmailField(
+        _l("Contact email address"),
+        filters=[_strip],
+        validators=[DataRequired(REQUIRED), _too_long(254)],
+        render_kw={"autocomplete": "email"},
+    )
+
+    def __init__(self, *args, account: Account, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._cities = {city.id: city for city in cities_for(account)}
+        choices = [SelectChoice(city.id, city.name) for city in self._cities.values()]
+        if len(choices) != 1:
+            choices.insert(0, SelectChoice("", _l("Choose…")))
+        self.city.choices = choices
+
+    @classmethod
+    def for_new_event(cls, account: Account) -> EventForm:
+        """An empty form with sensible defaults: the organiser's city and address, a waitlist."""
+        return cls(
+            account=account,
+            data={
+                "city": account.city_id,
+                "contact_email": account.email,
+                "waitlist": True,
+            },
+        )
+
+    @classmethod
+    def for_event(cls, event: Event, account: Account) -> EventForm:
+        """The form filled in with the event as it is."""
+        data = {name: getattr(event, name) for name in _FIELDS}
+        data.update(type=event.type.value, city=event.city_id, online_url=event.online_url or "")
+        return cls(account=account, data=data)
+
+    def validate_type(self, field: SelectField) -> None:
+        if field.data not in EVENT_TYPES:
+            raise ValidationError(_l("Choose one of the options."))
+
+    def validate_city(self, field: SelectField) -> None:
+        if field.data not in self._cities:
+            raise ValidationError(_l("Choose one of the options."))
+
+    def event_fields(self, event: Event | None = None) -> dict:
+        """What the organiser typed, for ``create_event`` or ``update_event``.
+
+        :param event: the event being edited: a time shown to the minute and sent
+            back unchanged keeps its seconds, so that saving moves nothing.
+        """
+        values = {name: self[name].data for name in _FIELDS}
+        values["city"] = self._cities[self.city.data]
+        values["summary"] = values["summary"] or ""
+        values["description"] = values["description"] or ""
+        for name in _TIMESTAMPS:
+            old = getattr(event, name) if event is not None else None
+            if old is not None and values[name] == _to_the_minute(old):
+                values[name] = old
+        return values
+
+    def show_error(self, field: str | None, message) -> None:
+        """Put a message from the service next to its field (or above the form)."""
+        if field in self._fields and field != "csrf_token":
+            self[field].errors = [*self[field].errors, message]
+        else:
+            self.form_errors.append(message)
+
+
+def _to_the_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
