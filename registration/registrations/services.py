@@ -170,6 +170,16 @@ def register(event: Event, applicant: Applicant, *, now: datetime | None = None)
     if existing_id is not None:
         _send_manage_link_again(existing_id, now=now)
         raise AlreadyRegistered
+    return _seat_or_place(event, applicant, email, seats, now=now)
+
+
+def _seat_or_place(
+    event: Event, applicant: Applicant, email: str, seats: Availability, *, now: datetime
+) -> Registration:
+    """With the event locked and ``seats`` counted under the lock: decide, write, tell.
+
+    :raise EventFull: no seat left and no waitlist
+    """
     if seats.waitlisted and seats.confirmed < event.capacity:
         # A seat freed without promotion (say, a capacity edited in the
         # database) belongs to the first person in line, not to the newcomer.
@@ -499,48 +509,14 @@ def add_by_hand(
     seats, existing_id = _seats_and_holder(event, email)
     if existing_id is not None:
         raise AlreadyOnList
-    if seats.waitlisted and seats.confirmed < event.capacity:
-        _promote_waitlist(event, now=now)  # a free seat is the first in line's, not the newcomer's
-        seats = _seats(event.id)
-    if seats.confirmed < event.capacity:
-        status = RegistrationStatus.CONFIRMED
-    elif event.waitlist:
-        status = RegistrationStatus.WAITLISTED
-    else:
-        raise EventFull
-    registration = Registration(
-        event=event,
-        participant_id=_participant_id(email, applicant),
-        full_name=applicant.name.strip(),
-        email=email,
-        institution=applicant.institution.strip(),
-        position=_blank_to_none(applicant.position),
-        category=applicant.category,
-        city=applicant.city.strip(),
-        needs=_blank_to_none(applicant.needs),
-        consent_at=now,
-        consent_version=CONSENT_VERSION,
-        status=status,
-        created_at=now,
-    )
-    db.session.add(registration)
-    db.session.flush()
-    if status == RegistrationStatus.CONFIRMED:
-        outbox.enqueue(MessageKind.CONFIRMED, registration, language=applicant.language)
-    else:
-        outbox.enqueue(
-            MessageKind.WAITLISTED,
-            registration,
-            language=applicant.language,
-            position=seats.waitlisted + 1,
-        )
+    registration = _seat_or_place(event, applicant, email, seats, now=now)
     record(
         account,
         "registration.add_by_hand",
         event=event,
         registration=registration,
         consent="given to the organiser",
-        status=status.value,
+        status=registration.status.value,
     )
     return registration
 
