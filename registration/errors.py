@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -17,12 +18,26 @@ def wants_problem_json() -> bool:
     return request.path.startswith("/api/")
 
 
+_PROBLEM_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Access denied"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    413: _l("Request too large"),
+    415: _l("Unsupported media type"),
+    429: _l("Too many requests"),
+}
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     if wants_problem_json():
         from registration.api.problems import problem
 
-        return problem(error.code or 500, error.name, error.description)
+        code = error.code or 500
+        title = _PROBLEM_TITLES.get(code, error.name)
+        detail = _("Please wait a moment and try again.") if code == 429 else None
+        return problem(code, str(title), detail)
     return render_template("errors/error.html", error=error), error.code
 
 
