@@ -38,9 +38,9 @@ def invitations(smtp, address: str) -> list[tuple[str, str | None, Calendar | No
         if part is None:
             found.append((message["Subject"], None, None))
             continue
-        found.append(
-            (message["Subject"], part.get_param("method"), Calendar.from_ical(part.get_content()))
-        )
+        raw = part.get_content().encode("utf-8")
+        read_one(raw)  # every invitation is read by ical.js too, and both parsers agree
+        found.append((message["Subject"], part.get_param("method"), Calendar.from_ical(raw)))
     return found
 
 
