@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 
+from babel import Locale, dates
 from flask import current_app, has_request_context, request, url_for
-from flask_babel import format_date, format_datetime, format_time, get_locale, to_user_timezone
+from flask_babel import get_locale, get_timezone
 from markupsafe import Markup, escape
 
 LANGUAGE_COOKIE = "lang"
@@ -76,17 +78,32 @@ def paragraphs(text: str | None) -> Markup:
     )
 
 
-def local_datetime(value: datetime, format: str = "medium") -> str:
-    return format_datetime(value, format)
-
-
-def local_date(value: date | datetime, format: str = "full") -> str:
+# The same few event times are formatted on every page view, and Babel's
+# formatting is the slowest part of rendering a list: remember the results.
+@functools.lru_cache(maxsize=8192)
+def _formatted(kind: str, value: date | datetime, pattern: str, locale: Locale, zone) -> str:
+    if kind == "datetime":
+        return dates.format_datetime(value, pattern, tzinfo=zone, locale=locale)
+    if kind == "time":
+        return dates.format_time(value, pattern, tzinfo=zone, locale=locale)
     if isinstance(value, datetime):
         # format_date does not shift into the visitor's zone by itself; an evening
         # event stored in UTC may already be the next day in Warsaw.
-        value = to_user_timezone(value)
-    return format_date(value, format)
+        value = value.astimezone(zone).date()
+    return dates.format_date(value, pattern, locale=locale)
+
+
+def _format(kind: str, value: date | datetime, pattern: str) -> str:
+    return _formatted(kind, value, pattern, get_locale(), get_timezone())
+
+
+def local_datetime(value: datetime, format: str = "medium") -> str:
+    return _format("datetime", value, format)
+
+
+def local_date(value: date | datetime, format: str = "full") -> str:
+    return _format("date", value, format)
 
 
 def local_time(value: datetime, format: str = "short") -> str:
-    return format_time(value, format)
+    return _format("time", value, format)

@@ -34,9 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +47,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.http import http_date, is_resource_modified
 
 from registration import labels
+from registration.caching import LastUsed
 from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import City, Event, EventStatus, EventType
@@ -358,7 +357,7 @@ def _answer(
     last_modified = version.last_modified or _EPOCH
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         return _validated(Response(status=304), etag, last_modified, private=private)
-    cache: _LastUsed = current_app.extensions["ical_rendered_feeds"]
+    cache: LastUsed = current_app.extensions["ical_rendered_feeds"]
     body = cache.get(etag)
     if body is None:
         body = render()
@@ -385,35 +384,12 @@ def _validated(
     return response
 
 
-class _LastUsed:
-    """A bounded mapping that forgets the least recently used; safe for threaded servers."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> object | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
-
-    def put(self, key: Hashable, item: object) -> None:
-        with self._lock:
-            self._items[key] = item
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 def _recent(key: Hashable, compute: Callable[[], _T]) -> _T:
     """``compute()``, or what it gave for ``key`` less than ICAL_VERSION_TTL seconds ago."""
     ttl = current_app.config["ICAL_VERSION_TTL"]
     if ttl <= 0:
         return compute()
-    versions: _LastUsed = current_app.extensions["ical_versions"]
+    versions: LastUsed = current_app.extensions["ical_versions"]
     now = time.monotonic()
     remembered = versions.get(key)
     if remembered is not None and now - remembered[0] < ttl:
@@ -426,6 +402,6 @@ def _recent(key: Hashable, compute: Callable[[], _T]) -> _T:
 @bp.record_once
 def _keep_feeds_in_memory(state) -> None:
     # One of each per application: tests build many, each on its own database.
-    state.app.extensions["ical_rendered_feeds"] = _LastUsed(RENDERED_FEEDS)
-    state.app.extensions["ical_versions"] = _LastUsed(REMEMBERED_VERSIONS)
+    state.app.extensions["ical_rendered_feeds"] = LastUsed(RENDERED_FEEDS)
+    state.app.extensions["ical_versions"] = LastUsed(REMEMBERED_VERSIONS)
     state.app.config.setdefault("ICAL_VERSION_TTL", 0 if state.app.testing else VERSION_TTL)

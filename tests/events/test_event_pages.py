@@ -189,3 +189,20 @@ def test_long_lists_come_in_pages_that_keep_the_filters(client, app):
     assert 'href="/?city=lublin&amp;page=2"' in first
     second = client.get("/?city=lublin&page=2").text
     assert _titles(second) == [f"Seminarium {day:02d}" for day in range(20, 25)]
+
+
+def test_each_worker_reuses_a_list_page_for_a_moment(make_app):
+    """The busiest page is rendered at most once per second per worker and language."""
+    app = make_app(EVENT_LIST_CACHE_SECONDS=60)
+    client = app.test_client()
+    with app.app_context():
+        make_event(title="Pierwsze")
+        db.session.commit()
+    assert _titles(client.get("/").text) == ["Pierwsze"]
+    with app.app_context():
+        make_event(title="Drugie", starts_at=utcnow() + timedelta(days=30))
+        db.session.commit()
+    assert _titles(client.get("/").text) == ["Pierwsze"]  # within the moment
+    assert _titles(client.get("/?city=wroclaw").text) == ["Pierwsze", "Drugie"]  # other filters
+    app.config["EVENT_LIST_CACHE_SECONDS"] = 0
+    assert _titles(client.get("/").text) == ["Pierwsze", "Drugie"]
