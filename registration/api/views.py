@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from registration.api import schemas
 from registration.api.openapi import openapi_document
 from registration.api.problems import problem
-from registration.database import utcnow
+from registration.database import reading_only, utcnow
 from registration.events import services as events
 from registration.events.models import EventType
 from registration.extensions import db, limiter
@@ -89,8 +89,12 @@ def create_registration(event_id: int):
     except services.RegistrationError as error:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
         return problem(409, str(error.message), code=error.code)
-    created = schemas.registration_json(registration)  # before commit: no second transaction
     db.session.commit()
+    # Read back after the commit, so the seat's lock is not held for it; on
+    # SQLite as a reader, so the database's write lock is not taken again.
+    with reading_only():
+        created = schemas.registration_json(registration)
+        db.session.commit()
     return created, 201
 
 
