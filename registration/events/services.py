@@ -454,6 +454,9 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
         _validate_times(values, fail)
     if values.get("status") == EventStatus.DRAFT and previous not in (None, EventStatus.DRAFT):
         fail("status", _l("A published or cancelled event cannot become a draft again."))
+    if values.get("status") == EventStatus.CANCELLED and previous in (None, EventStatus.DRAFT):
+        # A cancelled event keeps a public page; one never published must not get one.
+        fail("status", _l("Only a published event can be cancelled; a draft stays a draft."))
     if errors:
         raise InvalidEvent(errors)
 

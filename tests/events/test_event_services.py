@@ -106,6 +106,16 @@ class TestCreating:
         event = services.create_event(fields(status="published"), account=organiser)
         assert event.status == EventStatus.PUBLISHED
 
+    def test_a_draft_cannot_be_cancelled_into_a_public_page(self, organiser):
+        """A cancelled event keeps a public page; one never published must not get one."""
+        with pytest.raises(services.InvalidEvent) as raised:
+            services.create_event(fields(status="cancelled"), account=organiser)
+        assert "status" in raised.value.errors
+        draft = services.create_event(fields(), account=organiser)
+        with pytest.raises(services.InvalidEvent):
+            services.cancel_event(draft, organiser)
+        assert draft.status == EventStatus.DRAFT
+
     def test_city_may_be_given_by_slug(self, organiser):
         assert services.create_event(fields(city="wroclaw"), account=organiser).city.name == (
             "Wrocław"
