@@ -103,7 +103,8 @@ def _empty_postgresql(url: str) -> None:
     """
     engine = _postgresql_engines.get(url)
     if engine is None:
-        engine = _postgresql_engines[url] = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+        # pre_ping: a test may drop every connection, as a server restart would.
+        engine = _postgresql_engines[url] = sa.create_engine(url, pool_size=1, pool_pre_ping=True)
     with engine.begin() as connection:
         existing = set(sa.inspect(connection).get_table_names())
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
