@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from registration.events.models import Event
+from registration.links import absolute_url
 from registration.registrations.models import Registration
 from registration.registrations.services import Availability, waitlist_position
 
@@ -19,11 +19,6 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 def timestamp(value: datetime | None) -> str | None:
     """ISO 8601 with offset, in Warsaw time."""
     return value.astimezone(WARSAW).isoformat() if value is not None else None
-
-
-def absolute(endpoint: str, **values) -> str:
-    """An absolute URL from BASE_URL, never from the request's Host header."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
 def event_json(event: Event, seats: Availability, *, now: datetime) -> dict:
@@ -49,8 +44,8 @@ def event_json(event: Event, seats: Availability, *, now: datetime) -> dict:
         "registration_open": event.registration_open(now),
         "status": event.status.value,
         "contact_email": event.contact_email,
-        "url": absolute("events.detail", event_id=event.id),
-        "ical_url": current_app.config["BASE_URL"] + f"/events/{event.id}/calendar.ics",
+        "url": absolute_url("events.detail", event_id=event.id),
+        "ical_url": absolute_url("ical.event_file", event_id=event.id),
     }
 
 
@@ -60,7 +55,7 @@ def registration_json(registration: Registration) -> dict:
         "id": registration.id,
         "status": registration.status.value,
         "waitlist_position": waitlist_position(registration),
-        "manage_url": absolute("registrations.manage", token=registration.token),
+        "manage_url": absolute_url("registrations.manage", token=registration.token),
     }
 
 

@@ -61,13 +61,13 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar import Event as VEvent
 from icalendar.prop import vDuration, vText
 
 from registration.events.models import Event
+from registration.links import path_for
 from registration.registrations.models import Registration, RegistrationStatus
 
 TZID = "Europe/Warsaw"
@@ -395,7 +395,7 @@ def uid(event: Event, *, base_url: str) -> str:
 
 def link(base_url: str, endpoint: str, **values: object) -> str:
     """An absolute URL from BASE_URL (never from a request): works outside requests too."""
-    return base_url + current_app.url_map.bind("localhost").build(endpoint, values)
+    return base_url + path_for(endpoint, **values)
 
 
 def wall_clock(instant: datetime) -> datetime:

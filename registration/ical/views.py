@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from registration.registrations.models import (
     Participant,
     Registration,
     RegistrationStatus,
+    looks_like_secret,
 )
 
 bp = Blueprint("ical", __name__)
@@ -73,7 +73,6 @@ VERSION_TTL = 1.0
 REMEMBERED_VERSIONS = 4096
 #: Last-Modified of a feed with nothing that ever changed in it.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _T = TypeVar("_T")
 
 
@@ -248,8 +247,7 @@ def _personal_state(token: str) -> tuple[int, datetime, _Version]:
 
 
 def _participant_id(token: str) -> int | None:
-    # Only what new_secret() can produce reaches the database (PostgreSQL rejects NUL bytes).
-    if not _TOKEN_SHAPE.fullmatch(token):
+    if not looks_like_secret(token):
         return None
     return db.session.scalar(_participant_query(), {"token": token})
 

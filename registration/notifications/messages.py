@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 
+from registration.links import absolute_url
 from registration.notifications.models import MessageKind, OutboxMessage
 
 # Header values come from people (names, event titles): a line break would start
@@ -95,16 +96,14 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
     """The email for one outbox row, in the language recorded on it."""
     registration = message.registration
     event = registration.event
-    base_url = current_app.config["BASE_URL"]
     context = {
         "message": message,
         "registration": registration,
         "event": event,
         "participant": registration.participant,
-        "manage_url": f"{base_url}/r/{registration.token}",
-        "event_url": f"{base_url}/events/{event.id}",
-        "feed_url": f"{base_url}/calendar/personal/{registration.participant.feed_token}.ics",
-        "base_url": base_url,
+        "manage_url": absolute_url("registrations.manage", token=registration.token),
+        "event_url": absolute_url("events.detail", event_id=event.id),
+        "feed_url": absolute_url("ical.personal_feed", token=registration.participant.feed_token),
         **message.context,
     }
     with force_locale(message.language):

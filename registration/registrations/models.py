@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 from datetime import datetime
 
@@ -21,6 +22,15 @@ _ACTIVE_SQL = "status IN ('confirmed', 'waitlisted')"
 def new_secret() -> str:
     """256 random bits, URL-safe: a token nobody can guess."""
     return secrets.token_urlsafe(32)
+
+
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def looks_like_secret(text: str | None) -> bool:
+    """Whether ``text`` could be a token of ours; only those reach the database
+    (PostgreSQL would reject, for one, a NUL byte in a forged one)."""
+    return bool(text) and _SECRET_SHAPE.fullmatch(text) is not None
 
 
 def normalise_email(email: str) -> str:

@@ -20,7 +20,6 @@ the "one seat per person" rule in the database as well.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,14 +42,13 @@ from registration.registrations.models import (
     Participant,
     Registration,
     RegistrationStatus,
+    looks_like_secret,
     new_secret,
     normalise_email,
 )
 
 if TYPE_CHECKING:
     from registration.accounts.models import Account
-
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 #: How long a repeated registration stays silent after mailing the manage link once.
 MANAGE_LINK_QUIET_PERIOD = timedelta(hours=1)
@@ -318,8 +316,7 @@ def availability(event_ids: list[int]) -> dict[int, Availability]:
 
 def find_by_token(token: str) -> Registration | None:
     """The registration behind a manage link, or ``None`` for any other string."""
-    # Only what new_secret() can produce reaches the database (PostgreSQL rejects NUL bytes).
-    if not _TOKEN_SHAPE.fullmatch(token or ""):
+    if not looks_like_secret(token):
         return None
     return db.session.scalar(select(Registration).where(Registration.token == token))
 

@@ -13,6 +13,7 @@ from registration.events import services as events
 from registration.events.views import render_event_page
 from registration.extensions import db, limiter
 from registration.i18n import current_language
+from registration.links import absolute_url
 from registration.notifications.delivery import mail_folder
 from registration.registrations import services
 from registration.registrations.forms import RegistrationForm
@@ -91,12 +92,7 @@ def cancel(token: str):
 
 def checkin_url(registration: Registration) -> str:
     """Where an organiser's phone lands when it scans the ticket."""
-    return f"{current_app.config['BASE_URL']}/organiser/check-in/{registration.token}"
-
-
-def manage_url(registration: Registration) -> str:
-    """The manage link, absolute from BASE_URL, never from the request's Host header."""
-    return f"{current_app.config['BASE_URL']}/r/{registration.token}"
+    return absolute_url("backoffice.check_in_ticket", token=registration.token)
 
 
 def _registration_or_404(token: str) -> Registration:
