@@ -177,6 +177,8 @@ def check_database(app: Flask) -> None:
         try:
             with db.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+            # No connection may outlive a fork into gunicorn's workers (with --preload).
+            db.engine.dispose()
         except OperationalError as error:
             url = db.engine.url.render_as_string(hide_password=True)
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)

@@ -4,20 +4,29 @@ Seats are counted under a lock (see ``registrations.services``). PostgreSQL
 gives us row locks. SQLite has none: a transaction that may write must take the
 database's write lock when it begins (``BEGIN IMMEDIATE``), otherwise two
 processes could both read "one seat left" and the later one would fail on
-commit with "database is locked" instead of waiting its turn.
+commit with "database is locked" instead of waiting its turn. Writers wait
+for that lock in a queue (``QueueingSQLiteConnection``).
 """
 
 from __future__ import annotations
 
 import enum
+import fcntl
+import functools
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Engine, Enum, event
+from sqlalchemy import DateTime, Engine, Enum, Insert, event, insert, inspect
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
+
+from registration.extensions import db
 
 # Requests with these methods never change state (SPEC section 8), so on SQLite
 # they may read in a deferred transaction, beside a writer.
@@ -97,10 +106,101 @@ def render_migration_type(type_: str, obj, autogen_context):
     return False
 
 
+@functools.cache
+def _insert_of(model: type) -> tuple[Insert, list[str], str]:
+    """The INSERT … RETURNING id of ``model``'s table, its value columns, and the id's name."""
+    mapper = inspect(model)
+    (primary_key,) = mapper.primary_key
+    columns = [column.key for column in mapper.local_table.columns if column is not primary_key]
+    return insert(mapper.local_table).returning(primary_key), columns, primary_key.key
+
+
+def add_inserted(instance: object) -> None:
+    """INSERT ``instance``'s row in one statement and put it in the session as if just loaded.
+
+    For rows written while a lock is held, where the unit of work (``session.add``
+    and a flush) costs several times the INSERT itself. Every column but the id
+    must be set on ``instance``: the model's defaults are not applied. It adds
+    no related objects; relationships not set on ``instance`` load when first read.
+    """
+    statement, columns, primary_key = _insert_of(type(instance))
+    values = {column: getattr(instance, column) for column in columns}
+    setattr(instance, primary_key, db.session.execute(statement, values).scalar_one())
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+
+
+class QueueingSQLiteConnection(sqlite3.Connection):
+    """A SQLite connection whose writers wait their turn in a queue, not in a polling loop.
+
+    A writer that finds the database locked sleeps in SQLite's busy handler
+    and looks again after 1, 2, 5, 10… ms, so under a rush the write lock is
+    often free while everyone sleeps. Here each writing transaction first takes
+    an exclusive ``flock`` on a file beside the database: the kernel wakes the
+    next writer the moment the last one commits. The file lock only orders
+    writers; SQLite's own lock still decides, so a process that bypasses the
+    queue (the ``sqlite3`` shell, say) is still safe, merely slower.
+    """
+
+    #: Writing transactions of this thread that hold the queue, on any connection.
+    _held = threading.local()
+
+    def __init__(self, database, *args, **kwargs) -> None:
+        super().__init__(database, *args, **kwargs)
+        path = os.fspath(database)
+        in_memory = path in ("", ":memory:") or kwargs.get("uri")
+        self._queue = None if in_memory else os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT)
+        self._in_queue = False
+
+    def begin_writing(self) -> None:
+        """``BEGIN IMMEDIATE``, after waiting for the writers ahead of us."""
+        # A thread that already writes on another connection waits in the busy
+        # handler instead, which gives up after a timeout: the queue would wait forever.
+        if self._queue is not None and not getattr(self._held, "count", 0):
+            fcntl.flock(self._queue, fcntl.LOCK_EX)
+            self._in_queue = True
+            self._held.count = 1
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._leave_queue()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave_queue()
+
+    def close(self) -> None:
+        self._leave_queue()
+        if self._queue is not None:
+            os.close(self._queue)
+            self._queue = None
+        super().close()
+
+    def _leave_queue(self) -> None:
+        if self._in_queue:
+            self._in_queue = False
+            self._held.count = 0
+            fcntl.flock(self._queue, fcntl.LOCK_UN)
+
+
 def engine_options(database_url: str) -> dict:
     """Engine options for the backend named by the URL."""
     if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}}
+        return {
+            "connect_args": {
+                "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                "factory": QueueingSQLiteConnection,
+            }
+        }
     return {
         # A restarted database leaves dead connections in the pool: test before use.
         "pool_pre_ping": True,
@@ -133,4 +233,4 @@ def configure_engine(engine: Engine) -> None:
         if reading:
             connection.exec_driver_sql("BEGIN")
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.connection.dbapi_connection.begin_writing()

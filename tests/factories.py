@@ -79,7 +79,7 @@ def make_applicant(**overrides) -> Applicant:
 def make_registration(event: Event, **overrides) -> Registration:
     """Register a new person through the one domain operation."""
     now = overrides.pop("now", None)
-    return register(event, make_applicant(**overrides), now=now)
+    return register(event.id, make_applicant(**overrides), now=now).registration
 
 
 PASSWORD = "correct horse battery staple"

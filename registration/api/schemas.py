@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from registration.events.models import Event
 from registration.links import absolute_url
 from registration.registrations.models import Registration
-from registration.registrations.services import Availability, waitlist_position
+from registration.registrations.services import Availability
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -49,12 +49,12 @@ def event_json(event: Event, seats: Availability, *, now: datetime) -> dict:
     }
 
 
-def registration_json(registration: Registration) -> dict:
+def registration_json(registration: Registration, waitlist_position: int | None) -> dict:
     """What the holder of a manage link may see about their registration."""
     return {
         "id": registration.id,
         "status": registration.status.value,
-        "waitlist_position": waitlist_position(registration),
+        "waitlist_position": waitlist_position,
         "manage_url": absolute_url("registrations.manage", token=registration.token),
     }
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from registration.api import schemas
 from registration.api.openapi import openapi_document
 from registration.api.problems import problem
-from registration.database import reading_only, utcnow
+from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import EventType
 from registration.extensions import db, limiter
@@ -83,18 +83,16 @@ def create_registration(event_id: int):
     language = body.get("language")
     if language not in ("pl", "en"):
         language = select_locale()
-    event = events.get_public_event(event_id) or abort(404)
     try:
-        registration = services.register(event, form.applicant(language))
+        registered = services.register(event_id, form.applicant(language))
+    except services.EventNotFound:
+        abort(404)
     except services.RegistrationError as error:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
         return problem(409, str(error.message), code=error.code)
+    # Before the commit, while the new row is loaded: afterwards it would be read again.
+    created = schemas.registration_json(registered.registration, registered.waitlist_position)
     db.session.commit()
-    # Read back after the commit, so the seat's lock is not held for it; on
-    # SQLite as a reader, so the database's write lock is not taken again.
-    with reading_only():
-        created = schemas.registration_json(registration)
-        db.session.commit()
     return created, 201
 
 
@@ -103,7 +101,7 @@ def get_registration(token: str):
     """The registration behind a manage link."""
     registration = services.find_by_token(token) or abort(404)
     seats = services.availability([registration.event_id])[registration.event_id]
-    body = schemas.registration_json(registration)
+    body = schemas.registration_json(registration, services.waitlist_position(registration))
     body["event"] = schemas.event_json(registration.event, seats, now=utcnow())
     return body
 

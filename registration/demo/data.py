@@ -279,7 +279,7 @@ def _fill(event: Event, demo: DemoEvent, *, now: datetime) -> None:
     for number in range(wanted):
         name, institution, city, category = DEMO_PEOPLE[number % len(DEMO_PEOPLE)]
         registration = register(
-            event,
+            event.id,
             Applicant(
                 name=name,
                 email=f"{_ascii(name)}.{number}@example.org",
@@ -291,7 +291,7 @@ def _fill(event: Event, demo: DemoEvent, *, now: datetime) -> None:
                 language="pl",
             ),
             now=when,
-        )
+        ).registration
         assert registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
 

@@ -46,9 +46,9 @@ def queue_reminders(*, now: datetime | None = None) -> int:
     ).all()
     # Compared here, not in SQL: date arithmetic is not portable between the backends.
     due = [r for r in due if r.created_at < r.event.starts_at - AHEAD]
-    for registration in due:
-        outbox.enqueue(MessageKind.REMINDER, registration)
     try:
+        for registration in due:
+            outbox.enqueue(MessageKind.REMINDER, registration)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # another run queued them first

@@ -13,8 +13,8 @@ the lock is the event row's ``SELECT … FOR UPDATE``, held to commit; waiting
 for it blocks, it does not fail, so nobody is turned away by contention. On
 SQLite, which has no row locks, every writing transaction begins with ``BEGIN
 IMMEDIATE`` (see ``registration.database``) and so holds the database's write
-lock from its first statement; others wait their turn through the busy
-timeout. The unique index on active registrations per event and email backs
+lock from its first statement; others wait their turn in a queue of writers.
+The unique index on active registrations per event and email backs
 the "one seat per person" rule in the database as well.
 """
 
@@ -26,13 +26,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Insert, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from registration.accounts.services import record
-from registration.database import utcnow
-from registration.events.models import Event
+from registration.database import add_inserted, utcnow
+from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications import outbox
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
@@ -70,6 +70,12 @@ class RegistrationError(Exception):
 class RegistrationClosed(RegistrationError):
     code = "registration-closed"
     message = _l("Registration for this event is closed.")
+
+
+class EventNotFound(RegistrationClosed):
+    """No such event, or a draft: nobody may register, and the public may not learn which."""
+
+    code = "not-found"
 
 
 class EventFull(RegistrationError):
@@ -128,27 +134,44 @@ class Availability:
         return max(self.capacity - self.confirmed, 0)
 
 
+_LOCK_EVENT = (
+    select(Event)
+    .where(Event.id == bindparam("event_id"))
+    .with_for_update(of=Event)
+    .execution_options(populate_existing=True)
+)
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What registering gave a person: the registration, and their place in line if waitlisted."""
+
+    registration: Registration
+    waitlist_position: int | None
+
+
 def lock_event(event_id: int) -> Event:
     """Take the event's seat lock for the rest of the transaction and reload the event.
 
     See the module docstring for why this serialises every seat change of one event.
+
+    :raise EventNotFound: there is no such event
     """
-    return db.session.execute(
-        select(Event)
-        .where(Event.id == event_id)
-        .with_for_update(of=Event)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    event = db.session.execute(_LOCK_EVENT, {"event_id": event_id}).scalar_one_or_none()
+    if event is None:
+        raise EventNotFound
+    return event
 
 
-def register(event: Event, applicant: Applicant, *, now: datetime | None = None) -> Registration:
+def register(event_id: int, applicant: Applicant, *, now: datetime | None = None) -> Registered:
     """Give the applicant a seat, or a place on the waitlist.
 
     Everything between taking the lock and the caller's commit makes others
-    wait, so it is kept to a few statements: the lock, one look for an
-    existing registration, one count, and the writes.
+    wait, so it is kept to a few statements, each built once: the lock, one
+    count that also finds an existing registration, and the writes.
 
     :raise ConsentMissing: the applicant did not consent
+    :raise EventNotFound: no such event, or a draft
     :raise RegistrationClosed: the event is not published, or outside its window
     :raise EventFull: no seat left and no waitlist
     :raise AlreadyRegistered: the address already holds a seat or place; the
@@ -157,13 +180,15 @@ def register(event: Event, applicant: Applicant, *, now: datetime | None = None)
     """
     if not applicant.consent:
         raise ConsentMissing
-    event = lock_event(event.id)
+    email = normalise_email(applicant.email)
+    event = lock_event(event_id)
+    if event.status == EventStatus.DRAFT:
+        raise EventNotFound
     # The clock is read once the lock is ours: the window is judged, and
     # created_at written, in the order in which people get their turn.
     now = now or utcnow()
     if not event.registration_open(now):
         raise RegistrationClosed
-    email = normalise_email(applicant.email)
     seats, existing_id = _seats_and_holder(event, email)
     if existing_id is not None:
         _send_manage_link_again(existing_id, now=now)
@@ -173,7 +198,7 @@ def register(event: Event, applicant: Applicant, *, now: datetime | None = None)
 
 def _seat_or_place(
     event: Event, applicant: Applicant, email: str, seats: Availability, *, now: datetime
-) -> Registration:
+) -> Registered:
     """With the event locked and ``seats`` counted under the lock: decide, write, tell.
 
     :raise EventFull: no seat left and no waitlist
@@ -184,12 +209,13 @@ def _seat_or_place(
         _promote_waitlist(event, now=now)
         seats = _seats(event.id)
     if seats.confirmed < event.capacity:
-        status = RegistrationStatus.CONFIRMED
+        status, position = RegistrationStatus.CONFIRMED, None
     elif event.waitlist:
-        status = RegistrationStatus.WAITLISTED
+        status, position = RegistrationStatus.WAITLISTED, seats.waitlisted + 1
     else:
         raise EventFull
     registration = Registration(
+        event_id=event.id,
         event=event,
         participant_id=_participant_id(email, applicant),
         full_name=applicant.name.strip(),
@@ -202,20 +228,19 @@ def _seat_or_place(
         consent_at=now,
         consent_version=CONSENT_VERSION,
         status=status,
+        token=new_secret(),
         created_at=now,
+        cancelled_at=None,
+        checked_in_at=None,
     )
-    db.session.add(registration)
-    db.session.flush()
+    add_inserted(registration)
     if status == RegistrationStatus.CONFIRMED:
         outbox.enqueue(MessageKind.CONFIRMED, registration, language=applicant.language)
     else:
         outbox.enqueue(
-            MessageKind.WAITLISTED,
-            registration,
-            language=applicant.language,
-            position=seats.waitlisted + 1,
+            MessageKind.WAITLISTED, registration, language=applicant.language, position=position
         )
-    return registration
+    return Registered(registration, position)
 
 
 def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
@@ -352,17 +377,21 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
         )
 
 
+_registrations = Registration.__table__
+_SEATS_AND_HOLDER = select(
+    func.count().filter(_registrations.c.status == RegistrationStatus.CONFIRMED),
+    func.count().filter(_registrations.c.status == RegistrationStatus.WAITLISTED),
+    func.max(_registrations.c.id).filter(
+        _registrations.c.email == bindparam("email"),
+        _registrations.c.status.in_(ACTIVE_STATUSES),
+    ),
+).where(_registrations.c.event_id == bindparam("event_id"))
+
+
 def _seats_and_holder(event: Event, email: str) -> tuple[Availability, int | None]:
     """The event's seat counts and the id of ``email``'s active registration, in one query."""
-    is_active = Registration.status.in_(ACTIVE_STATUSES)
     confirmed, waitlisted, holder = db.session.execute(
-        select(
-            func.count(Registration.id).filter(Registration.status == RegistrationStatus.CONFIRMED),
-            func.count(Registration.id).filter(
-                Registration.status == RegistrationStatus.WAITLISTED
-            ),
-            func.max(Registration.id).filter(Registration.email == email, is_active),
-        ).where(Registration.event_id == event.id)
+        _SEATS_AND_HOLDER, {"event_id": event.id, "email": email}
     ).one()
     return Availability(event.capacity, confirmed, waitlisted), holder
 
@@ -380,28 +409,36 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
     )
 
 
+def _upsert_participant(insert) -> Insert:
+    statement = insert(Participant.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["email"],
+        set_={"name": statement.excluded.name, "language": statement.excluded.language},
+    ).returning(Participant.__table__.c.id)
+
+
+_UPSERT_PARTICIPANT = {
+    "postgresql": _upsert_participant(postgresql_insert),
+    "sqlite": _upsert_participant(sqlite_insert),
+}
+
+
 def _participant_id(email: str, applicant: Applicant) -> int:
     """The participant with this address, created if new, with their latest name and language.
 
     One statement: an upsert, so that two first registrations of one address
     for different events, at the same time, end with one participant.
     """
-    insert = (
-        postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    )
-    statement = insert(Participant).values(
-        email=email,
-        name=applicant.name.strip(),
-        language=applicant.language,
-        feed_token=new_secret(),
-        created_at=utcnow(),
-    )
-    participant_id = db.session.scalar(
-        statement.on_conflict_do_update(
-            index_elements=["email"],
-            set_={"name": statement.excluded.name, "language": statement.excluded.language},
-        ).returning(Participant.id)
-    )
+    participant_id = db.session.execute(
+        _UPSERT_PARTICIPANT[db.session.get_bind().dialect.name],
+        {
+            "email": email,
+            "name": applicant.name.strip(),
+            "language": applicant.language,
+            "feed_token": new_secret(),
+            "created_at": utcnow(),
+        },
+    ).scalar_one()
     loaded = db.session.identity_map.get(db.session.identity_key(Participant, participant_id))
     if loaded is not None:
         db.session.expire(loaded)  # the row changed under the loaded copy
@@ -506,7 +543,7 @@ def add_by_hand(
     seats, existing_id = _seats_and_holder(event, email)
     if existing_id is not None:
         raise AlreadyOnList
-    registration = _seat_or_place(event, applicant, email, seats, now=now)
+    registration = _seat_or_place(event, applicant, email, seats, now=now).registration
     record(
         account,
         "registration.add_by_hand",

@@ -30,16 +30,16 @@ REGISTRATION_LIMIT = "30 per minute;300 per hour"
 def register(event_id: int):
     """Take a registration from the event page."""
     form = RegistrationForm()
-    valid = form.validate_on_submit()  # before the first query, which on SQLite takes the lock
-    event = events.get_public_event(event_id) or abort(404)
-    if not valid:
-        return render_event_page(event, form, 422)
+    if not form.validate_on_submit():  # before any query: on SQLite the first takes the lock
+        return render_event_page(events.get_public_event(event_id) or abort(404), form, 422)
     try:
-        registration = services.register(event, form.applicant(current_language()))
+        registration = services.register(event_id, form.applicant(current_language())).registration
+    except services.EventNotFound:
+        abort(404)
     except services.RegistrationError as error:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
         flash(str(error.message), "error")
-        return render_event_page(event, form, 409)
+        return render_event_page(events.get_public_event(event_id), form, 409)
     confirmed, token = registration.status == RegistrationStatus.CONFIRMED, registration.token
     db.session.commit()
     if confirmed:

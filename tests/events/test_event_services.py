@@ -78,6 +78,7 @@ def full_event(ctx):
     event = make_event(capacity=2)
     people = [make_registration(event) for _ in range(5)]
     seats.cancel(people[4])
+    db.session.commit()
     return event, people
 
 

@@ -63,7 +63,7 @@ class TestTakingASeat:
     def test_refuses_without_consent(self, ctx):
         event = make_event()
         with pytest.raises(services.ConsentMissing):
-            services.register(event, make_applicant(consent=False))
+            services.register(event.id, make_applicant(consent=False))
         assert messages() == []
 
     def test_manage_token_is_long_random_and_url_safe(self, ctx):
