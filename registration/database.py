@@ -126,6 +126,12 @@ def add_inserted(instance: object) -> None:
     statement, columns, primary_key = _insert_of(type(instance))
     values = {column: getattr(instance, column) for column in columns}
     setattr(instance, primary_key, db.session.execute(statement, values).scalar_one())
+    add_as_loaded(instance)
+
+
+def add_as_loaded(instance: object) -> None:
+    """Put ``instance``, whose row a Core statement has just inserted, in the session as
+    if loaded from it: its id and every column must be set."""
     make_transient_to_detached(instance)
     db.session.add(instance)
 

@@ -47,7 +47,37 @@ class City(db.Model):
         return f"<City {self.slug}>"
 
 
-class Event(db.Model):
+class EventRules:
+    """When an event takes registrations: rules shared by ``Event`` and by the lighter
+    ``registrations.services.LockedEvent``, which both have ``status``, ``starts_at``,
+    ``registration_opens_at`` and ``registration_closes_at``."""
+
+    @property
+    def registration_closes(self) -> datetime:
+        """When registration ends: the explicit close, or the start of the event."""
+        return self.registration_closes_at or self.starts_at
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == EventStatus.PUBLISHED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+    def has_started(self, now: datetime) -> bool:
+        return now >= self.starts_at
+
+    def registration_open(self, now: datetime) -> bool:
+        """Whether the window admits a registration at ``now`` (seats aside)."""
+        if not self.is_published or self.has_started(now):
+            return False
+        if self.registration_opens_at is not None and now < self.registration_opens_at:
+            return False
+        return now < self.registration_closes
+
+
+class Event(EventRules, db.Model):
     __tablename__ = "event"
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
@@ -95,27 +125,3 @@ class Event(db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.slug}>"
-
-    @property
-    def registration_closes(self) -> datetime:
-        """When registration ends: the explicit close, or the start of the event."""
-        return self.registration_closes_at or self.starts_at
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == EventStatus.PUBLISHED
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == EventStatus.CANCELLED
-
-    def has_started(self, now: datetime) -> bool:
-        return now >= self.starts_at
-
-    def registration_open(self, now: datetime) -> bool:
-        """Whether the window admits a registration at ``now`` (seats aside)."""
-        if not self.is_published or self.has_started(now):
-            return False
-        if self.registration_opens_at is not None and now < self.registration_opens_at:
-            return False
-        return now < self.registration_closes

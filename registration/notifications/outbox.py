@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import insert
 
+from registration.database import utcnow
 from registration.extensions import db
-from registration.notifications.models import MessageKind, OutboxMessage
+from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations.models import Registration
 
 # One plain INSERT, built once: messages are queued while the event's seat lock
-# is held, where the unit of work's bookkeeping would cost several times the
-# statement. The columns' defaults (key, status, times) are filled in by Core.
+# is held, where the unit of work's bookkeeping would cost several times the statement.
 _INSERT_MESSAGE = insert(OutboxMessage.__table__)
 
 
@@ -28,10 +30,31 @@ def enqueue(
     db.session.execute(
         _INSERT_MESSAGE,
         {
-            "kind": kind,
             "registration_id": registration.id,
-            "recipient": registration.email,
-            "language": language or registration.participant.language,
-            "context": context,
+            **queued_message(
+                kind,
+                recipient=registration.email,
+                language=language or registration.participant.language,
+                context=context,
+            ),
         },
     )
+
+
+def queued_message(kind: MessageKind, *, recipient: str, language: str, context: dict) -> dict:
+    """The row of a message waiting for its first attempt, but for its id and registration."""
+    now = utcnow()
+    return {
+        "kind": kind,
+        "recipient": recipient,
+        "language": language,
+        "context": context,
+        # Left part of the Message-ID, fixed now so that a resend carries the same one.
+        "message_key": secrets.token_hex(16),
+        "status": DeliveryStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+    }

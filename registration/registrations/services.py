@@ -26,16 +26,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Insert, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, func, select
 
 from registration.accounts.services import record
-from registration.database import add_inserted, utcnow
+from registration.database import add_as_loaded, add_inserted, utcnow
 from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications import outbox
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.registrations import statements
 from registration.registrations.models import (
     ACTIVE_STATUSES,
     Category,
@@ -46,6 +45,7 @@ from registration.registrations.models import (
     new_secret,
     normalise_email,
 )
+from registration.registrations.statements import LockedEvent
 
 if TYPE_CHECKING:
     from registration.accounts.models import Account
@@ -168,7 +168,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
 
     Everything between taking the lock and the caller's commit makes others
     wait, so it is kept to a few statements, each built once: the lock, one
-    count that also finds an existing registration, and the writes.
+    read of the event, its seats and any registration of the address, and the writes.
 
     :raise ConsentMissing: the applicant did not consent
     :raise EventNotFound: no such event, or a draft
@@ -181,7 +181,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if not applicant.consent:
         raise ConsentMissing
     email = normalise_email(applicant.email)
-    event = lock_event(event_id)
+    event, seats, existing_id = _lock_and_count(event_id, email)
     if event.status == EventStatus.DRAFT:
         raise EventNotFound
     # The clock is read once the lock is ours: the window is judged, and
@@ -189,7 +189,6 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     now = now or utcnow()
     if not event.registration_open(now):
         raise RegistrationClosed
-    seats, existing_id = _seats_and_holder(event, email)
     if existing_id is not None:
         _send_manage_link_again(existing_id, now=now)
         raise AlreadyRegistered
@@ -197,7 +196,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
 
 
 def _seat_or_place(
-    event: Event, applicant: Applicant, email: str, seats: Availability, *, now: datetime
+    event: LockedEvent, applicant: Applicant, email: str, seats: Availability, *, now: datetime
 ) -> Registered:
     """With the event locked and ``seats`` counted under the lock: decide, write, tell.
 
@@ -216,8 +215,6 @@ def _seat_or_place(
         raise EventFull
     registration = Registration(
         event_id=event.id,
-        event=event,
-        participant_id=_participant_id(email, applicant),
         full_name=applicant.name.strip(),
         email=email,
         institution=applicant.institution.strip(),
@@ -233,13 +230,10 @@ def _seat_or_place(
         cancelled_at=None,
         checked_in_at=None,
     )
-    add_inserted(registration)
     if status == RegistrationStatus.CONFIRMED:
-        outbox.enqueue(MessageKind.CONFIRMED, registration, language=applicant.language)
+        _insert(registration, applicant, MessageKind.CONFIRMED, {})
     else:
-        outbox.enqueue(
-            MessageKind.WAITLISTED, registration, language=applicant.language, position=position
-        )
+        _insert(registration, applicant, MessageKind.WAITLISTED, {"position": position})
     return Registered(registration, position)
 
 
@@ -283,7 +277,7 @@ def change_capacity(
     return _promote_waitlist(event, now=now or utcnow())
 
 
-def _promote_waitlist(event: Event, *, now: datetime) -> list[Registration]:
+def _promote_waitlist(event: Event | LockedEvent, *, now: datetime) -> list[Registration]:
     """Confirm the earliest waitlisted registrations while seats are free (lock held)."""
     free = event.capacity - _count(event.id, RegistrationStatus.CONFIRMED)
     if free <= 0:
@@ -377,23 +371,25 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
         )
 
 
-_registrations = Registration.__table__
-_SEATS_AND_HOLDER = select(
-    func.count().filter(_registrations.c.status == RegistrationStatus.CONFIRMED),
-    func.count().filter(_registrations.c.status == RegistrationStatus.WAITLISTED),
-    func.max(_registrations.c.id).filter(
-        _registrations.c.email == bindparam("email"),
-        _registrations.c.status.in_(ACTIVE_STATUSES),
-    ),
-).where(_registrations.c.event_id == bindparam("event_id"))
+def _lock_and_count(event_id: int, email: str) -> tuple[LockedEvent, Availability, int | None]:
+    """Lock the event; then read it, its seat counts and ``email``'s active registration.
 
+    The read is one statement, and on SQLite the only one: the transaction took
+    the database's write lock when it began. On PostgreSQL the row lock comes
+    first, in a statement of its own, so that the read's snapshot is taken once
+    the lock is ours and sees every seat taken by those who held it before.
 
-def _seats_and_holder(event: Event, email: str) -> tuple[Availability, int | None]:
-    """The event's seat counts and the id of ``email``'s active registration, in one query."""
-    confirmed, waitlisted, holder = db.session.execute(
-        _SEATS_AND_HOLDER, {"event_id": event.id, "email": email}
-    ).one()
-    return Availability(event.capacity, confirmed, waitlisted), holder
+    :raise EventNotFound: there is no such event
+    """
+    values = {"event_id": event_id, "email": email}
+    if _dialect() == "postgresql":
+        db.session.execute(statements.LOCK_EVENT, values)
+    row = db.session.execute(statements.EVENT_WITH_SEATS, values).one_or_none()
+    if row is None:
+        raise EventNotFound
+    *columns, confirmed, waitlisted, holder = row
+    event = LockedEvent(*columns)
+    return event, Availability(event.capacity, confirmed, waitlisted), holder
 
 
 def _seats(event_id: int) -> Availability:
@@ -409,40 +405,55 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
     )
 
 
-def _upsert_participant(insert) -> Insert:
-    statement = insert(Participant.__table__)
-    return statement.on_conflict_do_update(
-        index_elements=["email"],
-        set_={"name": statement.excluded.name, "language": statement.excluded.language},
-    ).returning(Participant.__table__.c.id)
-
-
-_UPSERT_PARTICIPANT = {
-    "postgresql": _upsert_participant(postgresql_insert),
-    "sqlite": _upsert_participant(sqlite_insert),
-}
-
-
-def _participant_id(email: str, applicant: Applicant) -> int:
-    """The participant with this address, created if new, with their latest name and language.
-
-    One statement: an upsert, so that two first registrations of one address
-    for different events, at the same time, end with one participant.
-    """
-    participant_id = db.session.execute(
-        _UPSERT_PARTICIPANT[db.session.get_bind().dialect.name],
-        {
-            "email": email,
-            "name": applicant.name.strip(),
-            "language": applicant.language,
-            "feed_token": new_secret(),
-            "created_at": utcnow(),
-        },
-    ).scalar_one()
-    loaded = db.session.identity_map.get(db.session.identity_key(Participant, participant_id))
+def _insert(
+    registration: Registration, applicant: Applicant, kind: MessageKind, context: dict
+) -> None:
+    """Write a new registration, its participant (created, or updated with the latest
+    name and language) and its first message; the registration ends in the session
+    as if loaded. One statement on PostgreSQL, three on SQLite."""
+    participant = {
+        "participant_email": registration.email,
+        "participant_name": registration.full_name,
+        "participant_language": applicant.language,
+        "participant_feed_token": new_secret(),
+        "participant_created_at": registration.created_at,
+    }
+    if _dialect() == "postgresql":
+        registration.id, registration.participant_id = db.session.execute(
+            statements.INSERT_REGISTRATION_POSTGRESQL,
+            {
+                **participant,
+                **{
+                    f"registration_{column}": getattr(registration, column)
+                    for column in statements.REGISTRATION_COLUMNS
+                },
+                **{
+                    f"message_{column}": value
+                    for column, value in outbox.queued_message(
+                        kind,
+                        recipient=registration.email,
+                        language=applicant.language,
+                        context=context,
+                    ).items()
+                },
+            },
+        ).one()
+        add_as_loaded(registration)
+    else:
+        registration.participant_id = db.session.execute(
+            statements.UPSERT_PARTICIPANT["sqlite"], participant
+        ).scalar_one()
+        add_inserted(registration)
+        outbox.enqueue(kind, registration, language=applicant.language, **context)
+    loaded = db.session.identity_map.get(
+        db.session.identity_key(Participant, registration.participant_id)
+    )
     if loaded is not None:
         db.session.expire(loaded)  # the row changed under the loaded copy
-    return participant_id
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -536,11 +547,10 @@ def add_by_hand(
     """
     if not applicant.consent:
         raise ConsentMissing
-    event = lock_event(event.id)
+    email = normalise_email(applicant.email)
+    event, seats, existing_id = _lock_and_count(event.id, email)
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
-    email = normalise_email(applicant.email)
-    seats, existing_id = _seats_and_holder(event, email)
     if existing_id is not None:
         raise AlreadyOnList
     registration = _seat_or_place(event, applicant, email, seats, now=now).registration
