@@ -125,7 +125,7 @@ def add_inserted(instance: object) -> None:
     """
     statement, columns, primary_key = _insert_of(type(instance))
     values = {column: getattr(instance, column) for column in columns}
-    setattr(instance, primary_key, db.session.execute(statement, values).scalar_one())
+    setattr(instance, primary_key, db.session.connection().execute(statement, values).scalar_one())
     add_as_loaded(instance)
 
 

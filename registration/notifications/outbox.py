@@ -27,7 +27,7 @@ def enqueue(
     :param language: the person's language, when the caller knows it already
     """
     db.session.flush()  # a new registration needs its id; a changed one, its row written first
-    db.session.execute(
+    db.session.connection().execute(
         _INSERT_MESSAGE,
         {
             "registration_id": registration.id,

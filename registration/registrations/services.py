@@ -383,8 +383,8 @@ def _lock_and_count(event_id: int, email: str) -> tuple[LockedEvent, Availabilit
     """
     values = {"event_id": event_id, "email": email}
     if _dialect() == "postgresql":
-        db.session.execute(statements.LOCK_EVENT, values)
-    row = db.session.execute(statements.EVENT_WITH_SEATS, values).one_or_none()
+        db.session.connection().execute(statements.LOCK_EVENT, values)
+    row = db.session.connection().execute(statements.EVENT_WITH_SEATS, values).one_or_none()
     if row is None:
         raise EventNotFound
     *columns, confirmed, waitlisted, holder = row
@@ -419,30 +419,36 @@ def _insert(
         "participant_created_at": registration.created_at,
     }
     if _dialect() == "postgresql":
-        registration.id, registration.participant_id = db.session.execute(
-            statements.INSERT_REGISTRATION_POSTGRESQL,
-            {
-                **participant,
-                **{
-                    f"registration_{column}": getattr(registration, column)
-                    for column in statements.REGISTRATION_COLUMNS
+        registration.id, registration.participant_id = (
+            db.session.connection()
+            .execute(
+                statements.INSERT_REGISTRATION_POSTGRESQL,
+                {
+                    **participant,
+                    **{
+                        f"registration_{column}": getattr(registration, column)
+                        for column in statements.REGISTRATION_COLUMNS
+                    },
+                    **{
+                        f"message_{column}": value
+                        for column, value in outbox.queued_message(
+                            kind,
+                            recipient=registration.email,
+                            language=applicant.language,
+                            context=context,
+                        ).items()
+                    },
                 },
-                **{
-                    f"message_{column}": value
-                    for column, value in outbox.queued_message(
-                        kind,
-                        recipient=registration.email,
-                        language=applicant.language,
-                        context=context,
-                    ).items()
-                },
-            },
-        ).one()
+            )
+            .one()
+        )
         add_as_loaded(registration)
     else:
-        registration.participant_id = db.session.execute(
-            statements.UPSERT_PARTICIPANT["sqlite"], participant
-        ).scalar_one()
+        registration.participant_id = (
+            db.session.connection()
+            .execute(statements.UPSERT_PARTICIPANT["sqlite"], participant)
+            .scalar_one()
+        )
         add_inserted(registration)
         outbox.enqueue(kind, registration, language=applicant.language, **context)
     loaded = db.session.identity_map.get(

@@ -2,8 +2,11 @@
 
 Everybody else registering for the event waits while these run (see
 ``services``), so they are few, and each is built at import rather than per
-call: building and caching a statement costs more than running these ones. The
-rules that decide what to write stay in ``services``; here is only how.
+call: building and caching a statement costs more than running these ones.
+Callers run them on ``db.session.connection()`` for the same reason: the
+session's ``execute`` would first walk each statement's tables to pick an
+engine (Flask-SQLAlchemy's binds). The rules that decide what to write stay in
+``services``; here is only how.
 """
 
 from __future__ import annotations
