@@ -180,8 +180,8 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     """
     if not applicant.consent:
         raise ConsentMissing
-    email = normalise_email(applicant.email)
-    event, seats, existing_id = _lock_and_count(event_id, email)
+    registration = _new_registration(event_id, applicant)  # before the lock: others wait in it
+    event, seats, existing_id = _lock_and_count(event_id, registration.email)
     if event.status == EventStatus.DRAFT:
         raise EventNotFound
     # The clock is read once the lock is ours: the window is judged, and
@@ -192,14 +192,38 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if existing_id is not None:
         _send_manage_link_again(existing_id, now=now)
         raise AlreadyRegistered
-    return _seat_or_place(event, applicant, email, seats, now=now)
+    return _seat_or_place(event, registration, applicant.language, seats, now=now)
+
+
+def _new_registration(event_id: int, applicant: Applicant) -> Registration:
+    """The registration the applicant asks for, all but its status and times, not yet stored."""
+    return Registration(
+        event_id=event_id,
+        full_name=applicant.name.strip(),
+        email=normalise_email(applicant.email),
+        institution=applicant.institution.strip(),
+        position=_blank_to_none(applicant.position),
+        category=applicant.category,
+        city=applicant.city.strip(),
+        needs=_blank_to_none(applicant.needs),
+        consent_version=CONSENT_VERSION,
+        token=new_secret(),
+        cancelled_at=None,
+        checked_in_at=None,
+    )
 
 
 def _seat_or_place(
-    event: LockedEvent, applicant: Applicant, email: str, seats: Availability, *, now: datetime
+    event: LockedEvent,
+    registration: Registration,
+    language: str,
+    seats: Availability,
+    *,
+    now: datetime,
 ) -> Registered:
     """With the event locked and ``seats`` counted under the lock: decide, write, tell.
 
+    :param language: the person's, for the participant and their emails
     :raise EventFull: no seat left and no waitlist
     """
     if seats.waitlisted and seats.confirmed < event.capacity:
@@ -213,27 +237,12 @@ def _seat_or_place(
         status, position = RegistrationStatus.WAITLISTED, seats.waitlisted + 1
     else:
         raise EventFull
-    registration = Registration(
-        event_id=event.id,
-        full_name=applicant.name.strip(),
-        email=email,
-        institution=applicant.institution.strip(),
-        position=_blank_to_none(applicant.position),
-        category=applicant.category,
-        city=applicant.city.strip(),
-        needs=_blank_to_none(applicant.needs),
-        consent_at=now,
-        consent_version=CONSENT_VERSION,
-        status=status,
-        token=new_secret(),
-        created_at=now,
-        cancelled_at=None,
-        checked_in_at=None,
-    )
+    registration.status = status
+    registration.consent_at = registration.created_at = now
     if status == RegistrationStatus.CONFIRMED:
-        _insert(registration, applicant, MessageKind.CONFIRMED, {})
+        _insert(registration, language, MessageKind.CONFIRMED, {})
     else:
-        _insert(registration, applicant, MessageKind.WAITLISTED, {"position": position})
+        _insert(registration, language, MessageKind.WAITLISTED, {"position": position})
     return Registered(registration, position)
 
 
@@ -405,16 +414,14 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
     )
 
 
-def _insert(
-    registration: Registration, applicant: Applicant, kind: MessageKind, context: dict
-) -> None:
+def _insert(registration: Registration, language: str, kind: MessageKind, context: dict) -> None:
     """Write a new registration, its participant (created, or updated with the latest
     name and language) and its first message; the registration ends in the session
     as if loaded. One statement on PostgreSQL, three on SQLite."""
     participant = {
         "participant_email": registration.email,
         "participant_name": registration.full_name,
-        "participant_language": applicant.language,
+        "participant_language": language,
         "participant_feed_token": new_secret(),
         "participant_created_at": registration.created_at,
     }
@@ -434,7 +441,7 @@ def _insert(
                         for column, value in outbox.queued_message(
                             kind,
                             recipient=registration.email,
-                            language=applicant.language,
+                            language=language,
                             context=context,
                         ).items()
                     },
@@ -450,7 +457,7 @@ def _insert(
             .scalar_one()
         )
         add_inserted(registration)
-        outbox.enqueue(kind, registration, language=applicant.language, **context)
+        outbox.enqueue(kind, registration, language=language, **context)
     loaded = db.session.identity_map.get(
         db.session.identity_key(Participant, registration.participant_id)
     )
@@ -553,13 +560,13 @@ def add_by_hand(
     """
     if not applicant.consent:
         raise ConsentMissing
-    email = normalise_email(applicant.email)
-    event, seats, existing_id = _lock_and_count(event.id, email)
+    registration = _new_registration(event.id, applicant)
+    event, seats, existing_id = _lock_and_count(event.id, registration.email)
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
     if existing_id is not None:
         raise AlreadyOnList
-    registration = _seat_or_place(event, applicant, email, seats, now=now).registration
+    _seat_or_place(event, registration, applicant.language, seats, now=now)
     record(
         account,
         "registration.add_by_hand",
@@ -775,6 +782,6 @@ def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict
     return progress
 
 
-def _check_seats_open(event: Event, now: datetime) -> None:
+def _check_seats_open(event: Event | LockedEvent, now: datetime) -> None:
     if not event.is_published or now >= event.ends_at:
         raise SeatsClosed

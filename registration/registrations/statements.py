@@ -14,7 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import Insert, Select, bindparam, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -46,10 +55,14 @@ class LockedEvent(EventRules):
 LOCK_EVENT = select(_events.c.id).where(_events.c.id == bindparam("event_id")).with_for_update()
 
 
+def _status_is(*statuses: RegistrationStatus) -> ColumnElement[bool]:
+    """The statuses written into the SQL, not bound: a plan prepared once then still
+    proves that the partial index of active registrations applies."""
+    return _registrations.c.status.in_([literal_column(f"'{status}'") for status in statuses])
+
+
 def _count(status: RegistrationStatus) -> Select:
-    return select(func.count()).where(
-        _registrations.c.event_id == _events.c.id, _registrations.c.status == status
-    )
+    return select(func.count()).where(_registrations.c.event_id == _events.c.id, _status_is(status))
 
 
 #: The ``LockedEvent`` columns, then its confirmed and waitlisted counts and the id of
@@ -58,13 +71,13 @@ EVENT_WITH_SEATS = select(
     *(_events.c[field.name] for field in fields(LockedEvent)),
     _count(RegistrationStatus.CONFIRMED).scalar_subquery(),
     _count(RegistrationStatus.WAITLISTED).scalar_subquery(),
-    select(func.max(_registrations.c.id))
+    select(_registrations.c.id)
     .where(
         _registrations.c.event_id == _events.c.id,
         _registrations.c.email == bindparam("email"),
-        _registrations.c.status != RegistrationStatus.CANCELLED,  # active
+        _status_is(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
     )
-    .scalar_subquery(),
+    .scalar_subquery(),  # at most one: the unique index uq_registration_active_email
 ).where(_events.c.id == bindparam("event_id"))
 
 #: Parameters of ``upsert_participant``, each prefixed ``participant_``.
