@@ -66,6 +66,35 @@ class TestTakingASeat:
             services.register(event.id, make_applicant(consent=False))
         assert messages() == []
 
+    def test_reports_the_place_in_line_that_the_line_shows(self, ctx):
+        event = make_event(capacity=1)
+        first = services.register(event.id, make_applicant())
+        second = services.register(event.id, make_applicant())
+        third = services.register(event.id, make_applicant())
+        assert [first.waitlist_position, second.waitlist_position, third.waitlist_position] == [
+            None,
+            1,
+            2,
+        ]
+        assert services.waitlist_position(third.registration) == 2
+
+    def test_the_new_registration_reads_like_one_loaded_from_the_database(self, ctx):
+        registration = make_registration(make_event(title="Wizyta studyjna w Gdańsku"))
+        assert registration in db.session
+        assert registration.event.title == "Wizyta studyjna w Gdańsku"
+        assert registration.participant.email == registration.email
+        db.session.commit()
+        stored = db.session.get(Registration, registration.id)
+        assert (stored.token, stored.status, stored.needs) == (registration.token, CONFIRMED, None)
+
+    @pytest.mark.parametrize("status", [EventStatus.DRAFT, None])
+    def test_a_draft_or_unknown_event_is_not_found(self, ctx, status):
+        event_id = make_event(status=status).id if status else 987654
+        with pytest.raises(services.EventNotFound):
+            services.register(event_id, make_applicant())
+        assert db.session.scalars(sa.select(Registration)).all() == []
+        assert db.session.scalars(sa.select(Participant)).all() == []
+
     def test_manage_token_is_long_random_and_url_safe(self, ctx):
         event = make_event()
         tokens = {make_registration(event).token for _ in range(5)}

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from registration.database import utcnow
+from registration.events.models import EventStatus
 from registration.extensions import db
 from registration.registrations.models import Registration, RegistrationStatus
 from tests.factories import make_event, make_registration
@@ -125,6 +126,16 @@ def test_closed_event_shows_no_form_and_refuses_a_forged_post(app, client):
     assert 'name="consent"' not in html
     response = client.post(f"/events/{event_id}", data=FORM)
     assert response.status_code == 409
+    assert registrations(app) == []
+
+
+def test_drafts_and_unknown_events_take_no_registration(app, client):
+    with app.app_context():
+        draft_id = make_event(status=EventStatus.DRAFT).id
+        db.session.commit()
+    for event_id in (draft_id, 987654):
+        assert client.post(f"/events/{event_id}", data=FORM).status_code == 404
+        assert client.post(f"/events/{event_id}", data={"name": ""}).status_code == 404
     assert registrations(app) == []
 
 
