@@ -116,6 +116,11 @@ class Event(EventRules, db.Model):
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT
     )
     contact_email: Mapped[str] = mapped_column(String(254))
+    #: The event's registrations by status, kept by the database (triggers of
+    #: migration 0006), never written here. Deferred: a loaded copy goes stale as
+    #: people register, so they are read when asked for.
+    confirmed_count: Mapped[int] = mapped_column(Integer, server_default="0", deferred=True)
+    waitlisted_count: Mapped[int] = mapped_column(Integer, server_default="0", deferred=True)
     #: iCalendar SEQUENCE: raised whenever time, place or status change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -324,20 +324,16 @@ def waitlist_position(registration: Registration) -> int | None:
 
 
 def availability(event_ids: list[int]) -> dict[int, Availability]:
-    """Seats and waitlist of several events in one query (for lists, feeds, the API)."""
+    """Seats and waitlist of several events in one query (for lists, feeds, the API).
+
+    The counts are the ones the database keeps on each event row (migration 0006).
+    """
     if not event_ids:
         return {}
-    confirmed = func.count(Registration.id).filter(
-        Registration.status == RegistrationStatus.CONFIRMED
-    )
-    waitlisted = func.count(Registration.id).filter(
-        Registration.status == RegistrationStatus.WAITLISTED
-    )
     rows = db.session.execute(
-        select(Event.id, Event.capacity, confirmed, waitlisted)
-        .outerjoin(Registration, Registration.event_id == Event.id)
-        .where(Event.id.in_(event_ids))
-        .group_by(Event.id, Event.capacity)
+        select(Event.id, Event.capacity, Event.confirmed_count, Event.waitlisted_count).where(
+            Event.id.in_(event_ids)
+        )
     )
     return {row[0]: Availability(row[1], row[2], row[3]) for row in rows}
 
@@ -381,23 +377,23 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
 
 
 def _lock_and_count(event_id: int, email: str) -> tuple[LockedEvent, Availability, int | None]:
-    """Lock the event; then read it, its seat counts and ``email``'s active registration.
+    """Lock the event; read it with its seat counts, then ``email``'s active registration.
 
-    The read is one statement, and on SQLite the only one: the transaction took
-    the database's write lock when it began. On PostgreSQL the row lock comes
-    first, in a statement of its own, so that the read's snapshot is taken once
-    the lock is ours and sees every seat taken by those who held it before.
+    Both reads are single index lookups. The second is a statement of its own
+    so that on PostgreSQL its snapshot is taken once the lock is ours, and sees
+    a registration that whoever held the lock before us has just made.
 
     :raise EventNotFound: there is no such event
     """
-    values = {"event_id": event_id, "email": email}
-    if _dialect() == "postgresql":
-        db.session.connection().execute(statements.LOCK_EVENT, values)
-    row = db.session.connection().execute(statements.EVENT_WITH_SEATS, values).one_or_none()
+    connection = db.session.connection()
+    row = connection.execute(statements.LOCK_EVENT_WITH_SEATS, {"event_id": event_id}).first()
     if row is None:
         raise EventNotFound
-    *columns, confirmed, waitlisted, holder = row
+    *columns, confirmed, waitlisted = row
     event = LockedEvent(*columns)
+    holder = connection.execute(
+        statements.ACTIVE_REGISTRATION, {"event_id": event_id, "email": email}
+    ).scalar()
     return event, Availability(event.capacity, confirmed, waitlisted), holder
 
 
