@@ -18,7 +18,7 @@ NODE_PACKAGES := node_modules/.installed
 run: install translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo load
-	@trap 'kill 0' EXIT INT TERM; \
+	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi mail send-queued --loop & \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
