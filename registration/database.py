@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, Engine, Enum, Insert, event, insert, inspect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
 from registration.extensions import db
@@ -131,9 +131,31 @@ def add_inserted(instance: object) -> None:
 
 def add_as_loaded(instance: object) -> None:
     """Put ``instance``, whose row a Core statement has just inserted, in the session as
-    if loaded from it: its id and every column must be set."""
+    if loaded from it: its id and every column must be set.
+
+    Like an object the session inserted itself, it leaves the session if the
+    transaction rolls back, taking its row with it.
+    """
     make_transient_to_detached(instance)
     db.session.add(instance)
+    db.session.info.setdefault(_INSERTED_HERE, []).append(instance)
+
+
+_INSERTED_HERE = "registration.inserted_in_this_transaction"
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_inserted(session: Session) -> None:
+    session.info.pop(_INSERTED_HERE, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _expunge_inserted(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        return  # a savepoint: what was inserted before it stays
+    for instance in session.info.pop(_INSERTED_HERE, ()):
+        if instance in session:
+            session.expunge(instance)
 
 
 class QueueingSQLiteConnection(sqlite3.Connection):
@@ -146,6 +168,11 @@ class QueueingSQLiteConnection(sqlite3.Connection):
     next writer the moment the last one commits. The file lock only orders
     writers; SQLite's own lock still decides, so a process that bypasses the
     queue (the ``sqlite3`` shell, say) is still safe, merely slower.
+
+    A writer waits in the queue for as long as those ahead of it write, without
+    the busy handler's time limit: a writer that hangs holds up the others
+    until it is killed. Under gunicorn the worker timeout does that, as it does
+    for any hung request; a killed process leaves the queue with its files.
     """
 
     #: Writing transactions of this thread that hold the queue, on any connection.
@@ -156,7 +183,8 @@ class QueueingSQLiteConnection(sqlite3.Connection):
         path = os.fspath(database)
         in_memory = path in ("", ":memory:") or kwargs.get("uri")
         self._queue = None if in_memory else os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT)
-        self._in_queue = False
+        #: The id of the process that holds the queue through this connection, or False.
+        self._in_queue: int | bool = False
 
     def begin_writing(self) -> None:
         """``BEGIN IMMEDIATE``, after waiting for the writers ahead of us."""
@@ -164,7 +192,7 @@ class QueueingSQLiteConnection(sqlite3.Connection):
         # handler instead, which gives up after a timeout: the queue would wait forever.
         if self._queue is not None and not getattr(self._held, "count", 0):
             fcntl.flock(self._queue, fcntl.LOCK_EX)
-            self._in_queue = True
+            self._in_queue = os.getpid()  # a forked copy of this object must not unlock it
             self._held.count = 1
         try:
             self.execute("BEGIN IMMEDIATE")
@@ -176,7 +204,8 @@ class QueueingSQLiteConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
-            self._leave_queue()
+            if not self.in_transaction:  # a failed COMMIT leaves it open, for a rollback
+                self._leave_queue()
 
     def rollback(self) -> None:
         try:
@@ -185,17 +214,20 @@ class QueueingSQLiteConnection(sqlite3.Connection):
             self._leave_queue()
 
     def close(self) -> None:
-        self._leave_queue()
-        if self._queue is not None:
-            os.close(self._queue)
-            self._queue = None
-        super().close()
+        try:
+            super().close()  # ends an open transaction first
+        finally:
+            self._leave_queue()
+            if self._queue is not None:
+                os.close(self._queue)
+                self._queue = None
 
     def _leave_queue(self) -> None:
         if self._in_queue:
-            self._in_queue = False
+            owner, self._in_queue = self._in_queue, False
             self._held.count = 0
-            fcntl.flock(self._queue, fcntl.LOCK_UN)
+            if owner == os.getpid():
+                fcntl.flock(self._queue, fcntl.LOCK_UN)
 
 
 def engine_options(database_url: str) -> dict:

@@ -9,9 +9,11 @@ counting the rows took longer the longer the waitlist grew. On PostgreSQL the
 counts now come back with the lock itself: ``SELECT … FOR UPDATE`` returns the
 row as the previous holder left it.
 
-On SQLite, rebuilding the ``registration`` table (an Alembic batch operation)
-drops its triggers: a migration that does so must create them again
-(``create_triggers``).
+On SQLite, an Alembic batch operation (which rebuilds a table) on
+``registration`` drops these triggers, and one on ``event`` fails on them: such
+a migration must drop them first and create them again (``drop_triggers``,
+``create_triggers``). tests/registrations/test_seat_counts.py fails when a
+trigger is missing.
 
 Revision ID: 0006_seat_counts
 Revises: 0005_organiser_messages

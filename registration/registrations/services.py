@@ -16,6 +16,12 @@ IMMEDIATE`` (see ``registration.database``) and so holds the database's write
 lock from its first statement; others wait their turn in a queue of writers.
 The unique index on active registrations per event and email backs
 the "one seat per person" rule in the database as well.
+
+The database keeps each event's confirmed and waitlisted counts on the event
+row (triggers, migration 0006), so every change to a registration also
+updates its event's row and waits for that event's lock. Code that changes
+registrations of several events in one transaction must lock the events in
+the order of their ids, or two such transactions could deadlock.
 """
 
 from __future__ import annotations

@@ -87,6 +87,18 @@ class TestTakingASeat:
         stored = db.session.get(Registration, registration.id)
         assert (stored.token, stored.status, stored.needs) == (registration.token, CONFIRMED, None)
 
+    def test_a_rolled_back_registration_leaves_the_session_like_any_new_object(self, ctx):
+        """Its row is gone, and on SQLite the next registration gets its id."""
+        event = make_event(capacity=5)
+        db.session.commit()
+        gone = make_registration(event)
+        db.session.rollback()
+        assert gone not in db.session
+        again = make_registration(event)
+        db.session.commit()
+        assert again in db.session
+        assert db.session.scalars(sa.select(Registration.id)).all() == [again.id]
+
     @pytest.mark.parametrize("status", [EventStatus.DRAFT, None])
     def test_a_draft_or_unknown_event_is_not_found(self, ctx, status):
         event_id = make_event(status=status).id if status else 987654

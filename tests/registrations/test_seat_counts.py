@@ -39,6 +39,22 @@ def assert_counts(event: Event, confirmed: int, waitlisted: int) -> None:
     assert kept == counted == (confirmed, waitlisted)
 
 
+def test_the_triggers_that_keep_the_counts_are_in_place(ctx, backend):
+    """A later migration that rebuilds a table on SQLite would drop them silently."""
+    if backend == "postgresql":
+        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'registration'::regclass"
+    else:
+        query = (
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'registration'"
+        )
+    names = set(db.session.scalars(sa.text(query)))
+    assert {name for name in names if name.startswith("registration_seat_counts")} == (
+        {"registration_seat_counts"}
+        if backend == "postgresql"
+        else {f"registration_seat_counts_{change}" for change in ("insert", "update", "delete")}
+    )
+
+
 def test_every_way_a_seat_changes_hands_keeps_the_counts(ctx):
     organiser = make_account()
     event = make_event(capacity=2)
