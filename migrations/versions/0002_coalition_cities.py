@@ -5,12 +5,11 @@ Revises: 0001_initial_schema
 Create Date: 2026-11-27 07:10:00
 
 """
-
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_coalition_cities"
-down_revision = "0001_initial_schema"
+revision = '0002_coalition_cities'
+down_revision = '0001_initial_schema'
 branch_labels = None
 depends_on = None
 
