@@ -173,8 +173,9 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     """Give the applicant a seat, or a place on the waitlist.
 
     Everything between taking the lock and the caller's commit makes others
-    wait, so it is kept to a few statements, each built once: the lock, one
-    read of the event, its seats and any registration of the address, and the writes.
+    wait, so it is kept to a few statements, each built once: the lock (which
+    also reads the event and its seat counts), one probe for a registration of
+    the address, and the writes.
 
     :raise ConsentMissing: the applicant did not consent
     :raise EventNotFound: no such event, or a draft
@@ -420,44 +421,35 @@ def _insert(registration: Registration, language: str, kind: MessageKind, contex
     """Write a new registration, its participant (created, or updated with the latest
     name and language) and its first message; the registration ends in the session
     as if loaded. One statement on PostgreSQL, three on SQLite."""
-    participant = {
-        "participant_email": registration.email,
-        "participant_name": registration.full_name,
-        "participant_language": language,
-        "participant_feed_token": new_secret(),
-        "participant_created_at": registration.created_at,
-    }
+    participant = _prefixed(
+        "participant",
+        {
+            "email": registration.email,
+            "name": registration.full_name,
+            "language": language,
+            "feed_token": new_secret(),
+            "created_at": registration.created_at,
+        },
+    )
+    connection = db.session.connection()
     if _dialect() == "postgresql":
-        registration.id, registration.participant_id = (
-            db.session.connection()
-            .execute(
-                statements.INSERT_REGISTRATION_POSTGRESQL,
-                {
-                    **participant,
-                    **{
-                        f"registration_{column}": getattr(registration, column)
-                        for column in statements.REGISTRATION_COLUMNS
-                    },
-                    **{
-                        f"message_{column}": value
-                        for column, value in outbox.queued_message(
-                            kind,
-                            recipient=registration.email,
-                            language=language,
-                            context=context,
-                        ).items()
-                    },
-                },
-            )
-            .one()
+        message = outbox.queued_message(
+            kind, recipient=registration.email, language=language, context=context
         )
+        columns = {name: getattr(registration, name) for name in statements.REGISTRATION_COLUMNS}
+        registration.id, registration.participant_id = connection.execute(
+            statements.INSERT_REGISTRATION_POSTGRESQL,
+            {
+                **participant,
+                **_prefixed("registration", columns),
+                **_prefixed("message", message),
+            },
+        ).one()
         add_as_loaded(registration)
     else:
-        registration.participant_id = (
-            db.session.connection()
-            .execute(statements.UPSERT_PARTICIPANT["sqlite"], participant)
-            .scalar_one()
-        )
+        registration.participant_id = connection.execute(
+            statements.UPSERT_PARTICIPANT["sqlite"], participant
+        ).scalar_one()
         add_inserted(registration)
         outbox.enqueue(kind, registration, language=language, **context)
     loaded = db.session.identity_map.get(
@@ -465,6 +457,10 @@ def _insert(registration: Registration, language: str, kind: MessageKind, contex
     )
     if loaded is not None:
         db.session.expire(loaded)  # the row changed under the loaded copy
+
+
+def _prefixed(prefix: str, values: dict) -> dict:
+    return {f"{prefix}_{name}": value for name, value in values.items()}
 
 
 def _dialect() -> str:
