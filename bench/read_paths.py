@@ -50,13 +50,11 @@ import http.client
 import multiprocessing
 import os
 import resource
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -64,8 +62,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-import sqlalchemy as sa  # noqa: E402
 
+from bench.databases import fresh_database  # noqa: E402
 from tests.support.servers import gunicorn_server  # noqa: E402
 
 WORKERS = 4
@@ -216,30 +214,6 @@ def measure(
     # perf_counter is system-wide on Linux (CLOCK_MONOTONIC), so processes compare.
     result.seconds = max(ended) - min(began)
     return result
-
-
-@contextlib.contextmanager
-def fresh_database(backend: str, postgres_url: str) -> Iterator[str]:
-    """An empty database of our own on ``backend``; removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="koalicja-bench-") as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    server = sa.make_url(postgres_url)
-    if server.drivername == "postgresql":
-        server = server.set(drivername="postgresql+psycopg")
-    name = f"koalicja_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def publish_programme(database_url: str, count: int) -> None:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import secrets
 import statistics
 import sys
@@ -48,8 +47,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +55,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.databases import fresh_database  # noqa: E402
 from tests.support.servers import gunicorn_server  # noqa: E402
 
 WORKERS = 4
@@ -174,35 +172,6 @@ def registration_bodies(count: int, prefix: str) -> list[bytes]:
         ).encode()
         for number in range(count)
     ]
-
-
-@contextmanager
-def fresh_database(backend: str, postgres_url: str) -> Iterator[str]:
-    """An empty database of our own on ``backend``; removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="koalicja-bench-") as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    server = sa.make_url(postgres_url)
-    if server.drivername == "postgresql":
-        server = server.set(drivername="postgresql+psycopg")
-    name = f"koalicja_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        try:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        except sa.exc.OperationalError as error:
-            raise SystemExit(
-                f"--postgres-url {postgres_url} cannot be used: {error.orig}"
-            ) from None
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def prepare(database_url: str, capacity: int, rounds: int) -> tuple[int, list[int]]:
