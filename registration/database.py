@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import enum
 import fcntl
-import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Engine, Enum, Insert, event, insert, inspect
+from sqlalchemy import Connection, DateTime, Dialect, Engine, Enum, Executable, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
@@ -106,27 +108,96 @@ def render_migration_type(type_: str, obj, autogen_context):
     return False
 
 
-@functools.cache
-def _insert_of(model: type) -> tuple[Insert, list[str], str]:
-    """The INSERT … RETURNING id of ``model``'s table, its value columns, and the id's name."""
-    mapper = inspect(model)
-    (primary_key,) = mapper.primary_key
-    columns = [column.key for column in mapper.local_table.columns if column is not primary_key]
-    return insert(mapper.local_table).returning(primary_key), columns, primary_key.key
+class DriverStatement:
+    """A Core statement run on the DB-API cursor: compiled once per dialect, its values
+    converted by the columns' own types, its errors raised as SQLAlchemy's.
 
+    For the few statements run while an event's seat lock is held, where everyone
+    else registering waits: there SQLAlchemy's per-execution work (cache key,
+    execution context, result object) costs several times what SQLite or
+    PostgreSQL spend on the statement. Everything else uses ``execute``.
 
-def add_inserted(instance: object) -> None:
-    """INSERT ``instance``'s row in one statement and put it in the session as if just loaded.
-
-    For rows written while a lock is held, where the unit of work (``session.add``
-    and a flush) costs several times the INSERT itself. Every column but the id
-    must be set on ``instance``: the model's defaults are not applied. It adds
-    no related objects; relationships not set on ``instance`` load when first read.
+    It supports what those statements need: named ``bindparam`` values, all
+    given at execution, and plain result columns.
     """
-    statement, columns, primary_key = _insert_of(type(instance))
-    values = {column: getattr(instance, column) for column in columns}
-    setattr(instance, primary_key, db.session.connection().execute(statement, values).scalar_one())
-    add_as_loaded(instance)
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _CompiledForDriver] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> list[tuple]:
+        """Run in ``connection``'s transaction (``db.session.connection()`` has one begun).
+
+        :param parameters: a value for each ``bindparam``; other keys are ignored
+        """
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect) or self._compile(dialect)
+        values = compiled.values(parameters)
+        dbapi_connection = connection.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(compiled.sql, values)
+            rows = cursor.fetchall() if cursor.description is not None else []
+        except dialect.loaded_dbapi.Error as error:
+            invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
+            if invalidated:
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                compiled.sql,
+                values,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=invalidated,
+                dialect=dialect,
+            ) from error
+        finally:
+            cursor.close()
+        return [compiled.row(row) for row in rows] if compiled.converts_results else rows
+
+    def first(self, connection: Connection, parameters: Mapping[str, Any]) -> tuple | None:
+        """The first row, or ``None``; as ``rows``."""
+        rows = self.rows(connection, parameters)
+        return rows[0] if rows else None
+
+    def _compile(self, dialect: Dialect) -> _CompiledForDriver:
+        compiled = _CompiledForDriver(self.statement, dialect)
+        self._compiled[dialect] = compiled
+        return compiled
+
+
+class _CompiledForDriver:
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if any(not bind.required for bind in compiled.binds.values()):
+            raise ValueError("a DriverStatement takes every value at execution")
+        self.sql = compiled.string
+        self.names = compiled.positiontup if dialect.positional else list(compiled.binds)
+        self.positional = dialect.positional
+        processors = (
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self.names
+        )
+        # Most values go to the driver as they are: keep only the ones to convert.
+        self.conversions = [(index, p) for index, p in enumerate(processors) if p is not None]
+        self.results = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.exported_columns
+        ]
+        self.converts_results = any(self.results)
+
+    def values(self, parameters: Mapping[str, Any]) -> list | dict:
+        values = [parameters[name] for name in self.names]
+        for index, convert in self.conversions:
+            values[index] = convert(values[index])
+        return values if self.positional else dict(zip(self.names, values, strict=True))
+
+    def row(self, row: tuple) -> tuple:
+        return tuple(
+            convert(value) if convert else value
+            for convert, value in zip(self.results, row, strict=True)
+        )
 
 
 def add_as_loaded(instance: object) -> None:

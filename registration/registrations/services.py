@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 
 from registration.accounts.services import record
-from registration.database import add_as_loaded, add_inserted, utcnow
+from registration.database import add_as_loaded, utcnow
 from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications import outbox
@@ -393,14 +393,15 @@ def _lock_and_count(event_id: int, email: str) -> tuple[LockedEvent, Availabilit
     :raise EventNotFound: there is no such event
     """
     connection = db.session.connection()
-    row = connection.execute(statements.LOCK_EVENT_WITH_SEATS, {"event_id": event_id}).first()
+    row = statements.LOCK_EVENT_WITH_SEATS.first(connection, {"event_id": event_id})
     if row is None:
         raise EventNotFound
     *columns, confirmed, waitlisted = row
     event = LockedEvent(*columns)
-    holder = connection.execute(
-        statements.ACTIVE_REGISTRATION, {"event_id": event_id, "email": email}
-    ).scalar()
+    holder = statements.ACTIVE_REGISTRATION.first(
+        connection, {"event_id": event_id, "email": email}
+    )
+    holder = holder[0] if holder else None
     return event, Availability(event.capacity, confirmed, waitlisted), holder
 
 
@@ -418,40 +419,28 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
 
 
 def _insert(registration: Registration, language: str, kind: MessageKind, context: dict) -> None:
-    """Write a new registration, its participant (created, or updated with the latest
-    name and language) and its first message; the registration ends in the session
-    as if loaded. One statement on PostgreSQL, three on SQLite."""
-    participant = _prefixed(
-        "participant",
+    """Write a new registration, its participant and its first message; the
+    registration ends in the session as if loaded."""
+    participant = {
+        "email": registration.email,
+        "name": registration.full_name,
+        "language": language,
+        "feed_token": new_secret(),
+        "created_at": registration.created_at,
+    }
+    columns = {name: getattr(registration, name) for name in statements.REGISTRATION_COLUMNS}
+    message = outbox.queued_message(
+        kind, recipient=registration.email, language=language, context=context
+    )
+    registration.id, registration.participant_id = statements.insert_registration(
+        db.session.connection(),
         {
-            "email": registration.email,
-            "name": registration.full_name,
-            "language": language,
-            "feed_token": new_secret(),
-            "created_at": registration.created_at,
+            **_prefixed("participant", participant),
+            **_prefixed("registration", columns),
+            **_prefixed("message", message),
         },
     )
-    connection = db.session.connection()
-    if _dialect() == "postgresql":
-        message = outbox.queued_message(
-            kind, recipient=registration.email, language=language, context=context
-        )
-        columns = {name: getattr(registration, name) for name in statements.REGISTRATION_COLUMNS}
-        registration.id, registration.participant_id = connection.execute(
-            statements.INSERT_REGISTRATION_POSTGRESQL,
-            {
-                **participant,
-                **_prefixed("registration", columns),
-                **_prefixed("message", message),
-            },
-        ).one()
-        add_as_loaded(registration)
-    else:
-        registration.participant_id = connection.execute(
-            statements.UPSERT_PARTICIPANT["sqlite"], participant
-        ).scalar_one()
-        add_inserted(registration)
-        outbox.enqueue(kind, registration, language=language, **context)
+    add_as_loaded(registration)
     loaded = db.session.identity_map.get(
         db.session.identity_key(Participant, registration.participant_id)
     )

@@ -3,9 +3,8 @@
 Everybody else registering for the event waits while these run (see
 ``services``), so they are few, and each is built at import rather than per
 call: building and caching a statement costs more than running these ones.
-Callers run them on ``db.session.connection()`` for the same reason: the
-session's ``execute`` would first walk each statement's tables to pick an
-engine (Flask-SQLAlchemy's binds). The rules that decide what to write stay in
+They run on the driver's cursor (``DriverStatement``), in the transaction of
+``db.session.connection()``. The rules that decide what to write stay in
 ``services``; here is only how.
 """
 
@@ -16,8 +15,10 @@ from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Insert,
     Select,
+    Table,
     bindparam,
     insert,
     literal_column,
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from registration.database import DriverStatement
 from registration.events.models import Event, EventRules, EventStatus
 from registration.notifications.models import OutboxMessage
 from registration.registrations.models import Participant, Registration, RegistrationStatus
@@ -60,7 +62,7 @@ def _status_is(*statuses: RegistrationStatus) -> ColumnElement[bool]:
 #: PostgreSQL this takes the row lock, and returns the row as the previous holder of the
 #: lock left it, counts included (the database keeps them on the row, see migration
 #: 0006). On SQLite the transaction holds the database's write lock from its start.
-LOCK_EVENT_WITH_SEATS = (
+LOCK_EVENT_WITH_SEATS = DriverStatement(
     select(
         *(_events.c[field.name] for field in fields(LockedEvent)),
         _events.c.confirmed_count,
@@ -72,13 +74,15 @@ LOCK_EVENT_WITH_SEATS = (
 
 #: The id of the active registration of ``email`` for ``event_id``, if any: one probe
 #: of the partial unique index uq_registration_active_email.
-ACTIVE_REGISTRATION = select(_registrations.c.id).where(
-    _registrations.c.event_id == bindparam("event_id"),
-    _registrations.c.email == bindparam("email"),
-    _status_is(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+ACTIVE_REGISTRATION = DriverStatement(
+    select(_registrations.c.id).where(
+        _registrations.c.event_id == bindparam("event_id"),
+        _registrations.c.email == bindparam("email"),
+        _status_is(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+    )
 )
 
-#: Parameters of ``upsert_participant``, each prefixed ``participant_``.
+#: Parameters of the participant upsert, each prefixed ``participant_``.
 PARTICIPANT_COLUMNS = ("email", "name", "language", "feed_token", "created_at")
 
 
@@ -95,11 +99,6 @@ def _upsert_participant(insert_for_dialect) -> Insert:
     ).returning(_participants.c.id)
 
 
-UPSERT_PARTICIPANT = {
-    "postgresql": _upsert_participant(postgresql_insert),
-    "sqlite": _upsert_participant(sqlite_insert),
-}
-
 #: Columns of a new registration that its caller gives (the rest come from the database).
 REGISTRATION_COLUMNS = tuple(
     column.key for column in _registrations.columns if column.key not in ("id", "participant_id")
@@ -110,45 +109,73 @@ MESSAGE_COLUMNS = tuple(
 )
 
 
+def insert_registration(connection: Connection, values: dict) -> tuple[int, int]:
+    """Write a new registration, its participant (created, or updated with the latest name
+    and language) and its first message; return the registration's id and the participant's.
+
+    One statement on PostgreSQL; three on SQLite, which cannot write in a CTE.
+
+    :param values: ``participant_*`` (``PARTICIPANT_COLUMNS``), ``registration_*``
+        (``REGISTRATION_COLUMNS``) and ``message_*`` (``MESSAGE_COLUMNS``)
+    """
+    if connection.dialect.name == "postgresql":
+        return _REGISTRATION_WITH_PARTICIPANT_AND_MESSAGE.first(connection, values)
+    (participant_id,) = _UPSERT_PARTICIPANT_SQLITE.first(connection, values)
+    values = {**values, "registration_participant_id": participant_id}
+    (registration_id,) = _INSERT_REGISTRATION.first(connection, values)
+    _INSERT_MESSAGE.rows(connection, {**values, "message_registration_id": registration_id})
+    return registration_id, participant_id
+
+
+def _values(table: Table, prefix: str, columns: tuple[str, ...]) -> dict:
+    """``columns`` of ``table`` as ``prefix_column`` parameters of the column's type."""
+    return {name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in columns}
+
+
 def _registration_with_participant_and_message() -> Select:
     """PostgreSQL: the participant upsert, the registration and its first message in one
     statement, returning the registration's id and its participant's.
 
-    Three round trips under the lock become one. Parameters: ``participant_*``
-    (``PARTICIPANT_COLUMNS``), ``registration_*`` (``REGISTRATION_COLUMNS``) and
-    ``message_*`` (``MESSAGE_COLUMNS``).
+    Three round trips under the lock become one.
     """
-    participant = UPSERT_PARTICIPANT["postgresql"].cte("new_participant")
+    participant = _upsert_participant(postgresql_insert).cte("new_participant")
+    registration_values = _values(_registrations, "registration", REGISTRATION_COLUMNS)
     registration = (
         insert(_registrations)
         .from_select(
-            ["participant_id", *REGISTRATION_COLUMNS],
-            select(
-                participant.c.id,
-                *(
-                    bindparam(f"registration_{name}", type_=_registrations.c[name].type)
-                    for name in REGISTRATION_COLUMNS
-                ),
-            ),
+            ["participant_id", *registration_values],
+            select(participant.c.id, *registration_values.values()),
         )
         .returning(_registrations.c.id, _registrations.c.participant_id)
         .cte("new_registration")
     )
+    message_values = _values(_messages, "message", MESSAGE_COLUMNS)
     message = (
         insert(_messages)
         .from_select(
-            ["registration_id", *MESSAGE_COLUMNS],
-            select(
-                registration.c.id,
-                *(
-                    bindparam(f"message_{name}", type_=_messages.c[name].type)
-                    for name in MESSAGE_COLUMNS
-                ),
-            ),
+            ["registration_id", *message_values],
+            select(registration.c.id, *message_values.values()),
         )
         .cte("new_message")
     )
     return select(registration.c.id, registration.c.participant_id).add_cte(message)
 
 
-INSERT_REGISTRATION_POSTGRESQL = _registration_with_participant_and_message()
+_REGISTRATION_WITH_PARTICIPANT_AND_MESSAGE = DriverStatement(
+    _registration_with_participant_and_message()
+)
+_UPSERT_PARTICIPANT_SQLITE = DriverStatement(_upsert_participant(sqlite_insert))
+_INSERT_REGISTRATION = DriverStatement(
+    insert(_registrations)
+    .values(
+        participant_id=bindparam("registration_participant_id"),
+        **_values(_registrations, "registration", REGISTRATION_COLUMNS),
+    )
+    .returning(_registrations.c.id)
+)
+_INSERT_MESSAGE = DriverStatement(
+    insert(_messages).values(
+        registration_id=bindparam("message_registration_id"),
+        **_values(_messages, "message", MESSAGE_COLUMNS),
+    )
+)
