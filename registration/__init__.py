@@ -166,8 +166,7 @@ def register_template_helpers(app: Flask) -> None:
                 secure=app.config["SESSION_COOKIE_SECURE"],
                 httponly=True,
             )
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
+        response.vary.update(("Accept-Language", "Cookie"))
         return response
 
 

@@ -174,8 +174,9 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
 
     Everything between taking the lock and the caller's commit makes others
     wait, so it is kept to a few statements, each built once: the lock (which
-    also reads the event and its seat counts), one probe for a registration of
-    the address, and the writes.
+    also reads the event and its seat counts), then the writes, which first
+    make sure the address holds no seat or place here yet (on PostgreSQL all
+    in one statement, see ``statements.insert_registration``).
 
     :raise ConsentMissing: the applicant did not consent
     :raise EventNotFound: no such event, or a draft
@@ -188,7 +189,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if not applicant.consent:
         raise ConsentMissing
     registration = _new_registration(event_id, applicant)  # before the lock: others wait in it
-    event, seats, existing_id = _lock_and_count(event_id, registration.email)
+    event, seats = _lock_and_count(event_id)
     if event.status == EventStatus.DRAFT:
         raise EventNotFound
     # The clock is read once the lock is ours: the window is judged, and
@@ -196,10 +197,11 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     now = now or utcnow()
     if not event.registration_open(now):
         raise RegistrationClosed
-    if existing_id is not None:
-        _send_manage_link_again(existing_id, now=now)
-        raise AlreadyRegistered
-    return _seat_or_place(event, registration, applicant.language, seats, now=now)
+    try:
+        return _seat_or_place(event, registration, applicant.language, seats, now=now)
+    except statements.AddressHeld as held:
+        _send_manage_link_again(held.registration_id, now=now)
+        raise AlreadyRegistered from None
 
 
 def _new_registration(event_id: int, applicant: Applicant) -> Registration:
@@ -232,6 +234,7 @@ def _seat_or_place(
 
     :param language: the person's, for the participant and their emails
     :raise EventFull: no seat left and no waitlist
+    :raise statements.AddressHeld: the address already holds a seat or a place here
     """
     if seats.waitlisted and seats.confirmed < event.capacity:
         # A seat freed without promotion (say, a capacity edited in the
@@ -243,6 +246,9 @@ def _seat_or_place(
     elif event.waitlist:
         status, position = RegistrationStatus.WAITLISTED, seats.waitlisted + 1
     else:
+        # Someone already registered hears that, not that the event is full.
+        if (held_id := _active_registration_id(event.id, registration.email)) is not None:
+            raise statements.AddressHeld(held_id)
         raise EventFull
     registration.status = status
     registration.consent_at = registration.created_at = now
@@ -383,26 +389,17 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
         )
 
 
-def _lock_and_count(event_id: int, email: str) -> tuple[LockedEvent, Availability, int | None]:
-    """Lock the event; read it with its seat counts, then ``email``'s active registration.
-
-    Both reads are single index lookups. The second is a statement of its own
-    so that on PostgreSQL its snapshot is taken once the lock is ours, and sees
-    a registration that whoever held the lock before us has just made.
+def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability]:
+    """Lock the event; read it with its seat counts (kept on its row: one index lookup).
 
     :raise EventNotFound: there is no such event
     """
-    connection = db.session.connection()
-    row = statements.LOCK_EVENT_WITH_SEATS.first(connection, {"event_id": event_id})
+    row = statements.LOCK_EVENT_WITH_SEATS.first(db.session.connection(), {"event_id": event_id})
     if row is None:
         raise EventNotFound
     *columns, confirmed, waitlisted = row
     event = LockedEvent(*columns)
-    holder = statements.ACTIVE_REGISTRATION.first(
-        connection, {"event_id": event_id, "email": email}
-    )
-    holder = holder[0] if holder else None
-    return event, Availability(event.capacity, confirmed, waitlisted), holder
+    return event, Availability(event.capacity, confirmed, waitlisted)
 
 
 def _seats(event_id: int) -> Availability:
@@ -420,7 +417,10 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
 
 def _insert(registration: Registration, language: str, kind: MessageKind, context: dict) -> None:
     """Write a new registration, its participant and its first message; the
-    registration ends in the session as if loaded."""
+    registration ends in the session as if loaded.
+
+    :raise statements.AddressHeld: the address already holds a seat or a place here
+    """
     participant = {
         "email": registration.email,
         "name": registration.full_name,
@@ -450,10 +450,6 @@ def _insert(registration: Registration, language: str, kind: MessageKind, contex
 
 def _prefixed(prefix: str, values: dict) -> dict:
     return {f"{prefix}_{name}": value for name, value in values.items()}
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -548,12 +544,13 @@ def add_by_hand(
     if not applicant.consent:
         raise ConsentMissing
     registration = _new_registration(event.id, applicant)
-    event, seats, existing_id = _lock_and_count(event.id, registration.email)
+    event, seats = _lock_and_count(event.id)
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
-    if existing_id is not None:
-        raise AlreadyOnList
-    _seat_or_place(event, registration, applicant.language, seats, now=now)
+    try:
+        _seat_or_place(event, registration, applicant.language, seats, now=now)
+    except statements.AddressHeld:
+        raise AlreadyOnList from None
     record(
         account,
         "registration.add_by_hand",

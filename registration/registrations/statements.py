@@ -15,14 +15,16 @@ from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     Insert,
-    Select,
     Table,
     bindparam,
     insert,
     literal_column,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -84,21 +86,6 @@ ACTIVE_REGISTRATION = DriverStatement(
 
 #: Parameters of the participant upsert, each prefixed ``participant_``.
 PARTICIPANT_COLUMNS = ("email", "name", "language", "feed_token", "created_at")
-
-
-def _upsert_participant(insert_for_dialect) -> Insert:
-    """The participant with this address, created, or updated with their latest name and
-    language; returns its id. One statement, so that two first registrations of one
-    address at the same time end with one participant."""
-    statement = insert_for_dialect(_participants).values(
-        {name: bindparam(f"participant_{name}") for name in PARTICIPANT_COLUMNS}
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["email"],
-        set_={"name": statement.excluded.name, "language": statement.excluded.language},
-    ).returning(_participants.c.id)
-
-
 #: Columns of a new registration that its caller gives (the rest come from the database).
 REGISTRATION_COLUMNS = tuple(
     column.key for column in _registrations.columns if column.key not in ("id", "participant_id")
@@ -109,17 +96,41 @@ MESSAGE_COLUMNS = tuple(
 )
 
 
+class AddressHeld(Exception):
+    """The address already holds a seat or a place at the event; nothing was written."""
+
+    def __init__(self, registration_id: int) -> None:
+        super().__init__(registration_id)
+        self.registration_id = registration_id
+
+
 def insert_registration(connection: Connection, values: dict) -> tuple[int, int]:
     """Write a new registration, its participant (created, or updated with the latest name
-    and language) and its first message; return the registration's id and the participant's.
+    and language) and its first message, unless the address already holds a seat or a
+    place at the event; return the registration's id and the participant's.
 
-    One statement on PostgreSQL; three on SQLite, which cannot write in a CTE.
+    The check and the writes are one statement on PostgreSQL; four on SQLite, which
+    cannot write in a CTE. Either way the check runs after the event's lock is taken
+    (PostgreSQL gives each statement a fresh snapshot), so it sees what the previous
+    holder of the lock wrote.
 
     :param values: ``participant_*`` (``PARTICIPANT_COLUMNS``), ``registration_*``
         (``REGISTRATION_COLUMNS``) and ``message_*`` (``MESSAGE_COLUMNS``)
+    :raise AddressHeld: the address already holds a registration for the event
     """
     if connection.dialect.name == "postgresql":
-        return _REGISTRATION_WITH_PARTICIPANT_AND_MESSAGE.first(connection, values)
+        registration_id, participant_id, held_id = _REGISTRATION_UNLESS_HELD.first(
+            connection, values
+        )
+        if held_id is not None:
+            raise AddressHeld(held_id)
+        return registration_id, participant_id
+    held = ACTIVE_REGISTRATION.first(
+        connection,
+        {"event_id": values["registration_event_id"], "email": values["registration_email"]},
+    )
+    if held is not None:
+        raise AddressHeld(held[0])
     (participant_id,) = _UPSERT_PARTICIPANT_SQLITE.first(connection, values)
     values = {**values, "registration_participant_id": participant_id}
     (registration_id,) = _INSERT_REGISTRATION.first(connection, values)
@@ -132,13 +143,43 @@ def _values(table: Table, prefix: str, columns: tuple[str, ...]) -> dict:
     return {name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in columns}
 
 
-def _registration_with_participant_and_message() -> Select:
-    """PostgreSQL: the participant upsert, the registration and its first message in one
-    statement, returning the registration's id and its participant's.
+def _upsert_participant(statement: Insert) -> Insert:
+    """The participant with this address, created, or updated with their latest name and
+    language; returns its id. One statement, so that two first registrations of one
+    address at the same time end with one participant.
 
-    Three round trips under the lock become one.
+    :param statement: the dialect's INSERT of ``PARTICIPANT_COLUMNS`` into participant
     """
-    participant = _upsert_participant(postgresql_insert).cte("new_participant")
+    return statement.on_conflict_do_update(
+        index_elements=["email"],
+        set_={"name": statement.excluded.name, "language": statement.excluded.language},
+    ).returning(_participants.c.id)
+
+
+def _registration_unless_held() -> CompoundSelect:
+    """PostgreSQL: the check for a registration the address holds, the participant
+    upsert, the registration and its first message in one statement.
+
+    Four round trips under the lock become one. It returns one row: the new
+    registration's id and its participant's, or, when the address holds a
+    registration already, only that one's id (and writes nothing).
+    """
+    held = (
+        select(_registrations.c.id)
+        .where(
+            _registrations.c.event_id == bindparam("registration_event_id"),
+            _registrations.c.email == bindparam("registration_email"),
+            _status_is(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+        )
+        .cte("held")
+    )
+    participant_values = _values(_participants, "participant", PARTICIPANT_COLUMNS)
+    participant = _upsert_participant(
+        postgresql_insert(_participants).from_select(
+            list(participant_values),
+            select(*participant_values.values()).where(~select(held.c.id).exists()),
+        )
+    ).cte("new_participant")
     registration_values = _values(_registrations, "registration", REGISTRATION_COLUMNS)
     registration = (
         insert(_registrations)
@@ -158,13 +199,20 @@ def _registration_with_participant_and_message() -> Select:
         )
         .cte("new_message")
     )
-    return select(registration.c.id, registration.c.participant_id).add_cte(message)
+    return union_all(
+        select(registration.c.id, registration.c.participant_id, null()),
+        select(null(), null(), held.c.id),
+    ).add_cte(message)
 
 
-_REGISTRATION_WITH_PARTICIPANT_AND_MESSAGE = DriverStatement(
-    _registration_with_participant_and_message()
+_REGISTRATION_UNLESS_HELD = DriverStatement(_registration_unless_held())
+_UPSERT_PARTICIPANT_SQLITE = DriverStatement(
+    _upsert_participant(
+        sqlite_insert(_participants).values(
+            _values(_participants, "participant", PARTICIPANT_COLUMNS)
+        )
+    )
 )
-_UPSERT_PARTICIPANT_SQLITE = DriverStatement(_upsert_participant(sqlite_insert))
 _INSERT_REGISTRATION = DriverStatement(
     insert(_registrations)
     .values(

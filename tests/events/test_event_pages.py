@@ -104,6 +104,14 @@ def test_english_follows_the_browser_and_an_explicit_choice_sticks(client, progr
     assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "pl"}).text
 
 
+def test_caches_keep_one_copy_per_language(client, programme):
+    """A shared cache must not hand the Polish page to someone who asked for English."""
+    for path in ("/", "/api/v1/events"):
+        vary = client.get(path).vary
+        assert "Accept-Language" in vary
+        assert "Cookie" in vary
+
+
 def test_event_page_shows_details_in_warsaw_time(client, app):
     with app.app_context():
         event = make_event(

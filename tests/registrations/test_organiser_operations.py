@@ -136,6 +136,16 @@ class TestAddingByHand:
             services.add_by_hand(event, make_applicant(email="ALA@example.org"), account=organiser)
         assert kinds_for(existing) == [MessageKind.CONFIRMED]
 
+    def test_at_a_full_event_without_waitlist_an_address_on_the_list_is_said_so(
+        self, ctx, organiser
+    ):
+        event = make_event(capacity=1, waitlist=False)
+        make_registration(event, email="ala@example.org")
+        with pytest.raises(services.AlreadyOnList):
+            services.add_by_hand(event, make_applicant(email="ala@example.org"), account=organiser)
+        with pytest.raises(services.EventFull):
+            services.add_by_hand(event, make_applicant(email="ola@example.org"), account=organiser)
+
     def test_needs_the_recorded_consent(self, ctx, organiser):
         with pytest.raises(services.ConsentMissing):
             services.add_by_hand(make_event(), make_applicant(consent=False), account=organiser)

@@ -138,6 +138,24 @@ class TestOnePersonOneSeat:
                 )
         assert len(messages(MessageKind.ALREADY_REGISTERED)) == 1
 
+    def test_at_a_full_event_without_waitlist_a_repeat_hears_it_is_registered(self, ctx):
+        event = make_event(capacity=1, waitlist=False)
+        make_registration(event, email="ola@example.org")
+        with pytest.raises(services.AlreadyRegistered):
+            make_registration(event, email="ola@example.org")
+        with pytest.raises(services.EventFull):
+            make_registration(event, email="ela@example.org")
+
+    def test_a_repeat_with_another_name_changes_nothing_stored(self, ctx):
+        """Typing someone's address must not rename them or change their language."""
+        event = make_event()
+        make_registration(event, email="ola@example.org", name="Ola Kowalska", language="pl")
+        with pytest.raises(services.AlreadyRegistered):
+            make_registration(event, email="ola@example.org", name="Ktoś Inny", language="en")
+        (participant,) = db.session.scalars(sa.select(Participant)).all()
+        assert (participant.name, participant.language) == ("Ola Kowalska", "pl")
+        assert len(db.session.scalars(sa.select(Registration)).all()) == 1
+
     def test_a_waitlisted_person_cannot_queue_twice(self, ctx):
         event = make_event(capacity=0)
         make_registration(event, email="ola@example.org")
