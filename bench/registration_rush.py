@@ -6,7 +6,7 @@ it at the end):
 
     .venv/bin/python bench/registration_rush.py
     .venv/bin/python bench/registration_rush.py --backend sqlite --requests 2000 --clients 64
-    .venv/bin/python bench/registration_rush.py --rounds 5
+    .venv/bin/python bench/registration_rush.py --rounds 9
 
 For each backend it creates a fresh database (a SQLite file in a temporary
 folder; a throw-away PostgreSQL database), migrates it, and publishes one event
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
     parser.add_argument("--capacity", type=int, default=100, help="seats of the event")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="pairs of registration and ceiling bursts"
+        "--rounds", type=int, default=5, help="pairs of registration and ceiling bursts"
     )
     parser.add_argument(
         "--postgres-url",

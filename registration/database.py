@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -118,7 +118,9 @@ class DriverStatement:
     PostgreSQL spend on the statement. Everything else uses ``execute``.
 
     It supports what those statements need: named ``bindparam`` values, all
-    given at execution, and plain result columns.
+    given at execution, and plain result columns. It fires none of SQLAlchemy's
+    execution events (``before_cursor_execute`` and the like): listeners that
+    log or count statements do not see these.
     """
 
     def __init__(self, statement: Executable) -> None:
@@ -142,7 +144,9 @@ class DriverStatement:
             rows = cursor.fetchall() if cursor.description is not None else []
         except dialect.loaded_dbapi.Error as error:
             invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
-            if invalidated:
+            with suppress(dialect.loaded_dbapi.Error):
+                cursor.close()
+            if invalidated:  # as SQLAlchemy would: the pool must not hand it out again
                 connection.invalidate(error)
             raise DBAPIError.instance(
                 compiled.sql,
@@ -152,8 +156,7 @@ class DriverStatement:
                 connection_invalidated=invalidated,
                 dialect=dialect,
             ) from error
-        finally:
-            cursor.close()
+        cursor.close()
         return [compiled.row(row) for row in rows] if compiled.converts_results else rows
 
     def first(self, connection: Connection, parameters: Mapping[str, Any]) -> tuple | None:

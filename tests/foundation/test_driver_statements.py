@@ -97,3 +97,28 @@ def test_a_statement_with_values_not_given_at_execution_is_refused(ctx, statemen
     """They would be left out: everything must come from the caller."""
     with pytest.raises(ValueError, match="every value"):
         DriverStatement(statement).rows(db.session.connection(), {"capacity": 5})
+
+
+def test_a_connection_lost_midway_is_dropped_from_the_pool(ctx, backend):
+    """As with SQLAlchemy's own statements: the error says so, and the next
+    transaction gets a working connection instead of the dead one."""
+    if backend != "postgresql":
+        pytest.skip("a server that drops a connection is a PostgreSQL matter")
+    event_id = make_event().id
+    db.session.commit()
+    connection = db.session.connection()
+    backend_pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    admin = sa.create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
+    finally:
+        admin.dispose()
+
+    with pytest.raises(sa.exc.OperationalError) as raised:
+        READ_EVENT.rows(connection, {"event_id": event_id})
+
+    assert raised.value.connection_invalidated
+    assert connection.invalidated  # its pool will not hand the dead connection out again
+    db.session.rollback()
+    assert READ_EVENT.first(db.session.connection(), {"event_id": event_id})[0] == event_id
