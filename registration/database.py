@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import Connection, DateTime, Dialect, Engine, Enum, Executable, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
@@ -133,10 +133,14 @@ class DriverStatement:
         """Run in ``connection``'s transaction (``db.session.connection()`` has one begun).
 
         :param parameters: a value for each ``bindparam``; other keys are ignored
+        :raise sqlalchemy.exc.StatementError: a value is missing or cannot be converted
         """
         dialect = connection.dialect
         compiled = self._compiled.get(dialect) or self._compile(dialect)
-        values = compiled.values(parameters)
+        try:
+            values = compiled.values(parameters)
+        except (KeyError, TypeError, ValueError, LookupError) as error:  # as SQLAlchemy says it
+            raise StatementError(str(error), compiled.sql, parameters, error) from error
         dbapi_connection = connection.connection.dbapi_connection
         cursor = dbapi_connection.cursor()
         try:
@@ -175,6 +179,8 @@ class _CompiledForDriver:
         compiled = statement.compile(dialect=dialect)
         if any(not bind.required for bind in compiled.binds.values()):
             raise ValueError("a DriverStatement takes every value at execution")
+        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
+            raise ValueError("a DriverStatement takes no values rendered into its SQL")
         self.sql = compiled.string
         self.names = compiled.positiontup if dialect.positional else list(compiled.binds)
         self.positional = dialect.positional

@@ -239,6 +239,8 @@ def _seat_or_place(
     if seats.waitlisted and seats.confirmed < event.capacity:
         # A seat freed without promotion (say, a capacity edited in the
         # database) belongs to the first person in line, not to the newcomer.
+        # A repeat registration is refused first: a refusal changes nothing.
+        _refuse_if_held(event.id, registration.email)
         _promote_waitlist(event, now=now)
         seats = _seats(event.id)
     if seats.confirmed < event.capacity:
@@ -246,9 +248,7 @@ def _seat_or_place(
     elif event.waitlist:
         status, position = RegistrationStatus.WAITLISTED, seats.waitlisted + 1
     else:
-        # Someone already registered hears that, not that the event is full.
-        if (held_id := _active_registration_id(event.id, registration.email)) is not None:
-            raise statements.AddressHeld(held_id)
+        _refuse_if_held(event.id, registration.email)  # they hear that, not "full"
         raise EventFull
     registration.status = status
     registration.consent_at = registration.created_at = now
@@ -356,6 +356,12 @@ def find_by_token(token: str) -> Registration | None:
     if not looks_like_secret(token):
         return None
     return db.session.scalar(select(Registration).where(Registration.token == token))
+
+
+def _refuse_if_held(event_id: int, email: str) -> None:
+    """:raise statements.AddressHeld: the address holds a seat or a place at the event"""
+    if (held_id := _active_registration_id(event_id, email)) is not None:
+        raise statements.AddressHeld(held_id)
 
 
 def _active_registration_id(event_id: int, email: str) -> int | None:

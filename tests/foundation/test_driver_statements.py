@@ -80,8 +80,22 @@ def test_a_constraint_violation_is_sqlalchemys_integrity_error(ctx):
 
 
 def test_a_missing_value_is_refused_before_the_database_sees_it(ctx):
-    with pytest.raises(KeyError, match="event_id"):
+    with pytest.raises(sa.exc.StatementError, match="event_id"):
         READ_EVENT.rows(db.session.connection(), {})
+
+
+def test_a_value_its_column_refuses_is_sqlalchemys_statement_error(ctx):
+    """A naive time, say: the same error the ORM gives for it."""
+    event = make_event()
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        RESCHEDULE.rows(
+            db.session.connection(),
+            {
+                "event_id": event.id,
+                "starts_at": datetime(2027, 3, 1, 12, 0),  # noqa: DTZ001 (naive on purpose)
+                "status": EventStatus.PUBLISHED,
+            },
+        )
 
 
 @pytest.mark.parametrize(
@@ -90,12 +104,16 @@ def test_a_missing_value_is_refused_before_the_database_sees_it(ctx):
         sa.select(_events.c.id).where(_events.c.capacity > 5),
         # The model's onupdate default would be a value of SQLAlchemy's making.
         sa.update(_events).values(capacity=sa.bindparam("capacity")),
+        # A list becomes one placeholder per item when SQLAlchemy executes it.
+        sa.select(_events.c.id).where(
+            _events.c.capacity.in_(sa.bindparam("capacity", expanding=True))
+        ),
     ],
-    ids=["literal", "column default"],
+    ids=["literal", "column default", "expanding"],
 )
-def test_a_statement_with_values_not_given_at_execution_is_refused(ctx, statement):
-    """They would be left out: everything must come from the caller."""
-    with pytest.raises(ValueError, match="every value"):
+def test_a_statement_with_values_not_given_as_they_are_is_refused(ctx, statement):
+    """They would be left out or sent wrong: every value comes from the caller, as is."""
+    with pytest.raises(ValueError, match="DriverStatement takes"):
         DriverStatement(statement).rows(db.session.connection(), {"capacity": 5})
 
 

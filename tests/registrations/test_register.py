@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from registration.database import utcnow
-from registration.events.models import EventStatus
+from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import services
@@ -155,6 +155,24 @@ class TestOnePersonOneSeat:
         (participant,) = db.session.scalars(sa.select(Participant)).all()
         assert (participant.name, participant.language) == ("Ola Kowalska", "pl")
         assert len(db.session.scalars(sa.select(Registration)).all()) == 1
+
+    def test_a_repeat_refused_while_a_seat_waits_for_the_first_in_line_changes_nothing(self, ctx):
+        """A refusal writes nothing: handing the free seat on is left to a registration
+        that takes effect (or to an organiser)."""
+        event = make_event(capacity=1)
+        make_registration(event, email="ola@example.org")
+        waiting = make_registration(event, email="ela@example.org")
+        db.session.execute(  # a capacity edited in the database: a seat nobody handed out
+            sa.update(Event).where(Event.id == event.id).values(capacity=2)
+        )
+        with pytest.raises(services.AlreadyRegistered):
+            make_registration(event, email="ela@example.org")
+        db.session.refresh(waiting)
+        assert waiting.status == WAITLISTED
+        assert [m.kind for m in messages() if m.registration_id == waiting.id] == [
+            MessageKind.WAITLISTED,
+            MessageKind.ALREADY_REGISTERED,
+        ]
 
     def test_a_waitlisted_person_cannot_queue_twice(self, ctx):
         event = make_event(capacity=0)
