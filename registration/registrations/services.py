@@ -42,7 +42,6 @@ from registration.notifications import outbox
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations import statements
 from registration.registrations.models import (
-    ACTIVE_STATUSES,
     Category,
     Participant,
     Registration,
@@ -240,7 +239,7 @@ def _seat_or_place(
         # A seat freed without promotion (say, a capacity edited in the
         # database) belongs to the first person in line, not to the newcomer.
         # A repeat registration is refused first: a refusal changes nothing.
-        _refuse_if_held(event.id, registration.email)
+        statements.refuse_if_held(db.session.connection(), event.id, registration.email)
         _promote_waitlist(event, now=now)
         seats = _seats(event.id)
     if seats.confirmed < event.capacity:
@@ -248,7 +247,8 @@ def _seat_or_place(
     elif event.waitlist:
         status, position = RegistrationStatus.WAITLISTED, seats.waitlisted + 1
     else:
-        _refuse_if_held(event.id, registration.email)  # they hear that, not "full"
+        # They hear that they are registered, not that the event is full.
+        statements.refuse_if_held(db.session.connection(), event.id, registration.email)
         raise EventFull
     registration.status = status
     registration.consent_at = registration.created_at = now
@@ -356,22 +356,6 @@ def find_by_token(token: str) -> Registration | None:
     if not looks_like_secret(token):
         return None
     return db.session.scalar(select(Registration).where(Registration.token == token))
-
-
-def _refuse_if_held(event_id: int, email: str) -> None:
-    """:raise statements.AddressHeld: the address holds a seat or a place at the event"""
-    if (held_id := _active_registration_id(event_id, email)) is not None:
-        raise statements.AddressHeld(held_id)
-
-
-def _active_registration_id(event_id: int, email: str) -> int | None:
-    return db.session.scalar(
-        select(Registration.id).where(
-            Registration.event_id == event_id,
-            Registration.email == email,
-            Registration.status.in_(ACTIVE_STATUSES),
-        )
-    )
 
 
 def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:

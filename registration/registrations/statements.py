@@ -14,10 +14,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import (
-    ColumnElement,
+    BindParameter,
     CompoundSelect,
     Connection,
     Insert,
+    Select,
     Table,
     bindparam,
     insert,
@@ -32,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from registration.database import DriverStatement
 from registration.events.models import Event, EventRules, EventStatus
 from registration.notifications.models import OutboxMessage
-from registration.registrations.models import Participant, Registration, RegistrationStatus
+from registration.registrations.models import ACTIVE_STATUSES, Participant, Registration
 
 _events = Event.__table__
 _participants = Participant.__table__
@@ -54,10 +55,18 @@ class LockedEvent(EventRules):
     registration_closes_at: datetime | None
 
 
-def _status_is(*statuses: RegistrationStatus) -> ColumnElement[bool]:
-    """The statuses written into the SQL, not bound: a plan prepared once then still
-    proves that the partial index of active registrations applies."""
-    return _registrations.c.status.in_([literal_column(f"'{status}'") for status in statuses])
+def _active_registration(event_id: BindParameter, email: BindParameter) -> Select:
+    """The id of the active registration of ``email`` at ``event_id``, if any: one probe
+    of the partial unique index uq_registration_active_email.
+
+    The statuses are written into the SQL, not bound: a plan prepared once then
+    still proves that the partial index applies.
+    """
+    return select(_registrations.c.id).where(
+        _registrations.c.event_id == event_id,
+        _registrations.c.email == email,
+        _registrations.c.status.in_([literal_column(f"'{status}'") for status in ACTIVE_STATUSES]),
+    )
 
 
 #: The event's ``LockedEvent`` columns and its seat counts; parameter ``event_id``. On
@@ -74,14 +83,9 @@ LOCK_EVENT_WITH_SEATS = DriverStatement(
     .with_for_update()
 )
 
-#: The id of the active registration of ``email`` for ``event_id``, if any: one probe
-#: of the partial unique index uq_registration_active_email.
+#: The id of the active registration of ``email`` for ``event_id``, if any.
 ACTIVE_REGISTRATION = DriverStatement(
-    select(_registrations.c.id).where(
-        _registrations.c.event_id == bindparam("event_id"),
-        _registrations.c.email == bindparam("email"),
-        _status_is(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
-    )
+    _active_registration(bindparam("event_id"), bindparam("email"))
 )
 
 #: Parameters of the participant upsert, each prefixed ``participant_``.
@@ -102,6 +106,13 @@ class AddressHeld(Exception):
     def __init__(self, registration_id: int) -> None:
         super().__init__(registration_id)
         self.registration_id = registration_id
+
+
+def refuse_if_held(connection: Connection, event_id: int, email: str) -> None:
+    """:raise AddressHeld: ``email`` holds a seat or a place at the event"""
+    held = ACTIVE_REGISTRATION.first(connection, {"event_id": event_id, "email": email})
+    if held is not None:
+        raise AddressHeld(held[0])
 
 
 def insert_registration(connection: Connection, values: dict) -> tuple[int, int]:
@@ -125,12 +136,7 @@ def insert_registration(connection: Connection, values: dict) -> tuple[int, int]
         if held_id is not None:
             raise AddressHeld(held_id)
         return registration_id, participant_id
-    held = ACTIVE_REGISTRATION.first(
-        connection,
-        {"event_id": values["registration_event_id"], "email": values["registration_email"]},
-    )
-    if held is not None:
-        raise AddressHeld(held[0])
+    refuse_if_held(connection, values["registration_event_id"], values["registration_email"])
     (participant_id,) = _UPSERT_PARTICIPANT_SQLITE.first(connection, values)
     values = {**values, "registration_participant_id": participant_id}
     (registration_id,) = _INSERT_REGISTRATION.first(connection, values)
@@ -164,15 +170,9 @@ def _registration_unless_held() -> CompoundSelect:
     registration's id and its participant's, or, when the address holds a
     registration already, only that one's id (and writes nothing).
     """
-    held = (
-        select(_registrations.c.id)
-        .where(
-            _registrations.c.event_id == bindparam("registration_event_id"),
-            _registrations.c.email == bindparam("registration_email"),
-            _status_is(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
-        )
-        .cte("held")
-    )
+    held = _active_registration(
+        bindparam("registration_event_id"), bindparam("registration_email")
+    ).cte("held")
     participant_values = _values(_participants, "participant", PARTICIPANT_COLUMNS)
     participant = _upsert_participant(
         postgresql_insert(_participants).from_select(
