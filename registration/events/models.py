@@ -50,7 +50,7 @@ class City(db.Model):
 class EventRules:
     """When an event takes registrations: rules shared by ``Event`` and by the lighter
     ``registrations.services.LockedEvent``, which both have ``status``, ``starts_at``,
-    ``registration_opens_at`` and ``registration_closes_at``."""
+    ``ends_at``, ``registration_opens_at`` and ``registration_closes_at``."""
 
     @property
     def registration_closes(self) -> datetime:
@@ -67,6 +67,10 @@ class EventRules:
 
     def has_started(self, now: datetime) -> bool:
         return now >= self.starts_at
+
+    def seats_open(self, now: datetime) -> bool:
+        """Whether organisers may still give, move and add seats: published and not over."""
+        return self.is_published and now < self.ends_at
 
     def registration_open(self, now: datetime) -> bool:
         """Whether the window admits a registration at ``now`` (seats aside)."""

@@ -757,5 +757,5 @@ def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict
 
 
 def _check_seats_open(event: Event | LockedEvent, now: datetime) -> None:
-    if not event.is_published or now >= event.ends_at:
+    if not event.seats_open(now):
         raise SeatsClosed
