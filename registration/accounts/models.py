@@ -57,6 +57,26 @@ class Account(UserMixin, db.Model):
         return self.is_admin or event.city_id == self.city_id
 
 
+class AccountSession(db.Model):
+    """A signed-in browser, known to the server: signing out or deactivating the account
+    deletes the row, and a copy of the session cookie stops working with it.
+
+    The cookie carries a random secret; only its SHA-256 digest is stored here.
+    """
+
+    __tablename__ = "account_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship(lazy="joined")
+
+
 class ApiToken(db.Model):
     """A bearer token for the organiser API, stored only as its SHA-256 digest.
 

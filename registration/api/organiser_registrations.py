@@ -69,7 +69,7 @@ def registrations_json(registrations: Sequence[Registration]) -> list[dict]:
             "needs": registration.needs,
             "status": registration.status.value,
             "waitlist_position": positions.get(registration.id),
-            "language": registration.participant.language,
+            "language": registration.language,
             "created_at": timestamp(registration.created_at),
             "cancelled_at": timestamp(registration.cancelled_at),
             "checked_in_at": timestamp(registration.checked_in_at),

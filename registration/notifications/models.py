@@ -25,6 +25,8 @@ class MessageKind(enum.StrEnum):
     REMINDER = "reminder"
     #: Written by an organiser to the attendees; subject and body are in the context.
     ORGANISER_MESSAGE = "organiser_message"
+    #: The participant asked for a new personal calendar address; this one carries it.
+    FEED_REPLACED = "feed_replaced"
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -67,6 +69,9 @@ class OutboxMessage(db.Model):
         enum_column(DeliveryStatus, "delivery_status"), default=DeliveryStatus.QUEUED
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Which worker's claim holds the message now (random per claim); a worker sends
+    #: a message only while this is still its own (see ``delivery``).
+    claim: Mapped[str | None] = mapped_column(String(32))
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,7 +24,7 @@ def enqueue(
     Written in the caller's transaction: if the change is rolled back, so is the
     message, and if it commits, the message cannot be lost.
 
-    :param language: the person's language, when the caller knows it already
+    :param language: the language of the email; by default the registration's
     """
     db.session.flush()  # a new registration needs its id; a changed one, its row written first
     db.session.connection().execute(
@@ -34,7 +34,7 @@ def enqueue(
             **queued_message(
                 kind,
                 recipient=registration.email,
-                language=language or registration.participant.language,
+                language=language or registration.language,
                 context=context,
             ),
         },
@@ -53,6 +53,7 @@ def queued_message(kind: MessageKind, *, recipient: str, language: str, context:
         "message_key": secrets.token_hex(16),
         "status": DeliveryStatus.QUEUED,
         "attempts": 0,
+        "claim": None,
         "next_attempt_at": now,
         "last_error": None,
         "created_at": now,

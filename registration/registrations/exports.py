@@ -105,7 +105,7 @@ def rows(registrations: Sequence[Registration]) -> Iterator[list[Value]]:
             registration.needs,
             labels.label(labels.REGISTRATION_STATUSES, registration.status.value),
             positions.get(registration.id),
-            registration.participant.language,
+            registration.language,
             _warsaw(registration.created_at),
             _warsaw(registration.cancelled_at),
             _warsaw(registration.checked_in_at),

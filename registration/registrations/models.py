@@ -63,7 +63,8 @@ class Participant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    #: Language of the emails this person gets: "pl" or "en".
+    #: Language of the emails about the person as a whole (their calendar address):
+    #: that of their first registration, or the one they used to ask for such an email.
     language: Mapped[str] = mapped_column(String(2), default="pl")
     #: Secret part of the personal calendar feed's URL.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
@@ -94,6 +95,8 @@ class Registration(db.Model):
         ),
         # Seat counts and the waitlist order are read by event and status.
         Index("ix_registration_event_status", "event_id", "status", "id"),
+        # An index, not a constraint: SQLite adds one without copying the table (0007).
+        Index("uq_registration_check_in_code", "check_in_code", unique=True),
     )
 
     #: Also the order of arrival: ids are taken under the event's lock.
@@ -118,6 +121,12 @@ class Registration(db.Model):
     )
     #: Secret part of the manage link /r/{token}.
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    #: Secret on the ticket's QR code: it checks the person in, for an organiser of
+    #: the event, and does nothing else (SPEC section 8). Never the manage token.
+    check_in_code: Mapped[str] = mapped_column(String(64), default=new_secret)
+    #: Language of this registration's emails, as chosen when registering. Kept per
+    #: registration: a registration made in someone's name changes none of theirs.
+    language: Mapped[str] = mapped_column(String(2), default="pl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -43,7 +43,6 @@ from registration.notifications.models import DeliveryStatus, MessageKind, Outbo
 from registration.registrations import statements
 from registration.registrations.models import (
     Category,
-    Participant,
     Registration,
     RegistrationStatus,
     looks_like_secret,
@@ -180,7 +179,8 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     :raise ConsentMissing: the applicant did not consent
     :raise EventNotFound: no such event, or a draft
     :raise RegistrationClosed: the event is not published, or outside its window
-    :raise EventFull: no seat left and no waitlist
+    :raise EventFull: no seat left and no waitlist, also for an address that holds
+        one (its manage link is queued to it, so the caller should commit)
     :raise AlreadyRegistered: the address already holds a seat or place; the
         manage link of that registration is queued to the address, so the
         caller should commit
@@ -197,9 +197,14 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if not event.registration_open(now):
         raise RegistrationClosed
     try:
-        return _seat_or_place(event, registration, applicant.language, seats, now=now)
+        return _seat_or_place(event, registration, seats, now=now)
     except statements.AddressHeld as held:
         _send_manage_link_again(held.registration_id, now=now)
+        if not event.waitlist and seats.confirmed >= event.capacity:
+            # Everybody hears that a full event is full, whether or not the address
+            # holds a seat: a different answer would tell a stranger who registered
+            # (invariant 6). The holder has their manage link by email.
+            raise EventFull from None
         raise AlreadyRegistered from None
 
 
@@ -216,6 +221,8 @@ def _new_registration(event_id: int, applicant: Applicant) -> Registration:
         needs=_blank_to_none(applicant.needs),
         consent_version=CONSENT_VERSION,
         token=new_secret(),
+        check_in_code=new_secret(),
+        language=applicant.language,
         cancelled_at=None,
         checked_in_at=None,
     )
@@ -224,14 +231,12 @@ def _new_registration(event_id: int, applicant: Applicant) -> Registration:
 def _seat_or_place(
     event: LockedEvent,
     registration: Registration,
-    language: str,
     seats: Availability,
     *,
     now: datetime,
 ) -> Registered:
     """With the event locked and ``seats`` counted under the lock: decide, write, tell.
 
-    :param language: the person's, for the participant and their emails
     :raise EventFull: no seat left and no waitlist
     :raise statements.AddressHeld: the address already holds a seat or a place here
     """
@@ -247,15 +252,16 @@ def _seat_or_place(
     elif event.waitlist:
         status, position = RegistrationStatus.WAITLISTED, seats.waitlisted + 1
     else:
-        # They hear that they are registered, not that the event is full.
+        # A holder is refused as such, so that nothing is written and ``register`` can
+        # mail them their manage link (an organiser adding them hears it too).
         statements.refuse_if_held(db.session.connection(), event.id, registration.email)
         raise EventFull
     registration.status = status
     registration.consent_at = registration.created_at = now
     if status == RegistrationStatus.CONFIRMED:
-        _insert(registration, language, MessageKind.CONFIRMED, {})
+        _insert(registration, MessageKind.CONFIRMED, {})
     else:
-        _insert(registration, language, MessageKind.WAITLISTED, {"position": position})
+        _insert(registration, MessageKind.WAITLISTED, {"position": position})
     return Registered(registration, position)
 
 
@@ -405,7 +411,7 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
     )
 
 
-def _insert(registration: Registration, language: str, kind: MessageKind, context: dict) -> None:
+def _insert(registration: Registration, kind: MessageKind, context: dict) -> None:
     """Write a new registration, its participant and its first message; the
     registration ends in the session as if loaded.
 
@@ -414,13 +420,13 @@ def _insert(registration: Registration, language: str, kind: MessageKind, contex
     participant = {
         "email": registration.email,
         "name": registration.full_name,
-        "language": language,
+        "language": registration.language,
         "feed_token": new_secret(),
         "created_at": registration.created_at,
     }
     columns = {name: getattr(registration, name) for name in statements.REGISTRATION_COLUMNS}
     message = outbox.queued_message(
-        kind, recipient=registration.email, language=language, context=context
+        kind, recipient=registration.email, language=registration.language, context=context
     )
     registration.id, registration.participant_id = statements.insert_registration(
         db.session.connection(),
@@ -431,11 +437,6 @@ def _insert(registration: Registration, language: str, kind: MessageKind, contex
         },
     )
     add_as_loaded(registration)
-    loaded = db.session.identity_map.get(
-        db.session.identity_key(Participant, registration.participant_id)
-    )
-    if loaded is not None:
-        db.session.expire(loaded)  # the row changed under the loaded copy
 
 
 def _prefixed(prefix: str, values: dict) -> dict:
@@ -538,7 +539,7 @@ def add_by_hand(
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
     try:
-        _seat_or_place(event, registration, applicant.language, seats, now=now)
+        _seat_or_place(event, registration, seats, now=now)
     except statements.AddressHeld:
         raise AlreadyOnList from None
     record(

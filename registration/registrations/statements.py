@@ -116,8 +116,8 @@ def refuse_if_held(connection: Connection, event_id: int, email: str) -> None:
 
 
 def insert_registration(connection: Connection, values: dict) -> tuple[int, int]:
-    """Write a new registration, its participant (created, or updated with the latest name
-    and language) and its first message, unless the address already holds a seat or a
+    """Write a new registration, its participant (created if new, else left alone) and
+    its first message, unless the address already holds a seat or a
     place at the event; return the registration's id and the participant's.
 
     The check and the writes are one statement on PostgreSQL; four on SQLite, which
@@ -150,15 +150,18 @@ def _values(table: Table, prefix: str, columns: tuple[str, ...]) -> dict:
 
 
 def _upsert_participant(statement: Insert) -> Insert:
-    """The participant with this address, created, or updated with their latest name and
-    language; returns its id. One statement, so that two first registrations of one
-    address at the same time end with one participant.
+    """The participant with this address, created if new; returns its id. One statement,
+    so that two first registrations of one address at the same time end with one
+    participant.
+
+    An existing participant is left as it is: anybody can register anybody's address,
+    so a new registration must change nothing stored for the person (invariant 6).
+    The update sets the address to itself only so that the row, and its id, come back.
 
     :param statement: the dialect's INSERT of ``PARTICIPANT_COLUMNS`` into participant
     """
     return statement.on_conflict_do_update(
-        index_elements=["email"],
-        set_={"name": statement.excluded.name, "language": statement.excluded.language},
+        index_elements=["email"], set_={"email": statement.excluded.email}
     ).returning(_participants.c.id)
 
 

@@ -96,7 +96,7 @@ def test_database_allows_one_active_registration_per_event_and_email(ctx):
     first = make_registration(event, email="ala@example.org")
     db.session.commit()
     row = {column.name: getattr(first, column.name) for column in Registration.__table__.columns}
-    row.update(id=None, token="another-token")
+    row.update(id=None, token="another-token", check_in_code="another-code")
     row.pop("id")
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(sa.insert(Registration.__table__).values(row))
@@ -106,6 +106,7 @@ def test_database_allows_one_active_registration_per_event_and_email(ctx):
         status=RegistrationStatus.CANCELLED.value,
         cancelled_at=datetime.now(UTC),
         token="third-token",
+        check_in_code="third-code",
     )
     db.session.execute(sa.insert(Registration.__table__).values(row))
     db.session.commit()

@@ -138,13 +138,41 @@ class TestOnePersonOneSeat:
                 )
         assert len(messages(MessageKind.ALREADY_REGISTERED)) == 1
 
-    def test_at_a_full_event_without_waitlist_a_repeat_hears_it_is_registered(self, ctx):
+    def test_at_a_full_event_without_waitlist_a_holder_hears_what_anybody_hears(self, ctx):
+        """The answer must not tell a stranger who holds a seat (invariant 6); the holder
+        gets their manage link by email instead."""
         event = make_event(capacity=1, waitlist=False)
-        make_registration(event, email="ola@example.org")
-        with pytest.raises(services.AlreadyRegistered):
+        holder = make_registration(event, email="ola@example.org")
+        with pytest.raises(services.EventFull) as for_the_holder:
             make_registration(event, email="ola@example.org")
-        with pytest.raises(services.EventFull):
+        with pytest.raises(services.EventFull) as for_anybody:
             make_registration(event, email="ela@example.org")
+        assert type(for_the_holder.value) is type(for_anybody.value)
+        assert str(for_the_holder.value) == str(for_anybody.value)
+        reminder = messages(MessageKind.ALREADY_REGISTERED)
+        assert [message.registration_id for message in reminder] == [holder.id]
+        assert db.session.scalars(sa.select(Registration.id)).all() == [holder.id]
+
+    def test_a_registration_in_someones_name_keeps_their_other_registrations_as_they_are(
+        self, ctx
+    ):
+        """Anybody may register anybody's address; that changes nothing stored for the
+        person's other registrations: their name, their emails' language, their feed."""
+        first_event, second_event = make_event(), make_event()
+        own = make_registration(first_event, email="ola@example.org", name="Ola", language="pl")
+        feed_token = own.participant.feed_token
+        other = make_registration(
+            second_event, email="ola@example.org", name="Ktoś Inny", language="en"
+        )
+        db.session.commit()
+        db.session.expire_all()
+        participant = db.session.get(Participant, own.participant_id)
+        assert (participant.name, participant.language) == ("Ola", "pl")
+        assert participant.feed_token == feed_token
+        assert db.session.get(Registration, own.id).language == "pl"
+        # The new registration's own emails go in the language it was made in.
+        assert db.session.get(Registration, other.id).language == "en"
+        assert messages(MessageKind.CONFIRMED)[-1].language == "en"
 
     def test_a_repeat_with_another_name_changes_nothing_stored(self, ctx):
         """Typing someone's address must not rename them or change their language."""
@@ -188,12 +216,12 @@ class TestOnePersonOneSeat:
         assert again.status == CONFIRMED
         assert again.participant_id == first.participant_id
 
-    def test_one_participant_per_address_with_latest_name_and_language(self, ctx):
+    def test_one_participant_per_address_as_first_registered(self, ctx):
         make_registration(make_event(), email="Jan@example.org", name="Jan", language="pl")
         make_registration(make_event(), email="jan@example.org", name="Jan Nowak", language="en")
         participants = db.session.scalars(sa.select(Participant)).all()
         assert len(participants) == 1
-        assert (participants[0].name, participants[0].language) == ("Jan Nowak", "en")
+        assert (participants[0].name, participants[0].language) == ("Jan", "pl")
         assert len(participants[0].feed_token) >= 43
 
 
