@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -211,20 +210,20 @@ def check_in_lookup():
     code = request.args.get("code", "").strip()
     if not code:
         return render_template("backoffice/attendees/check_in_lookup.html", code="")
-    registration = services.find_by_token(_token_from(code))
+    registration = _registration_on_ticket(_code_from(code))
     if registration is None:
         flash(_("No ticket has this code. Check it and try again."), "error")
         return render_template("backoffice/attendees/check_in_lookup.html", code=code), 404
     if not current_account().can_manage(registration.event):
         abort(403)
-    return redirect(url_for(".check_in_ticket", token=registration.token), code=303)
+    return redirect(url_for(".check_in_ticket", code=registration.check_in_code), code=303)
 
 
-@bp.get("/check-in/<token>")
+@bp.get("/check-in/<code>")
 @login_required
-def check_in_ticket(token: str):
+def check_in_ticket(code: str):
     """The page a scanned ticket opens: who, for what, and a button to check them in."""
-    registration = _registration_by_token_or_abort(token)
+    registration = _registration_by_code_or_abort(code)
     return render_template(
         "backoffice/attendees/check_in.html",
         registration=registration,
@@ -233,12 +232,12 @@ def check_in_ticket(token: str):
     )
 
 
-@bp.post("/check-in/<token>")
+@bp.post("/check-in/<code>")
 @login_required
-def check_in_by_ticket(token: str):
+def check_in_by_ticket(code: str):
     """Check in the ticket's holder."""
-    registration = _registration_by_token_or_abort(token)
-    name = registration.full_name
+    registration = _registration_by_code_or_abort(code)
+    name, code = registration.full_name, registration.check_in_code
     try:
         services.check_in(registration, account=current_account())
     except services.RegistrationError as error:
@@ -246,7 +245,7 @@ def check_in_by_ticket(token: str):
     else:
         db.session.commit()
         flash(_("%(name)s is checked in.", name=name), "success")
-    return redirect(url_for(".check_in_ticket", token=token), code=303)
+    return redirect(url_for(".check_in_ticket", code=code), code=303)
 
 
 # --- Exports --------------------------------------------------------------------
@@ -364,8 +363,17 @@ def _managed_registration_or_abort(registration_id: int) -> Registration:
     return registration
 
 
-def _registration_by_token_or_abort(token: str) -> Registration:
-    registration = services.find_by_token(token) or abort(404)
+def _registration_on_ticket(code: str) -> Registration | None:
+    """The registration whose ticket shows ``code``.
+
+    Tickets made before check-in codes existed carried the manage token; they are
+    still read here, by organisers only, so that those printed tickets keep working.
+    """
+    return services.find_by_check_in_code(code) or services.find_by_token(code)
+
+
+def _registration_by_code_or_abort(code: str) -> Registration:
+    registration = _registration_on_ticket(code) or abort(404)
     if not current_account().can_manage(registration.event):
         abort(403)
     return registration
@@ -435,7 +443,10 @@ def _matches(registration: Registration, query: str) -> bool:
     )
 
 
-def _token_from(code: str) -> str:
-    """The token in a typed code or a pasted check-in address."""
-    path = urlsplit(code).path if "/" in code else code
+def _code_from(typed: str) -> str:
+    """The code in a typed code or a pasted check-in address: its last path segment.
+
+    Split by hand rather than parsed as a URL: whatever was typed is not an error.
+    """
+    path = re.split(r"[?#]", typed.strip(), maxsplit=1)[0]
     return path.rstrip("/").rsplit("/", 1)[-1]

@@ -15,14 +15,14 @@ shows (title, summary, description, place, times, the page's link) and nothing
 about who registered: no names, no seat counts, no manage links. pretix's
 ``presale/ical.py`` draws the same line for the same reason: people do not
 expect a calendar entry to hand out a secret link to everyone who can see their
-calendar. The personal feed is different. Its URL carries the participant's
-secret ``feed_token``; it lists that person's registrations, and each entry
-links to the registration's manage page, whose token lets the holder cancel.
-The feed's URL is therefore exactly as secret as the manage links: it is shown
-only to the person. Someone who subscribes to it in a calendar shared with
-colleagues shares those links with them; that is the price of a calendar entry
-from which one can manage one's seat. Even so, the personal feed holds no name,
-email or other detail of the registration: a client needs none of them.
+calendar. The personal feed is one person's: its URL carries their secret
+``feed_token``, and it lists which events they registered for (with the online
+link of an online event, which is for registered people). Its address goes only
+by email to the person, and they can have it replaced. Yet a feed URL ends up in
+calendar apps, in calendars shared with colleagues, so it must not carry a
+stronger secret inside it: each entry links to the event's public page, never to
+a manage page, and holds no name, email or other detail of the registration.
+Invitations in emails follow the same rule, since they too land in calendars.
 
 **One UID per event, everywhere.** ``event-{id}@{host of BASE_URL}`` in the
 feeds, the download and email invitations alike, so that a client which meets
@@ -491,10 +491,10 @@ def event_calendar(event: Event, *, base_url: str) -> bytes:
 
 
 def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -> bytes:
-    """One person's confirmed and waitlisted events, each linking to its manage page.
+    """One person's confirmed and waitlisted events, each linking to its public page.
 
-    Secret as the manage links it carries (see the module docstring); no name,
-    email or other detail of the registration goes in.
+    No manage link, name, email or other detail of the registration goes in (see
+    the module docstring).
     """
     components = []
     for registration in registrations:
@@ -505,7 +505,7 @@ def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -
             vevent(
                 registration.event,
                 base_url=base_url,
-                url=link(base_url, "registrations.manage", token=registration.token),
+                url=link(base_url, "events.detail", event_id=registration.event_id),
                 notes=notes,
                 status="TENTATIVE" if waitlisted else "CONFIRMED",
             )

@@ -55,11 +55,11 @@ def _method(message: OutboxMessage, registration: Registration) -> str | None:
 def invitation(registration: Registration, *, method: str, base_url: str, stamp: datetime) -> bytes:
     """iCalendar bytes with ``METHOD`` for one person's seat at one event."""
     event = registration.event
-    manage_url = feeds.link(base_url, "registrations.manage", token=registration.token)
     component = feeds.vevent(
         event,
         base_url=base_url,
-        url=manage_url,
+        # The event page, not the manage page: an entry in a calendar may be seen by others.
+        url=feeds.link(base_url, "events.detail", event_id=event.id),
         status="CANCELLED" if method == CANCEL else None,
     )
     # In a message, DTSTAMP is when the message was made (RFC 5546, 2.1.5).

@@ -39,8 +39,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 from werkzeug.http import http_date, is_resource_modified
@@ -50,8 +61,10 @@ from registration.caching import LastUsed
 from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import City, Event, EventStatus, EventType
-from registration.extensions import db
+from registration.extensions import db, limiter
+from registration.i18n import current_language
 from registration.ical import feeds
+from registration.registrations import services as registrations
 from registration.registrations.models import (
     ACTIVE_STATUSES,
     Participant,
@@ -71,6 +84,8 @@ RENDERED_FEEDS = 64
 VERSION_TTL = 1.0
 #: Versions remembered per worker process (each public filter, event and person is one).
 REMEMBERED_VERSIONS = 4096
+#: Each replacement sends an email: enough for a person, too few to flood their inbox.
+FEED_REPLACEMENT_LIMIT = "5 per hour"
 #: Last-Modified of a feed with nothing that ever changed in it.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _T = TypeVar("_T")
@@ -113,10 +128,35 @@ def personal_feed(token: str):
     return _answer(("personal", participant_id), version, render, private=True)
 
 
+@bp.route("/calendar/personal/new-address/<key>", methods=["GET", "POST"])
+@limiter.limit(FEED_REPLACEMENT_LIMIT, methods=["POST"])
+def replace_personal_feed(key: str):
+    """Replace the personal calendar's address; reached only from a link in the person's emails.
+
+    The new address goes by email, never onto this page: whoever holds a forwarded
+    link can end the old address, but cannot read the new one.
+    """
+    registration = registrations.find_by_feed_replacement_key(key) or abort(404)
+    form = FlaskForm()  # nothing to fill in: the CSRF token alone
+    if form.validate_on_submit():
+        registrations.replace_personal_feed(registration, language=current_language())
+        db.session.commit()
+        return redirect(url_for(".replace_personal_feed", key=key, replaced=1), code=303)
+    response = make_response(
+        render_template(
+            "ical/replace_personal_feed.html",
+            form=form,
+            replaced=bool(request.args.get("replaced")),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # the key in the address is a secret
+    return response
+
+
 @bp.app_context_processor
 def calendar_links() -> dict:
-    """Template helpers: ``calendar_links(event)`` and ``personal_feed_url(participant)``."""
-    return {"calendar_links": _calendar_links, "personal_feed_url": _personal_feed_url}
+    """Template helper: ``calendar_links(event)``."""
+    return {"calendar_links": _calendar_links}
 
 
 def _calendar_links(event: Event) -> dict[str, str]:
@@ -126,14 +166,6 @@ def _calendar_links(event: Event) -> dict[str, str]:
         "subscribe": feeds.webcal(feeds.link(base_url, "ical.public_feed")),
         "google": feeds.google_calendar_url(event, base_url=base_url),
     }
-
-
-def _personal_feed_url(participant: Participant) -> str:
-    """The ``webcal://`` link of a participant's own feed: show it to that person only.
-
-    Built from BASE_URL without a request, so emails can use it too.
-    """
-    return feeds.webcal(feeds.link(_base_url(), "ical.personal_feed", token=participant.feed_token))
 
 
 # --- Versions: what a feed would contain, in one cheap query ----------------

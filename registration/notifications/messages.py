@@ -21,6 +21,7 @@ from flask_mail import Message
 
 from registration.links import absolute_url
 from registration.notifications.models import MessageKind, OutboxMessage
+from registration.registrations.services import feed_replacement_key
 
 # Header values come from people (names, event titles): a line break would start
 # a new header, so every run of control characters becomes one space.
@@ -51,6 +52,7 @@ def _subject(kind: MessageKind, title: str, context: dict) -> str:
         MessageKind.EVENT_CHANGED: _("Event changed: %(title)s", title=title),
         MessageKind.EVENT_CANCELLED: _("Event cancelled: %(title)s", title=title),
         MessageKind.REMINDER: _("Tomorrow: %(title)s", title=title),
+        MessageKind.FEED_REPLACED: _("A new address for your personal calendar"),
     }
     return subjects[kind]
 
@@ -103,7 +105,11 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
         "participant": registration.participant,
         "manage_url": absolute_url("registrations.manage", token=registration.token),
         "event_url": absolute_url("events.detail", event_id=event.id),
+        # The person's own feed: its address travels only by email to them (invariant 6).
         "feed_url": absolute_url("ical.personal_feed", token=registration.participant.feed_token),
+        "replace_feed_url": absolute_url(
+            "ical.replace_personal_feed", key=feed_replacement_key(registration)
+        ),
         **message.context,
     }
     with force_locale(message.language):

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import bindparam, func, select
 
 from registration.accounts.services import record
@@ -362,6 +364,63 @@ def find_by_token(token: str) -> Registration | None:
     if not looks_like_secret(token):
         return None
     return db.session.scalar(select(Registration).where(Registration.token == token))
+
+
+def find_by_check_in_code(code: str) -> Registration | None:
+    """The registration whose ticket carries ``code``, or ``None`` for any other string.
+
+    Only for organisers checking people in: the code is printed on the ticket, so
+    it must never lead anyone else to the registration (SPEC section 8).
+    """
+    if not looks_like_secret(code):
+        return None
+    return db.session.scalar(select(Registration).where(Registration.check_in_code == code))
+
+
+# --- The personal calendar's address ----------------------------------------------
+#
+# A person's feed lists all their registrations, so its address belongs to the
+# address as a whole: it travels only by email to that address (invariant 6),
+# never on a page that one registration's token opens. Every email to the person
+# also carries a link to replace it (say, after sharing it by mistake). That link
+# names the registration the email was about, signed with the application's key:
+# a secret of its own, so that neither the feed's address nor a manage link can
+# replace the feed, and one that needs no column of its own.
+
+_FEED_REPLACEMENT = "personal-feed-replacement"
+
+
+def feed_replacement_key(registration: Registration) -> str:
+    """The secret part of the "new calendar address" link in emails about ``registration``."""
+    return _feed_replacement_signer().dumps(registration.id)
+
+
+def find_by_feed_replacement_key(key: str) -> Registration | None:
+    """The registration whose email carried ``key``, or ``None`` for anything forged."""
+    try:
+        registration_id = _feed_replacement_signer().loads(key)
+    except BadData:
+        return None
+    if not isinstance(registration_id, int) or isinstance(registration_id, bool):
+        return None
+    return db.session.get(Registration, registration_id)
+
+
+def replace_personal_feed(registration: Registration, *, language: str) -> None:
+    """Give the person a new personal feed address; the old one stops working at once.
+
+    The new address goes by email to the person, in ``language`` (the one they asked
+    in, which also becomes the language of later emails about their feed).
+    """
+    participant = registration.participant
+    participant.feed_token = new_secret()
+    participant.language = language
+    db.session.flush()
+    outbox.enqueue(MessageKind.FEED_REPLACED, registration, language=language)
+
+
+def _feed_replacement_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_FEED_REPLACEMENT)
 
 
 def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:

@@ -7,6 +7,7 @@ import io
 import segno
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from registration.database import utcnow
 from registration.events import services as events
@@ -65,7 +66,7 @@ def manage(token: str):
 
 @bp.get("/r/<token>/ticket.svg")
 def ticket(token: str):
-    """The ticket's QR code; organisers scan it to check the person in."""
+    """The ticket's QR code: the check-in address, which organisers scan at the door."""
     registration = _registration_or_404(token)
     svg = io.BytesIO()  # a standalone file: svg_inline() would leave out the xmlns
     segno.make(checkin_url(registration), error="m").save(
@@ -90,9 +91,23 @@ def cancel(token: str):
     return redirect(url_for(".manage", token=token), code=303)
 
 
+@bp.get("/check-in/<code>")
+def scanned_ticket(code: str):
+    """Where a scanned ticket leads: a signed-in organiser goes on to check the person in
+    (the back office decides whether they may); anyone else sees what a ticket is for.
+
+    The page is the same for every code, known or not, and shows nothing of the
+    registration: the code is printed on a ticket that others may see.
+    """
+    if current_user.is_authenticated:
+        return redirect(url_for("backoffice.check_in_ticket", code=code), code=303)
+    return render_template("registrations/scanned_ticket.html", code=code)
+
+
 def checkin_url(registration: Registration) -> str:
-    """Where an organiser's phone lands when it scans the ticket."""
-    return absolute_url("backoffice.check_in_ticket", token=registration.token)
+    """What the ticket's QR code says: the check-in address with the check-in code,
+    never the manage token (a photo of a ticket must not let anyone cancel it)."""
+    return absolute_url("registrations.scanned_ticket", code=registration.check_in_code)
 
 
 def _registration_or_404(token: str) -> Registration:

@@ -75,6 +75,7 @@ def wroclaw(app) -> dict:
             "event": event.id,
             "ids": [p.id for p in people],
             "tokens": [p.token for p in people],
+            "codes": [p.check_in_code for p in people],
         }
 
 
@@ -268,8 +269,8 @@ class TestCheckInAtTheDoor:
         self, app, client, signed_in, wroclaw
     ):
         signed_in()
-        token = wroclaw["tokens"][0]
-        html = client.get(f"/organiser/check-in/{token}?lang=en").text
+        code = wroclaw["codes"][0]
+        html = client.get(f"/organiser/check-in/{code}?lang=en").text
         assert "Zofia Ćwik" in html
         assert "Seminarium we Wrocławiu" in html
         assert re.search(r'<button type="submit" class="check-in-button">Check in</button>', html)
@@ -280,12 +281,12 @@ class TestCheckInAtTheDoor:
         self, app, client, signed_in, wroclaw
     ):
         signed_in()
-        token = wroclaw["tokens"][0]
-        assert client.post(f"/organiser/check-in/{token}").status_code == 303
+        code = wroclaw["codes"][0]
+        assert client.post(f"/organiser/check-in/{code}").status_code == 303
         with app.app_context():
             first = db.session.get(Registration, wroclaw["ids"][0]).checked_in_at
-        client.post(f"/organiser/check-in/{token}")
-        html = client.get(f"/organiser/check-in/{token}?lang=en").text
+        client.post(f"/organiser/check-in/{code}")
+        html = client.get(f"/organiser/check-in/{code}?lang=en").text
         assert "Checked in at" in html
         assert "check-in-button" not in html
         with app.app_context():
@@ -293,25 +294,36 @@ class TestCheckInAtTheDoor:
 
     def test_a_waitlisted_ticket_cannot_be_checked_in(self, app, client, signed_in, wroclaw):
         signed_in()
-        token = wroclaw["tokens"][2]
-        assert "check-in-button" not in client.get(f"/organiser/check-in/{token}").text
-        response = client.post(f"/organiser/check-in/{token}", follow_redirects=True)
+        code = wroclaw["codes"][2]
+        assert "check-in-button" not in client.get(f"/organiser/check-in/{code}").text
+        response = client.post(f"/organiser/check-in/{code}", follow_redirects=True)
         assert "check-in-button" not in response.text
         with app.app_context():
             assert db.session.get(Registration, wroclaw["ids"][2]).checked_in_at is None
 
-    @pytest.mark.parametrize("form", ["token", "url", "url/"])
+    @pytest.mark.parametrize("form", ["code", "url", "url/", "url?x", "legacy ticket"])
     def test_a_typed_or_pasted_code_finds_the_ticket(self, client, signed_in, wroclaw, form):
         signed_in()
-        token = wroclaw["tokens"][0]
-        code = {
-            "token": f"  {token} ",
-            "url": f"https://koalicja.example.org/organiser/check-in/{token}",
-            "url/": f"https://koalicja.example.org/organiser/check-in/{token}/",
+        code, token = wroclaw["codes"][0], wroclaw["tokens"][0]
+        typed = {
+            "code": f"  {code} ",
+            "url": f"https://koalicja.example.org/check-in/{code}",
+            "url/": f"https://koalicja.example.org/check-in/{code}/",
+            "url?x": f"https://koalicja.example.org/check-in/{code}?utm=x#top",
+            # Tickets printed before check-in codes carried the manage token.
+            "legacy ticket": f"https://koalicja.example.org/organiser/check-in/{token}",
         }[form]
-        response = client.get("/organiser/check-in", query_string={"code": code})
+        response = client.get("/organiser/check-in", query_string={"code": typed})
         assert response.status_code == 303
-        assert response.headers["Location"] == f"/organiser/check-in/{token}"
+        assert response.headers["Location"] == f"/organiser/check-in/{code}"
+
+    @pytest.mark.parametrize(
+        "typed", ["http://[::1", "https://[", "?", "#", "/", "%00", "a" * 5000]
+    )
+    def test_anything_typed_that_is_no_code_is_simply_not_found(self, client, signed_in, typed):
+        signed_in()
+        response = client.get("/organiser/check-in", query_string={"code": typed})
+        assert response.status_code == 404
 
     def test_an_unknown_code_says_so(self, client, signed_in):
         signed_in()

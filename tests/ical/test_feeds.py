@@ -215,9 +215,10 @@ class TestPersonalFeed:
             token = confirmed.participant.feed_token
             full_uid, open_uid = uid(full.id), uid(open_.id)
             links = {
-                full_uid: f"https://{HOST}/r/{waitlisted.token}",
-                open_uid: f"https://{HOST}/r/{confirmed.token}",
+                full_uid: f"https://{HOST}/events/{full.id}",
+                open_uid: f"https://{HOST}/events/{open_.id}",
             }
+            manage_tokens = {waitlisted.token, confirmed.token}
 
         response = client.get(f"/calendar/personal/{token}.ics")
 
@@ -226,9 +227,12 @@ class TestPersonalFeed:
         assert set(feed.events) == set(links)
         assert feed.events[full_uid].status == "TENTATIVE"
         assert feed.events[open_uid].status == "CONFIRMED"
-        for event_uid, manage_link in links.items():
-            assert feed.events[event_uid].url == manage_link
-            assert feed.events[event_uid].description.endswith(manage_link)
+        for event_uid, event_page in links.items():
+            assert feed.events[event_uid].url == event_page
+            assert feed.events[event_uid].description.endswith(event_page)
+        # A feed URL ends up in calendar apps others may see: no manage link inside it.
+        assert not any(token in response.text for token in manage_tokens)
+        assert "/r/" not in response.text
         assert "Zofia" not in response.text  # the factories' name
         assert "anna@" not in response.text
         assert feed.name

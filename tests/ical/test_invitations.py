@@ -64,10 +64,14 @@ def register(app, event_id: int, email: str, **overrides):
 
 
 def test_a_confirmed_seat_comes_with_a_request_for_the_one_attendee(mail_app, smtp, event_id):
-    register(mail_app, event_id, "anna@example.org", name="Anna Żółć")
+    token = register(mail_app, event_id, "anna@example.org", name="Anna Żółć")
     deliver(mail_app)
     [(_, method, calendar)] = invitations(smtp, "anna@example.org")
     assert method == "REQUEST"
+    # An entry in a calendar may be seen by others: it links the public page, never
+    # the manage page.
+    assert token not in calendar.to_ical().decode()
+    assert str(calendar.walk("VEVENT")[0]["URL"]) == f"https://{UID_HOST}/events/{event_id}"
     assert calendar["METHOD"] == "REQUEST"  # Outlook checks that both agree
     [vevent] = calendar.walk("VEVENT")
     assert str(vevent["UID"]) == f"event-{event_id}@{UID_HOST}"

@@ -213,7 +213,9 @@ class TestWithCsrfProtection:
         assert client.post(f"/r/{token}/cancel", data={"csrf_token": csrf}).status_code == 303
 
 
-def test_manage_page_links_the_event_file_and_the_personal_feed(app, client):
+def test_manage_page_links_the_event_file_but_never_the_personal_feed(app, client):
+    """The page opens with one registration's token, which whoever registered has:
+    the feed of all the person's registrations goes only by email (invariant 6)."""
     with app.app_context():
         registration = make_registration(make_event())
         db.session.commit()
@@ -221,5 +223,6 @@ def test_manage_page_links_the_event_file_and_the_personal_feed(app, client):
         feed_token = registration.participant.feed_token
     html = client.get(f"/r/{token}").text
     assert f'href="/events/{event_id}/calendar.ics"' in html
-    assert f'href="webcal://koalicja.example.org/calendar/personal/{feed_token}.ics"' in html
     assert "calendar.google.com" in html
+    assert feed_token not in html
+    assert "/calendar/personal/" not in html
