@@ -291,7 +291,9 @@ def _public_document() -> dict:
                         "409": _problem(
                             "Not registered: `type` ends in /registration-closed, /event-full or "
                             "/already-registered (the manage link of the existing registration is "
-                            "emailed to the address; nothing about it is revealed here)."
+                            "emailed to the address; nothing about it is revealed here). At a full "
+                            "event without a waitlist every address gets /event-full, also one "
+                            "that holds a seat (its manage link goes to it by email)."
                         ),
                         "422": _problem("Invalid input; `errors` maps each field to its messages."),
                         "429": _RATE_LIMITED,

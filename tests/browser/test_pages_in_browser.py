@@ -50,6 +50,33 @@ def _manage_path(app: Flask, status: RegistrationStatus) -> str:
     return f"/r/{token}"
 
 
+def _registration(app: Flask, status: RegistrationStatus) -> Registration:
+    """A demo registration with ``status`` on the full event (detached, read only)."""
+    with app.app_context():
+        registration = db.session.scalars(
+            select(Registration)
+            .join(Event)
+            .where(Event.slug == FULL_EVENT_SLUG, Registration.status == status)
+            .limit(1)
+        ).one()
+        db.session.expunge(registration)
+        return registration
+
+
+def _scanned_ticket_path(app: Flask) -> str:
+    """Where the QR code of a demo ticket leads."""
+    return f"/check-in/{_registration(app, RegistrationStatus.CONFIRMED).check_in_code}"
+
+
+def _new_feed_address_path(app: Flask) -> str:
+    """The page behind the "new calendar address" link of a demo person's emails."""
+    from registration.registrations.services import feed_replacement_key
+
+    registration = _registration(app, RegistrationStatus.CONFIRMED)
+    with app.app_context():
+        return f"/calendar/personal/new-address/{feed_replacement_key(registration)}"
+
+
 def _card_titles(page) -> list[str]:
     return [title.strip() for title in page.locator(".event-card__title").all_inner_texts()]
 
@@ -194,6 +221,8 @@ def test_pages_reflow_at_320_css_pixels(scripted_page_and_log, browser_app):
         "/",
         _event_path(browser_app, EVENT_SLUG),
         _manage_path(browser_app, RegistrationStatus.CONFIRMED),
+        _scanned_ticket_path(browser_app),
+        _new_feed_address_path(browser_app),
         "/accessibility",
     )
     for path in paths:
@@ -209,6 +238,8 @@ PAGES = [
     "full-event",
     "manage-confirmed",
     "manage-waitlisted",
+    "scanned-ticket",
+    "new-feed-address",
     "accessibility",
     "not-found",
 ]
@@ -231,6 +262,10 @@ def test_page_meets_wcag_21_aa(axe_page, browser_app, which):
         page.goto(_manage_path(browser_app, RegistrationStatus.CONFIRMED))
     elif which == "manage-waitlisted":
         page.goto(_manage_path(browser_app, RegistrationStatus.WAITLISTED))
+    elif which == "scanned-ticket":
+        page.goto(_scanned_ticket_path(browser_app))
+    elif which == "new-feed-address":
+        page.goto(_new_feed_address_path(browser_app))
     elif which == "accessibility":
         page.goto("/accessibility")
     else:
