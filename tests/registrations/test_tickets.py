@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from registration.extensions import db
 from registration.registrations.models import Registration
-from tests.factories import make_account, make_event, make_registration
+from tests.factories import PASSWORD, make_account, make_event, make_registration
 
 BASE_URL = "https://koalicja.example.org"
 
@@ -78,14 +78,16 @@ def test_a_participant_who_scans_a_ticket_sees_what_it_is_for_and_nothing_more(
     assert "Pokaż ten kod przy wejściu." in polish
 
 
-def test_a_ticket_opens_the_check_in_card_for_an_organiser_of_the_event(app, client, ticket):
+def sign_in_organiser(app, client, city_slug: str) -> None:
     with app.app_context():
-        make_account("gdansk@example.org", city_slug="gdansk")
+        make_account(f"{city_slug}@example.org", city_slug=city_slug)
         db.session.commit()
-    client.post(
-        "/organiser/login",
-        data={"email": "gdansk@example.org", "password": "correct horse battery staple"},
-    )
+    credentials = {"email": f"{city_slug}@example.org", "password": PASSWORD}
+    assert client.post("/organiser/login", data=credentials).status_code == 303
+
+
+def test_a_ticket_opens_the_check_in_card_for_an_organiser_of_the_event(app, client, ticket):
+    sign_in_organiser(app, client, "gdansk")
     scanned = client.get(f"/check-in/{ticket['code']}")
     assert scanned.status_code == 303
     assert scanned.headers["Location"] == f"/organiser/check-in/{ticket['code']}"
@@ -97,13 +99,7 @@ def test_a_ticket_opens_the_check_in_card_for_an_organiser_of_the_event(app, cli
 
 
 def test_another_citys_organiser_cannot_check_the_ticket_in(app, client, ticket):
-    with app.app_context():
-        make_account("wroclaw@example.org", city_slug="wroclaw")
-        db.session.commit()
-    client.post(
-        "/organiser/login",
-        data={"email": "wroclaw@example.org", "password": "correct horse battery staple"},
-    )
+    sign_in_organiser(app, client, "wroclaw")
     card = client.get(f"/check-in/{ticket['code']}", follow_redirects=True)
     assert card.status_code == 403
     assert ticket["name"] not in card.text
