@@ -153,9 +153,7 @@ class TestOnePersonOneSeat:
         assert [message.registration_id for message in reminder] == [holder.id]
         assert db.session.scalars(sa.select(Registration.id)).all() == [holder.id]
 
-    def test_a_registration_in_someones_name_keeps_their_other_registrations_as_they_are(
-        self, ctx
-    ):
+    def test_a_registration_in_someones_name_keeps_their_other_registrations_as_they_are(self, ctx):
         """Anybody may register anybody's address; that changes nothing stored for the
         person's other registrations: their name, their emails' language, their feed."""
         first_event, second_event = make_event(), make_event()
