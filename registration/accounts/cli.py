@@ -6,10 +6,9 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from registration.accounts import services
-from registration.accounts.models import Account, Role
+from registration.accounts.models import Role
 from registration.events.services import find_city
 from registration.extensions import db
 
@@ -46,7 +45,7 @@ def create(email: str, role: str, city: str | None, password_stdin: bool) -> Non
 @click.argument("email")
 def token(email: str) -> None:
     """Print a new API bearer token for the account (shown only this once)."""
-    account = db.session.scalar(select(Account).where(Account.email == email.strip().lower()))
+    account = services.find_account(email)
     if account is None:
         raise click.ClickException(f"no account for {email}")
     issued = services.issue_api_token(account)

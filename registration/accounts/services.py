@@ -50,6 +50,11 @@ def create_account(
     return account
 
 
+def find_account(email: str) -> Account | None:
+    """The account with this address, however it is spelt."""
+    return db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
+
+
 def set_password(account: Account, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")

@@ -73,6 +73,15 @@ class TestCommandLine:
             assert account_for_api_token(token).email == "organiser@example.org"
             assert account_for_api_token(token[:-1] + "x") is None
 
+    def test_users_token_finds_the_account_by_any_spelling_of_its_address(self, app, runner):
+        with app.app_context():
+            make_account("Zoë@Exämple.pl")
+            db.session.commit()
+        result = runner.invoke(args=["users", "token", "zoe\u0308@xn--exmple-cua.pl"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            assert account_for_api_token(result.output.strip()).email == "zoë@xn--exmple-cua.pl"
+
 
 class TestSigningIn:
     @pytest.fixture(autouse=True)
@@ -92,6 +101,12 @@ class TestSigningIn:
         assert "Upcoming events" in client.get("/organiser/?lang=en").text
         with app.app_context():
             assert db.session.scalars(sa.select(AuditEntry.action)).all() == ["account.login"]
+
+    def test_any_spelling_of_the_address_signs_in(self, app, client):
+        with app.app_context():
+            make_account("Zoë@Exämple.pl")
+            db.session.commit()
+        assert sign_in(client, email="zoe\u0308@xn--exmple-cua.pl").status_code == 303
 
     def test_wrong_password_or_unknown_address_says_the_same(self, client):
         wrong = sign_in(client, password="not the password")
