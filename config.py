@@ -12,6 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "production", "testing")
+#: Sessions and CSRF tokens are signed with SECRET_KEY: anyone who guesses it can sign
+#: in as anyone. 32 bytes leaves nothing to guess if they are random.
+MIN_SECRET_KEY_BYTES = 32
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -129,4 +132,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
     config.update(overrides)
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigurationError("TRUSTED_PROXY_HOPS must be 0 or more")
+    if production and len(config["SECRET_KEY"].encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"SECRET_KEY is too short: production needs at least {MIN_SECRET_KEY_BYTES} bytes "
+            "of random text, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
     return config
