@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from registration.accounts.models import Account, ApiToken, AuditEntry, Role
-from registration.database import utcnow
+from registration.database import utcnow, write_aside
 from registration.events.models import City
 from registration.extensions import db
 from registration.registrations.models import normalise_email
@@ -21,6 +22,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 MIN_PASSWORD_LENGTH = 12
+#: How far behind ``ApiToken.last_used_at`` may be. Writing it on every request would make
+#: every API read a writer; once a minute at most is enough to tell a live token.
+LAST_USE_PRECISION = timedelta(minutes=1)
 
 
 class AccountError(Exception):
@@ -85,7 +89,9 @@ def issue_api_token(account: Account) -> str:
     return token
 
 
-def account_for_api_token(token: str) -> Account | None:
+def account_for_api_token(token: str, *, now: datetime | None = None) -> Account | None:
+    """The active account whose unrevoked token this is, or ``None``; notes the use in
+    ``last_used_at`` (to the minute)."""
     if not token or len(token) > 100:
         return None
     api_token = db.session.scalar(
@@ -93,6 +99,19 @@ def account_for_api_token(token: str) -> Account | None:
     )
     if api_token is None or not api_token.account.active:
         return None
+    now = now or utcnow()
+    due = now - LAST_USE_PRECISION
+    if api_token.last_used_at is None or api_token.last_used_at <= due:
+        write_aside(
+            update(ApiToken)
+            .where(
+                ApiToken.id == api_token.id,
+                # Two requests at once: the second finds the first's time and writes nothing.
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= due),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return api_token.account
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import sqlite3
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from registration.accounts.models import Account, ApiToken, AuditEntry
-from registration.accounts.services import account_for_api_token, safe_next
+from registration.accounts.services import account_for_api_token, issue_api_token, safe_next
+from registration.database import utcnow
 from registration.extensions import db
-from tests.factories import PASSWORD, make_account, make_event
+from tests.factories import PASSWORD, make_account, make_event, make_registration
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def sign_in(client, email="organiser@example.org", password=PASSWORD, next_url=None):
@@ -202,3 +210,84 @@ def test_rate_limits_are_shared_between_processes_through_redis(make_app):
         worker.environ_base["REMOTE_ADDR"] = address
     statuses = [sign_in(workers[n % 2], password="guess").status_code for n in range(11)]
     assert statuses == [401] * 10 + [429]
+
+
+class TestApiTokenUse:
+    """``last_used_at`` tells an admin which tokens are alive, without making reads write."""
+
+    @pytest.fixture
+    def use_token(self, app):
+        """``use_token()`` reads an attendee list with the organiser's token."""
+        with app.app_context():
+            token = issue_api_token(make_account())
+            event = make_event()
+            db.session.commit()
+            path = f"/api/v1/events/{event.id}/registrations"
+        client = app.test_client()
+
+        def use() -> None:
+            assert client.get(path, headers=bearer(token)).status_code == 200
+
+        return use
+
+    @staticmethod
+    def last_used(app) -> datetime | None:
+        with app.app_context():
+            return db.session.scalars(sa.select(ApiToken.last_used_at)).one()
+
+    @staticmethod
+    def set_last_used(app, when: datetime) -> None:
+        with app.app_context():
+            db.session.execute(sa.update(ApiToken).values(last_used_at=when))
+            db.session.commit()
+
+    def test_a_token_notes_when_it_was_last_used_to_the_minute(self, app, use_token):
+        assert self.last_used(app) is None
+        before = utcnow()
+        use_token()
+        first = self.last_used(app)
+        assert first is not None
+        assert before <= first <= utcnow()
+        half_a_minute_ago = utcnow() - timedelta(seconds=30)
+        self.set_last_used(app, half_a_minute_ago)
+        use_token()
+        assert self.last_used(app) == half_a_minute_ago  # not written again so soon
+        self.set_last_used(app, utcnow() - timedelta(minutes=2))
+        use_token()
+        assert self.last_used(app) >= before
+
+    def test_a_writing_request_notes_the_use_with_its_own_changes(self, app, client):
+        with app.app_context():
+            token = issue_api_token(make_account())
+            registration = make_registration(make_event())
+            db.session.commit()
+            registration_id = registration.id
+        response = client.post(
+            f"/api/v1/registrations/{registration_id}/check-in", headers=bearer(token)
+        )
+        assert response.status_code == 200
+        assert self.last_used(app) is not None
+
+    def test_noting_a_use_never_fails_a_read_that_a_writer_overtook(
+        self, app, use_token, backend, database_url
+    ):
+        """SQLite: a GET reads in a deferred transaction; had another connection committed
+        since its first read, a write inside it would fail at once with "database is
+        locked". The note goes in a transaction of its own instead."""
+        if backend != "sqlite":
+            pytest.skip("a deferred read transaction is a SQLite matter")
+        path = sa.make_url(database_url).database
+        with app.app_context():
+            engine = db.engine
+
+        def overtake(connection, cursor, statement, parameters, context, executemany):
+            if "FROM api_token" in statement:  # the request has begun reading
+                with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+                    other.execute("UPDATE city SET name = name WHERE slug = 'wroclaw'")
+
+        sa.event.listen(engine, "after_cursor_execute", overtake)
+        try:
+            use_token()
+        finally:
+            sa.event.remove(engine, "after_cursor_execute", overtake)
+        assert self.last_used(app) is not None
