@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
 
 from registration.accounts.models import Account, ApiToken, AuditEntry, Role
-from registration.database import utcnow, write_aside
+from registration.database import reading_only, utcnow, write_aside
 from registration.events.models import City
 from registration.extensions import db
 from registration.registrations.models import normalise_email
@@ -65,20 +65,46 @@ def set_password(account: Account, password: str) -> None:
     account.password_hash = _hasher.hash(password)
 
 
-def authenticate(email: str, password: str) -> Account | None:
-    """The active account with this address and password, or ``None``."""
-    account = db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
-    stored = account.password_hash if account and account.password_hash else _DUMMY_HASH
+def authenticate(email: str, password: str, *, now: datetime | None = None) -> Account | None:
+    """The active account with this address and password, or ``None``; notes the sign-in
+    (and a stronger hash, when the hasher's cost has risen) in the session.
+
+    argon2 is slow on purpose, and on SQLite a writing request holds the database's one
+    write lock from its first query until it ends: hashing inside it would keep every
+    registration waiting, ten failed sign-ins ten times as long. So the account is read
+    on a connection of its own, given back before the password is checked; only a right
+    password begins the session's (writing) transaction, which then needs no hashing.
+    """
+    address = normalise_email(email)
+    found = None
+    if _could_be_stored(address):
+        with reading_only(), db.engine.connect() as connection:
+            found = connection.execute(
+                select(Account.id, Account.password_hash, Account.active).where(
+                    Account.email == address
+                )
+            ).first()
+    stored = found.password_hash if found and found.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
-    if account is None or not account.password_hash or not account.active:
+    if found is None or not found.password_hash or not found.active:
         return None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
-    account.last_login_at = utcnow()
+    stronger = _hasher.hash(password) if _hasher.check_needs_rehash(stored) else None
+    account = db.session.get(Account, found.id)
+    if account is None or not account.active or account.password_hash != stored:
+        return None  # deactivated, or given a new password, while this one was checked
+    if stronger is not None:
+        account.password_hash = stronger
+    account.last_login_at = now or utcnow()
     return account
+
+
+def _could_be_stored(address: str) -> bool:
+    """Whether an account could have this address: a NUL byte, for one, would make
+    PostgreSQL refuse the query itself."""
+    return 0 < len(address) <= 254 and "\x00" not in address
 
 
 def issue_api_token(account: Account) -> str:
