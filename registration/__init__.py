@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     login.login_message = _l("Please sign in to see this page.")
     login.login_message_category = "error"
     login.session_protection = "strong"
+    login.id_attribute = "get_session_secret"  # the cookie names a session (accounts.services)
     limiter.init_app(app)
     https = app.config["BASE_URL"].startswith("https://")
     talisman.init_app(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
-from registration.accounts.models import Account, ApiToken, AuditEntry, Role
+from registration.accounts.models import Account, AccountSession, ApiToken, AuditEntry, Role
 from registration.database import reading_only, utcnow, write_aside
 from registration.events.models import City
 from registration.extensions import db
@@ -22,9 +24,13 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 MIN_PASSWORD_LENGTH = 12
-#: How far behind ``ApiToken.last_used_at`` may be. Writing it on every request would make
-#: every API read a writer; once a minute at most is enough to tell a live token.
+#: How far behind ``ApiToken.last_used_at`` and ``AccountSession.last_seen_at`` may be.
+#: Writing them on every request would make every read a writer; once a minute at most
+#: is enough to tell a live token, or a session that is still in use.
 LAST_USE_PRECISION = timedelta(minutes=1)
+#: A session unused for this long ends: a browser left signed in on a shared computer,
+#: or closed without signing out.
+SESSION_IDLE_LIMIT = timedelta(hours=12)
 
 
 class AccountError(Exception):
@@ -107,6 +113,85 @@ def _could_be_stored(address: str) -> bool:
     return 0 < len(address) <= 254 and "\x00" not in address
 
 
+def start_session(account: Account, *, replacing: str | None = None) -> str:
+    """Open a server-side session for the account, before ``login_user(account)``; the
+    secret returned is what the session cookie will carry (``get_session_secret``), and
+    only its SHA-256 digest is stored.
+
+    :param replacing: the secret of the session the browser had, which ends
+    """
+    now = utcnow()
+    if replacing:
+        end_session(replacing)
+    # Sessions nobody signed out of are no use to anyone once idle: they go now.
+    db.session.execute(
+        delete(AccountSession).where(
+            AccountSession.account_id == account.id,
+            AccountSession.last_seen_at <= now - SESSION_IDLE_LIMIT,
+        )
+    )
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountSession(
+            account_id=account.id, digest=_digest(secret), created_at=now, last_seen_at=now
+        )
+    )
+    account.session_secret = secret
+    return secret
+
+
+def account_for_session(secret: str, *, now: datetime | None = None) -> Account | None:
+    """The account signed in with this session secret, while its session lasts (not
+    ended, not idle for ``SESSION_IDLE_LIMIT``) and the account is active; notes the use
+    in ``last_seen_at`` (to the minute)."""
+    if not isinstance(secret, str) or not 0 < len(secret) <= 100:
+        return None  # a cookie from before sessions were kept held an account id
+    session = db.session.scalar(
+        select(AccountSession).where(AccountSession.digest == _digest(secret))
+    )
+    if session is None or not session.account.active:
+        return None
+    now = now or utcnow()
+    last_seen = session.last_seen_at or session.created_at
+    if last_seen <= now - SESSION_IDLE_LIMIT:
+        return None
+    _note_use(AccountSession, AccountSession.last_seen_at, session.id, session.last_seen_at, now)
+    account = session.account
+    account.session_secret = secret
+    return account
+
+
+def end_session(secret: str | None) -> None:
+    """Sign the session with this secret out, wherever its cookie is."""
+    if secret:
+        db.session.execute(delete(AccountSession).where(AccountSession.digest == _digest(secret)))
+
+
+class Deactivated(NamedTuple):
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def deactivate(account: Account) -> Deactivated:
+    """The account can no longer sign in, its sessions end and its API tokens stop
+    working (``flask users deactivate``). Doing it again changes nothing."""
+    account.active = False
+    ended = db.session.execute(
+        delete(AccountSession).where(AccountSession.account_id == account.id)
+    ).rowcount
+    return Deactivated(ended, revoke_api_tokens(account))
+
+
+def revoke_api_tokens(account: Account) -> int:
+    """Every API token of the account stops working (``flask users revoke-tokens``);
+    returns how many were still valid."""
+    return db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
 def issue_api_token(account: Account) -> str:
     """A new bearer token for the account; only its digest is kept, so show it now."""
     token = secrets.token_urlsafe(32)
@@ -125,20 +210,29 @@ def account_for_api_token(token: str, *, now: datetime | None = None) -> Account
     )
     if api_token is None or not api_token.account.active:
         return None
+    _note_use(ApiToken, ApiToken.last_used_at, api_token.id, api_token.last_used_at, now)
+    return api_token.account
+
+
+def _note_use(
+    model: type[db.Model],
+    column: InstrumentedAttribute[datetime | None],
+    row_id: int,
+    last: datetime | None,
+    now: datetime | None,
+) -> None:
+    """Set ``column`` of the row to now, unless it says a time less than a minute ago."""
     now = now or utcnow()
     due = now - LAST_USE_PRECISION
-    if api_token.last_used_at is None or api_token.last_used_at <= due:
-        write_aside(
-            update(ApiToken)
-            .where(
-                ApiToken.id == api_token.id,
-                # Two requests at once: the second finds the first's time and writes nothing.
-                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= due),
-            )
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return api_token.account
+    if last is not None and last > due:
+        return
+    write_aside(
+        update(model)
+        # Two requests at once: the second finds the first's time and writes nothing.
+        .where(model.id == row_id, or_(column.is_(None), column <= due))
+        .values({column: now})
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _digest(token: str) -> str:

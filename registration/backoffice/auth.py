@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from registration.accounts import services
 from registration.backoffice import bp
+from registration.backoffice.access import current_account
 from registration.extensions import db, limiter
 
 LOGIN_LIMIT = "10 per minute;50 per hour"
@@ -34,6 +35,10 @@ def login():
     if form.validate_on_submit():
         account = services.authenticate(form.email.data, form.password.data)
         if account is not None:
+            # Looked up only now that the password is checked: on SQLite a writing
+            # request's first query takes the write lock.
+            signed_in = current_account().session_secret if current_user.is_authenticated else None
+            services.start_session(account, replacing=signed_in)
             login_user(account)
             services.record(account, "account.login")
             db.session.commit()
@@ -47,7 +52,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so no link can sign anyone out)."""
+    """Sign out (a POST with a CSRF token, so no link can sign anyone out); the session
+    ends on the server, so a copy of the cookie stops working too."""
+    services.end_session(current_account().session_secret)
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("backoffice.login"), code=303)
