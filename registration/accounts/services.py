@@ -17,7 +17,7 @@ from registration.accounts.models import Account, AccountSession, ApiToken, Audi
 from registration.database import reading_only, utcnow, write_aside
 from registration.events.models import City
 from registration.extensions import db
-from registration.registrations.models import normalise_email
+from registration.registrations.models import MAX_EMAIL_LENGTH, normalise_email
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown address as slow as for a known one.
@@ -107,10 +107,17 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> A
     return account
 
 
+def sign_in_key(email: str) -> str:
+    """What sign-in attempts naming this address are counted under, whether or not it has
+    an account: the normalised address, hashed, so that the rate limiter's storage (Redis,
+    with several workers) keeps no addresses."""
+    return "account:" + _digest(normalise_email(email))
+
+
 def _could_be_stored(address: str) -> bool:
     """Whether an account could have this address: a NUL byte, for one, would make
     PostgreSQL refuse the query itself."""
-    return 0 < len(address) <= 254 and "\x00" not in address
+    return 0 < len(address) <= MAX_EMAIL_LENGTH and "\x00" not in address
 
 
 def start_session(account: Account, *, replacing: str | None = None) -> str:

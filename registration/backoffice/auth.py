@@ -15,7 +15,12 @@ from registration.backoffice import bp
 from registration.backoffice.access import current_account
 from registration.extensions import db, limiter
 
+#: Sign-in attempts per client address.
 LOGIN_LIMIT = "10 per minute;50 per hour"
+#: Wrong passwords per account, from whatever addresses: a guesser with many addresses
+#: is slowed down too. The limit is the same whether or not the account exists, so its
+#: answer tells nothing; right passwords use up nothing.
+ACCOUNT_LOGIN_LIMIT = "10 per hour"
 
 
 class LoginForm(FlaskForm):
@@ -27,8 +32,18 @@ class LoginForm(FlaskForm):
     )
 
 
+def _named_account() -> str:
+    return services.sign_in_key(request.form.get("email", ""))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(
+    ACCOUNT_LOGIN_LIMIT,
+    methods=["POST"],
+    key_func=_named_account,
+    deduct_when=lambda response: response.status_code == 401,
+)
 def login():
     """Sign in with email and password; go on to the page that asked, if it is ours."""
     form = LoginForm()

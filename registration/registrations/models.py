@@ -35,6 +35,10 @@ def looks_like_secret(text: str | None) -> bool:
     return bool(text) and _SECRET_SHAPE.fullmatch(text) is not None
 
 
+#: The longest address a mail server takes (RFC 5321: a path of 256 octets, with <>).
+MAX_EMAIL_LENGTH = 254
+
+
 def normalise_email(email: str) -> str:
     """The form under which an address is unique: trimmed, in Unicode NFC, lower-cased,
     and its domain in ASCII.
@@ -50,13 +54,16 @@ def normalise_email(email: str) -> str:
     Lower-cased, because the database checks that ``email = lower(trim(email))``.
     """
     address = unicodedata.normalize("NFC", email.strip())
-    try:
-        valid = validate_email(address, check_deliverability=False)
-    except EmailNotValidError:
-        return unicodedata.normalize("NFC", address.lower())
-    # Lower-casing can leave a character decomposed (a dotted capital I): NFC again.
-    local_part = unicodedata.normalize("NFC", valid.local_part.lower())
-    return f"{local_part}@{valid.ascii_domain}"
+    if len(address) <= MAX_EMAIL_LENGTH:  # a longer one is not worth a validator's time
+        try:
+            valid = validate_email(address, check_deliverability=False)
+        except EmailNotValidError:
+            pass
+        else:
+            # Lower-casing can leave a character decomposed (a dotted capital I): NFC again.
+            local_part = unicodedata.normalize("NFC", valid.local_part.lower())
+            return f"{local_part}@{valid.ascii_domain}"
+    return unicodedata.normalize("NFC", address.lower())
 
 
 class Category(enum.StrEnum):

@@ -18,6 +18,8 @@ from registration.database import utcnow
 from registration.extensions import db
 from tests.factories import PASSWORD, make_account, make_event, make_registration
 
+GUESS = "not the password"
+
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
@@ -164,6 +166,51 @@ def test_sign_in_attempts_are_rate_limited(make_app):
     assert statuses[10] == 429
 
 
+class TestThrottlingPerAccount:
+    """Guessing one account's password from many addresses is slowed down as well: ten
+    wrong passwords an hour per account, on top of the limit per address."""
+
+    @pytest.fixture
+    def attempt(self, make_app):
+        """``attempt(address, email=..., password=...)``: a sign-in from that client address."""
+        app = make_app(RATELIMIT_ENABLED=True)
+        with app.app_context():
+            make_account()
+            db.session.commit()
+        client = app.test_client()
+
+        def from_address(address, email="organiser@example.org", password=GUESS):
+            client.environ_base["REMOTE_ADDR"] = address
+            return sign_in(client, email=email, password=password)
+
+        return from_address
+
+    def test_ten_wrong_passwords_from_ten_addresses_lock_the_account_for_a_while(self, attempt):
+        statuses = [attempt(f"198.18.0.{n}").status_code for n in range(1, 12)]
+        assert statuses == [401] * 10 + [429]
+        # Now even the right password waits, from a fresh address, in any spelling.
+        assert attempt("198.18.1.1", password=PASSWORD).status_code == 429
+        assert attempt("198.18.1.2", email=" Organiser@EXAMPLE.org").status_code == 429
+        # Other accounts are not held up, from the same addresses.
+        assert attempt("198.18.0.1", email="someone@example.org").status_code == 401
+
+    def test_an_account_that_does_not_exist_is_throttled_alike(self, attempt):
+        """The answer must not tell whether an address has an account."""
+        for n in range(1, 11):
+            attempt(f"198.18.0.{n}")
+            attempt(f"198.18.0.{n}", email="nobody@example.org")
+        known = attempt("198.18.1.1")
+        unknown = attempt("198.18.1.2", email="nobody@example.org")
+        assert known.status_code == unknown.status_code == 429
+        assert known.text == unknown.text
+
+    def test_signing_in_with_the_right_password_uses_up_no_attempts(self, attempt):
+        for n in range(1, 12):
+            response = attempt(f"198.18.0.{n}", password=PASSWORD)
+            assert response.status_code == 303, n
+        assert attempt("198.18.1.1").status_code == 401
+
+
 def test_dashboard_shows_only_the_organisers_city(app, client):
     with app.app_context():
         make_account()
@@ -214,7 +261,11 @@ def test_rate_limits_are_shared_between_processes_through_redis(make_app):
     address = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
     for worker in workers:
         worker.environ_base["REMOTE_ADDR"] = address
-    statuses = [sign_in(workers[n % 2], password="guess").status_code for n in range(11)]
+    # Per account too: an address of this run's own, for the same reason.
+    email = f"organiser-{secrets.token_hex(4)}@example.org"
+    statuses = [
+        sign_in(workers[n % 2], email=email, password="guess").status_code for n in range(11)
+    ]
     assert statuses == [401] * 10 + [429]
 
 
