@@ -20,11 +20,13 @@ EMAIL = "organiser@example.org"
 
 
 @pytest.fixture(autouse=True)
-def organiser(app) -> None:
+def event_id(app) -> int:
+    """A Wrocław organiser (``EMAIL``, ``PASSWORD``) and an event of theirs."""
     with app.app_context():
         make_account(EMAIL)
-        make_event()
+        event = make_event()
         db.session.commit()
+        return event.id
 
 
 def sign_in(client, email: str = EMAIL) -> None:
@@ -50,8 +52,7 @@ def sessions(app) -> list[AccountSession]:
         return db.session.scalars(sa.select(AccountSession)).all()
 
 
-def tokens_work(client, *tokens: str) -> list[bool]:
-    event_id = 1
+def tokens_work(client, event_id: int, *tokens: str) -> list[bool]:
     return [
         client.get(
             f"/api/v1/events/{event_id}/registrations",
@@ -136,7 +137,9 @@ class TestSigningOut:
 
 
 class TestDeactivating:
-    def test_ends_every_session_and_token_and_refuses_signing_in(self, app, client, runner):
+    def test_ends_every_session_and_token_and_refuses_signing_in(
+        self, app, client, runner, event_id
+    ):
         sign_in(client)
         laptop = app.test_client()
         sign_in(laptop)
@@ -150,7 +153,7 @@ class TestDeactivating:
         )
         assert not is_signed_in(client)
         assert not is_signed_in(laptop)
-        assert tokens_work(client, *tokens) == [False]
+        assert tokens_work(client, event_id, *tokens) == [False]
         response = client.post("/organiser/login", data={"email": EMAIL, "password": PASSWORD})
         assert response.status_code == 401
         with app.app_context():
@@ -167,7 +170,7 @@ class TestDeactivating:
 
 
 class TestRevokingTokens:
-    def test_stops_every_token_of_the_account_and_no_other(self, app, client, runner):
+    def test_stops_every_token_of_the_account_and_no_other(self, app, client, runner, event_id):
         with app.app_context():
             own = db.session.scalars(sa.select(Account)).one()
             other = make_account("admin@example.org", role="admin")
@@ -177,7 +180,7 @@ class TestRevokingTokens:
         result = runner.invoke(args=["users", "revoke-tokens", EMAIL])
         assert result.exit_code == 0, result.output
         assert result.output.strip() == "Revoked 2 API tokens of organiser@example.org."
-        assert tokens_work(client, *tokens) == [False, False, True]
+        assert tokens_work(client, event_id, *tokens) == [False, False, True]
         assert is_signed_in(client)  # signing in is another matter: see deactivate
         with app.app_context():
             revoked = db.session.scalars(sa.select(ApiToken.revoked_at).order_by(ApiToken.id))
@@ -203,8 +206,9 @@ class TestCookies:
         assert {"Secure", "HttpOnly", "Path=/", "SameSite=Lax"} <= set(attributes)
         assert not any(attribute.lower().startswith("domain") for attribute in attributes)
         assert is_signed_in(client)
+        thief = copy_of(app, client, "__Host-session")
         client.post("/organiser/logout")
-        assert not is_signed_in(copy_of(app, client, "__Host-session"))
+        assert not is_signed_in(thief)
 
     def test_development_keeps_a_plain_cookie_for_plain_http(self, make_app):
         app = make_app(REGISTRATION_ENV="development")
