@@ -12,6 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "production", "testing")
+#: Sessions and CSRF tokens are signed with SECRET_KEY: anyone who guesses it can sign
+#: in as anyone. 32 bytes leaves nothing to guess if they are random.
+MIN_SECRET_KEY_BYTES = 32
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -117,9 +120,22 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXY_HOPS": _integer("TRUSTED_PROXY_HOPS", 0),
         "PREFERRED_URL_SCHEME": parts.scheme,
+        # In production the session cookie is a __Host- cookie: browsers take it only
+        # over HTTPS, for this host alone (no Domain) and the whole site (Path=/), so no
+        # other host of the domain and no plain-HTTP page can set it or read it.
+        # Development serves plain HTTP, where no browser keeps a Secure cookie.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        # Nothing signs in with "remember me"; should anything ever set Flask-Login's
+        # cookie, it gets the session cookie's guards (and names a session, not an account).
+        "REMEMBER_COOKIE_NAME": "__Host-remember" if production else "remember_token",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "BABEL_DEFAULT_LOCALE": "pl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
         "LANGUAGES": ("pl", "en"),
@@ -129,4 +145,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
     config.update(overrides)
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigurationError("TRUSTED_PROXY_HOPS must be 0 or more")
+    if production and len(config["SECRET_KEY"].encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"SECRET_KEY is too short: production needs at least {MIN_SECRET_KEY_BYTES} bytes "
+            "of random text, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
     return config

@@ -18,6 +18,13 @@ from registration.i18n import LANGUAGE_COOKIE, select_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: Blueprints whose every answer is for one person's eyes: the organiser back office, and
+#: registering (a form with what was typed, manage pages and tickets reached by a secret).
+PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations"})
+#: The only API answers a cache may keep: what every visitor gets alike. Any other API
+#: answer (the registration behind a token, the organiser API) is private by default.
+PUBLIC_API_ENDPOINTS = frozenset({"api.openapi", "api.list_events", "api.get_event"})
+
 __all__ = ["ConfigurationError", "create_app"]
 
 
@@ -42,6 +49,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     register_blueprints(app)
     register_commands(app)
     register_template_helpers(app)
+    register_cache_rules(app)
     check_database(app)
     return app
 
@@ -76,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     login.login_message = _l("Please sign in to see this page.")
     login.login_message_category = "error"
     login.session_protection = "strong"
+    login.id_attribute = "get_session_secret"  # the cookie names a session (accounts.services)
     limiter.init_app(app)
     https = app.config["BASE_URL"].startswith("https://")
     talisman.init_app(
@@ -167,6 +176,23 @@ def register_template_helpers(app: Flask) -> None:
                 httponly=True,
             )
         response.vary.update(("Accept-Language", "Cookie"))
+        return response
+
+
+def register_cache_rules(app: Flask) -> None:
+    """``Cache-Control: no-store`` wherever an answer belongs to one person, set here for
+    every view (errors included), so that no new view can forget it."""
+
+    @app.after_request
+    def keep_private_answers_out_of_caches(response):
+        private = request.blueprint in PRIVATE_BLUEPRINTS or (
+            request.blueprint == "api" and request.endpoint not in PUBLIC_API_ENDPOINTS
+        )
+        if private:
+            # A shared computer's browser or a proxy must keep no copy: a manage page
+            # stays readable from the cache after the link is gone, an attendee list
+            # after signing out. The ticket too: it changes when the registration does.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

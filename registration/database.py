@@ -37,6 +37,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
 _reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+_writing_aside: ContextVar[bool] = ContextVar("writing_aside", default=False)
 
 
 @contextmanager
@@ -51,6 +52,34 @@ def reading_only() -> Iterator[None]:
         yield
     finally:
         _reading_only.reset(token)
+
+
+def reading_now() -> bool:
+    """Whether a transaction begun now would be a reader: inside ``reading_only``, or in a
+    request whose method never changes state."""
+    return _reading_only.get() or (has_request_context() and request.method in READ_ONLY_METHODS)
+
+
+def write_aside(statement: Executable) -> None:
+    """Run a small bookkeeping write (when a token was last used) without turning a reader
+    into a writer.
+
+    A reader (a GET) runs it on a connection of its own, in a short writing transaction
+    committed at once: on SQLite, a write inside the request's deferred read transaction
+    can fail with "database is locked" at once, and on PostgreSQL it would keep the row
+    locked for the rest of the request. A writer runs it in its own transaction, to be
+    committed with its work: on SQLite that transaction holds (or will take) the write
+    lock, and another connection of the same thread would wait for it in vain.
+    """
+    if not reading_now():
+        db.session.execute(statement)
+        return
+    token = _writing_aside.set(True)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+    finally:
+        _writing_aside.reset(token)
 
 
 def utcnow() -> datetime:
@@ -345,10 +374,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        reading = _reading_only.get() or (
-            has_request_context() and request.method in READ_ONLY_METHODS
-        )
-        if reading:
+        if reading_now() and not _writing_aside.get():
             connection.exec_driver_sql("BEGIN")
         else:
             connection.connection.dbapi_connection.begin_writing()

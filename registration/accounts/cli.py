@@ -1,4 +1,4 @@
-"""``flask users create`` and ``flask users token``."""
+"""``flask users create``, ``token``, ``deactivate`` and ``revoke-tokens``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from registration.accounts import services
 from registration.accounts.models import Account, Role
@@ -46,10 +45,46 @@ def create(email: str, role: str, city: str | None, password_stdin: bool) -> Non
 @click.argument("email")
 def token(email: str) -> None:
     """Print a new API bearer token for the account (shown only this once)."""
-    account = db.session.scalar(select(Account).where(Account.email == email.strip().lower()))
-    if account is None:
-        raise click.ClickException(f"no account for {email}")
+    account = _account(email)
     issued = services.issue_api_token(account)
     services.record(account, "account.token_issued")
     db.session.commit()
     click.echo(issued)
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """The account can no longer sign in; its sessions end and its API tokens stop working."""
+    account = _account(email)
+    done = services.deactivate(account)
+    services.record(
+        account, "account.deactivate", sessions=done.sessions_ended, tokens=done.tokens_revoked
+    )
+    db.session.commit()
+    click.echo(
+        f"Deactivated {account.email}: {_count(done.sessions_ended, 'session')} ended, "
+        f"{_count(done.tokens_revoked, 'API token')} revoked."
+    )
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens(email: str) -> None:
+    """Every API token of the account stops working."""
+    account = _account(email)
+    revoked = services.revoke_api_tokens(account)
+    services.record(account, "account.tokens_revoked", tokens=revoked)
+    db.session.commit()
+    click.echo(f"Revoked {_count(revoked, 'API token')} of {account.email}.")
+
+
+def _account(email: str) -> Account:
+    account = services.find_account(email)
+    if account is None:
+        raise click.ClickException(f"no account for {email.strip()}")
+    return account
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -41,8 +41,18 @@ class Account(UserMixin, db.Model):
 
     city: Mapped[City | None] = relationship(lazy="joined")
 
+    #: The secret of the browser session this object was signed in or loaded with (see
+    #: ``services.start_session``); not a column.
+    session_secret = None
+
     def __repr__(self) -> str:
         return f"<Account {self.id} {self.role}>"
+
+    def get_session_secret(self) -> str | None:
+        """What Flask-Login keeps in the session cookie where it would keep the account's
+        id (``LoginManager.id_attribute``): a cookie then names a session, which the
+        server can end. ``get_id``, and with it equality, stays the account's id."""
+        return self.session_secret
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

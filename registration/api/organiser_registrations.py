@@ -30,7 +30,6 @@ def registrations_csv(event_id: int):
     event = managed_event_or_abort(event_id)
     response = Response(exports.csv_bytes(exports.attendees(event.id)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="attendees-{event.id}.csv"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

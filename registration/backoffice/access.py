@@ -6,14 +6,17 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, select
 
+from registration.accounts import services
 from registration.accounts.models import Account
 from registration.events.models import Event
 from registration.extensions import db, login
 
 
 @login.user_loader
-def load_account(account_id: str) -> Account | None:
-    return db.session.get(Account, int(account_id))
+def load_account(session_secret: str) -> Account | None:
+    """The account signed in with the browser's session; Flask-Login keeps the session's
+    secret where it would keep a user id (``Account.get_session_secret``)."""
+    return services.account_for_session(session_secret)
 
 
 def current_account() -> Account:

@@ -5,16 +5,22 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from registration.accounts import services
 from registration.backoffice import bp
+from registration.backoffice.access import current_account
 from registration.extensions import db, limiter
 
+#: Sign-in attempts per client address.
 LOGIN_LIMIT = "10 per minute;50 per hour"
+#: Wrong passwords per account, from whatever addresses: a guesser with many addresses
+#: is slowed down too. The limit is the same whether or not the account exists, so its
+#: answer tells nothing; right passwords use up nothing.
+ACCOUNT_LOGIN_LIMIT = "10 per hour"
 
 
 class LoginForm(FlaskForm):
@@ -26,14 +32,28 @@ class LoginForm(FlaskForm):
     )
 
 
+def _named_account() -> str:
+    return services.sign_in_key(request.form.get("email", ""))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(
+    ACCOUNT_LOGIN_LIMIT,
+    methods=["POST"],
+    key_func=_named_account,
+    deduct_when=lambda response: response.status_code == 401,
+)
 def login():
     """Sign in with email and password; go on to the page that asked, if it is ours."""
     form = LoginForm()
     if form.validate_on_submit():
         account = services.authenticate(form.email.data, form.password.data)
         if account is not None:
+            # Looked up only now that the password is checked: on SQLite a writing
+            # request's first query takes the write lock.
+            signed_in = current_account().session_secret if current_user.is_authenticated else None
+            services.start_session(account, replacing=signed_in)
             login_user(account)
             services.record(account, "account.login")
             db.session.commit()
@@ -47,7 +67,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so no link can sign anyone out)."""
+    """Sign out (a POST with a CSRF token, so no link can sign anyone out); the session
+    ends on the server, so a copy of the cookie stops working too."""
+    services.end_session(current_account().session_secret)
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("backoffice.login"), code=303)

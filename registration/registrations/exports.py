@@ -4,15 +4,20 @@ One row builder serves every export, so the files cannot disagree. Spreadsheets
 run formulas: a name like ``=HYPERLINK("http://evil.example", "Click")`` would
 become a live link in Excel, and ``@SUM(…)`` or ``+1`` a calculation (OWASP
 "CSV injection"). Every text cell that begins with ``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return is therefore written with a leading single quote,
-which spreadsheets show as text. CSV files start with a byte order mark, so
-that Excel reads Polish letters as UTF-8.
+their full-width forms ``＝＋－＠`` (which spreadsheets with East Asian input
+read alike), a tab or a carriage return is therefore written with a leading
+single quote, which spreadsheets show as text; so is a cell where such a sign
+comes after invisible characters (zero-width spaces and joiners, byte order
+marks, direction marks) or spaces, which a check of the first character alone
+would miss and an importing program may drop. CSV files start with a byte order
+mark, so that Excel reads Polish letters as UTF-8.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,8 +37,10 @@ from registration.registrations.models import Registration, RegistrationStatus
 WARSAW = ZoneInfo("Europe/Warsaw")
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: First characters that make a spreadsheet read a cell as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Signs that make a spreadsheet read a cell as a formula, also after invisible characters.
+_FORMULA_SIGNS = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
+#: First characters that some spreadsheets drop on import, reading what follows as a formula.
+_CONTROL_STARTS = ("\t", "\r")
 
 Value = str | int | datetime | None
 
@@ -114,7 +121,19 @@ def rows(registrations: Sequence[Registration]) -> Iterator[list[Value]]:
 
 def neutralise(value: str) -> str:
     """Text that a spreadsheet shows as it is, never runs as a formula."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    if value.startswith(_CONTROL_STARTS) or _skip_unseen(value).startswith(_FORMULA_SIGNS):
+        return "'" + value
+    return value
+
+
+def _skip_unseen(value: str) -> str:
+    """``value`` from its first visible character: without the leading white space and
+    format characters (Unicode category Cf: U+200B–U+200F, U+202A–U+202E, U+2060–U+2064,
+    U+FEFF, the soft hyphen and the like)."""
+    for index, char in enumerate(value):
+        if not (char.isspace() or unicodedata.category(char) == "Cf"):
+            return value[index:]
+    return ""
 
 
 def csv_bytes(registrations: Sequence[Registration]) -> bytes:

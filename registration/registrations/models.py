@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import re
 import secrets
+import unicodedata
 from datetime import datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,9 +35,35 @@ def looks_like_secret(text: str | None) -> bool:
     return bool(text) and _SECRET_SHAPE.fullmatch(text) is not None
 
 
+#: The longest address a mail server takes (RFC 5321: a path of 256 octets, with <>).
+MAX_EMAIL_LENGTH = 254
+
+
 def normalise_email(email: str) -> str:
-    """The form under which an address is unique: trimmed and lower-cased."""
-    return email.strip().lower()
+    """The form under which an address is unique: trimmed, in Unicode NFC, lower-cased,
+    and its domain in ASCII.
+
+    One mailbox has many spellings: "Zoë" with a composed "ë" or with "e" and a
+    combining diaeresis; "exämple.pl" or its punycode "xn--exmple-cua.pl".
+    email-validator brings both parts to one form (the local part to NFC, the
+    domain through IDNA 2008 with UTS 46 to ASCII). An address it cannot read
+    (no domain, a broken punycode label) must still not fail here: forms refuse
+    those before, and anything else (a sign-in attempt, the command line) gets it
+    trimmed, NFC-normalised and lower-cased, as addresses always were.
+
+    Lower-cased, because the database checks that ``email = lower(trim(email))``.
+    """
+    address = unicodedata.normalize("NFC", email.strip())
+    if len(address) <= MAX_EMAIL_LENGTH:  # a longer one is not worth a validator's time
+        try:
+            valid = validate_email(address, check_deliverability=False)
+        except EmailNotValidError:
+            pass
+        else:
+            # Lower-casing can leave a character decomposed (a dotted capital I): NFC again.
+            local_part = unicodedata.normalize("NFC", valid.local_part.lower())
+            return f"{local_part}@{valid.ascii_domain}"
+    return unicodedata.normalize("NFC", address.lower())
 
 
 class Category(enum.StrEnum):

@@ -72,9 +72,7 @@ def ticket(token: str):
     segno.make(checkin_url(registration), error="m").save(
         svg, kind="svg", xmldecl=False, scale=6, dark="#000000", light="#ffffff", title=_("Ticket")
     )
-    response = Response(svg.getvalue(), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    return response
+    return Response(svg.getvalue(), mimetype="image/svg+xml")
 
 
 @bp.post("/r/<token>/cancel")

@@ -85,8 +85,29 @@ def read_xlsx(body: bytes):
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        # Full-width signs: spreadsheets with East Asian input read them as formulas too.
+        ("＝1+1", "'＝1+1"),
+        ("＋48 600 000 000", "'＋48 600 000 000"),
+        ("－2", "'－2"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
+        # Invisible characters in front hide the sign from a check of the first character.
+        ("\u200b=1+1", "'\u200b=1+1"),
+        ("\u200c+1", "'\u200c+1"),
+        ("\u200d-2", "'\u200d-2"),
+        ("\u2060@SUM(A1)", "'\u2060@SUM(A1)"),
+        ("\ufeff=1+1", "'\ufeff=1+1"),
+        ("\u200e\u202e\u00ad=1+1", "'\u200e\u202e\u00ad=1+1"),
+        ("\u200b＝1+1", "'\u200b＝1+1"),
+        # So do spaces and line breaks, which some programs trim on import.
+        (" =1+1", "' =1+1"),
+        ("\u00a0\u3000+1", "'\u00a0\u3000+1"),
+        ("\n=1+1", "'\n=1+1"),
         ("Łódź", "Łódź"),
+        ("\u200bŁódź", "\u200bŁódź"),
+        (" Łódź", " Łódź"),
         ("a=b", "a=b"),
+        ("a\u200b=b", "a\u200b=b"),
+        ("\u200b", "\u200b"),
         ("", ""),
     ],
 )
@@ -131,6 +152,29 @@ class TestCsv:
         assert hostile[7] == "'\t=1+2"
         formula_starts = ("=", "+", "-", "@", "\t", "\r")
         assert not any(cell.startswith(formula_starts) for row in rows for cell in row)
+
+    def test_full_width_and_invisibly_prefixed_formulas_are_neutralised(
+        self, app, client, signed_in, event_id
+    ):
+        with app.app_context():
+            db.session.execute(
+                sa.update(Registration)
+                .where(Registration.email == "evil@example.org")
+                .values(
+                    full_name='＝HYPERLINK("http://evil.example","Kliknij")',
+                    institution="\u200b=1+1",
+                    position="\ufeff@SUM(A1:A9)",
+                )
+            )
+            db.session.commit()
+        signed_in()
+        csv_row = read_csv(client.get(f"/organiser/events/{event_id}/attendees.csv").data)[2]
+        sheet = read_xlsx(client.get(f"/organiser/events/{event_id}/attendees.xlsx").data)
+        xlsx_row = [cell.value for cell in next(sheet.iter_rows(min_row=3, max_row=3))]
+        for row in (csv_row, xlsx_row):
+            assert row[1] == '\'＝HYPERLINK("http://evil.example","Kliknij")'
+            assert row[3] == "'\u200b=1+1"
+            assert row[4] == "'\ufeff@SUM(A1:A9)"
 
     def test_times_are_in_warsaw(self, app, client, signed_in, event_id):
         signed_in()

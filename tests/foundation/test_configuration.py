@@ -56,6 +56,15 @@ def test_production_refuses_to_start_without_secret_key(clean_environment, tmp_p
         config.load(tmp_path)
 
 
+def test_production_refuses_a_secret_key_shorter_than_32_bytes(clean_environment, tmp_path):
+    clean_environment.setenv("REGISTRATION_ENV", "production")
+    clean_environment.setenv("SECRET_KEY", "x" * 31)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is too short"):
+        config.load(tmp_path)
+    clean_environment.setenv("SECRET_KEY", "ż" * 16)  # 32 bytes in UTF-8
+    assert config.load(tmp_path)["SECRET_KEY"] == "ż" * 16
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -107,8 +116,17 @@ def _flask(environment: dict, *arguments: str) -> subprocess.CompletedProcess:
         ({"DATABASE_URL": "mysql://root@localhost/k"}, "unsupported scheme 'mysql'"),
         ({"DATABASE_URL": "postgresql://postgres@127.0.0.1:9/none"}, "cannot reach the database"),
         ({"REGISTRATION_ENV": "production"}, "SECRET_KEY is not set"),
+        (
+            {"REGISTRATION_ENV": "production", "SECRET_KEY": "changeme"},
+            "SECRET_KEY is too short",
+        ),
     ],
-    ids=["unknown-scheme", "unreachable-database", "production-without-secret"],
+    ids=[
+        "unknown-scheme",
+        "unreachable-database",
+        "production-without-secret",
+        "production-with-short-secret",
+    ],
 )
 def test_bad_configuration_ends_with_one_clear_line(environment, message):
     """An operator sees what to fix, not a traceback."""

@@ -1,0 +1,81 @@
+"""One address, however it is spelt: a person is known by their address after Unicode NFC
+and IDNA normalisation, so typing it another way never takes a second seat (invariant 3)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from registration.extensions import db
+from registration.registrations.models import Participant, Registration, normalise_email
+from tests.factories import make_event
+
+#: One mailbox, three spellings: capitals and a composed "ë" with a Unicode domain;
+#: "e" plus a combining diaeresis (U+0308), as some keyboards and PDFs produce it;
+#: the domain in its ASCII (punycode) form, as some mail programs show it.
+ZOE = ("Zoë@Exämple.pl", "zoe\u0308@exämple.pl", "zoë@xn--exmple-cua.pl")
+
+
+@pytest.mark.parametrize("spelling", ZOE)
+def test_every_spelling_of_an_address_normalises_to_one_form(spelling):
+    assert normalise_email(spelling) == "zoë@xn--exmple-cua.pl"
+
+
+@pytest.mark.parametrize(
+    ("address", "normalised"),
+    [
+        ("  Ala.Kot@Example.ORG ", "ala.kot@example.org"),
+        ("ola@ｅｘａｍｐｌｅ.org", "ola@example.org"),  # full-width letters (UTS 46)
+        ("Jan@Łódź.pl", "jan@xn--d-uga0v4h.pl"),
+    ],
+)
+def test_addresses_are_trimmed_lower_cased_and_their_domain_made_ascii(address, normalised):
+    assert normalise_email(address) == normalised
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ZOË@xn--zz.pl",  # a broken punycode label
+        "Zoë@exämple..pl",
+        "Zoë@",
+        "@Exämple.pl",
+        "Zoë",
+        "",
+        "a@[127.0.0.1]",
+        "Admin@LocalHost",
+        "x" * 300 + "@example.org",
+        "a\x00b@example.org",
+    ],
+)
+def test_an_address_that_cannot_be_read_is_still_normalised_and_never_raises(address):
+    """Forms refuse such addresses; whatever else hands one in (the command line, a
+    sign-in attempt) gets it trimmed, NFC-normalised and lower-cased."""
+    normalised = normalise_email(address)
+    assert normalised == normalised.strip().lower()
+    assert normalised == normalise_email(normalised)
+
+
+def test_three_spellings_of_one_address_register_one_person_for_one_seat(app, client):
+    with app.app_context():
+        event = make_event(capacity=5)
+        db.session.commit()
+        event_id = event.id
+    statuses = [
+        client.post(
+            f"/api/v1/events/{event_id}/registrations",
+            json={
+                "name": "Zoë Nowak",
+                "email": spelling,
+                "institution": "Teatr Miejski",
+                "category": "culture_staff",
+                "city": "Gdańsk",
+                "consent": True,
+            },
+        ).status_code
+        for spelling in ZOE
+    ]
+    assert statuses == [201, 409, 409]
+    with app.app_context():
+        assert db.session.scalars(sa.select(Participant.email)).all() == ["zoë@xn--exmple-cua.pl"]
+        assert db.session.scalars(sa.select(Registration.email)).all() == ["zoë@xn--exmple-cua.pl"]
