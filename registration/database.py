@@ -68,6 +68,16 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def page_within(requested: int, *, total: int, per_page: int) -> tuple[int, int]:
+    """The page to show of ``total`` rows, and how many pages there are.
+
+    A URL can ask for any page: below the first it gets the first, past the last
+    the last, and so never an offset the database cannot take.
+    """
+    pages = max((total + per_page - 1) // per_page, 1)
+    return min(max(requested, 1), pages), pages
+
+
 def utcnow() -> datetime:
     """The current instant, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 
 from registration.accounts.services import record
-from registration.database import utcnow
+from registration.database import page_within, utcnow
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
 from registration.i18n import polish_sort_key
@@ -75,18 +75,29 @@ def published_events(event_filter: EventFilter, *, now: datetime) -> list[Event]
     return list(db.session.scalars(query.order_by(Event.starts_at, Event.id)))
 
 
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the list: its events, which page it is, and how many there are."""
+
+    events: list[Event]
+    total: int
+    page: int
+    pages: int
+
+
 def published_events_page(
     event_filter: EventFilter, *, now: datetime, page: int, per_page: int
-) -> tuple[list[Event], int]:
-    """One page of ``published_events`` and how many there are in all."""
+) -> EventPage:
+    """One page of ``published_events``; a page past the last is the last."""
     query = _apply_filter(
         select(Event).where(Event.status == EventStatus.PUBLISHED), event_filter, now=now
     )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page, pages = page_within(page, total=total, per_page=per_page)
     events = db.session.scalars(
         query.order_by(Event.starts_at, Event.id).limit(per_page).offset((page - 1) * per_page)
     )
-    return list(events), total
+    return EventPage(list(events), total, page, pages)
 
 
 def _apply_filter(query: Select, event_filter: EventFilter, *, now: datetime) -> Select:

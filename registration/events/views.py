@@ -50,17 +50,16 @@ def _render_index() -> str:
         city=services.find_city(request.args.get("city")),
         month=services.parse_month(request.args.get("month")),
     )
-    page = request.args.get("page", 1, type=int) or 1
-    events, total = services.published_events_page(
-        event_filter, now=now, page=max(page, 1), per_page=EVENTS_PER_PAGE
+    listing = services.published_events_page(
+        event_filter, now=now, page=request.args.get("page", 1, type=int), per_page=EVENTS_PER_PAGE
     )
     return render_template(
         "events/index.html",
-        events=events,
-        total=total,
-        page=max(page, 1),
-        pages=max((total + EVENTS_PER_PAGE - 1) // EVENTS_PER_PAGE, 1),
-        seats=availability([event.id for event in events]),
+        events=listing.events,
+        total=listing.total,
+        page=listing.page,
+        pages=listing.pages,
+        seats=availability([event.id for event in listing.events]),
         event_filter=event_filter,
         cities=services.all_cities(),
         months=services.upcoming_months(now=now),
