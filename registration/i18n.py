@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 from babel import Locale, dates
 from flask import current_app, has_request_context, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import format_number, get_locale, get_timezone
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
 LANGUAGE_COOKIE = "lang"
@@ -29,6 +30,11 @@ def select_locale() -> str:
 def current_language() -> str:
     locale = get_locale()
     return locale.language if locale else DEFAULT_LANGUAGE
+
+
+def lazy_number(value: int) -> LazyString:
+    """A number as the reader's language writes it (100 000, 100,000), for lazy messages."""
+    return LazyString(format_number, value)
 
 
 def url_for_language(language: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from registration.events.services import FIRST_YEAR, LAST_YEAR
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -224,13 +226,13 @@ def _public_document() -> dict:
                         {
                             "name": "from",
                             "in": "query",
-                            "description": "Events starting on or after this date (Warsaw) or date-time.",
+                            "description": f"Events starting on or after this date (Warsaw) or date-time, in the years {FIRST_YEAR}–{LAST_YEAR}.",
                             "schema": {"type": "string"},
                         },
                         {
                             "name": "to",
                             "in": "query",
-                            "description": "Events starting on or before this date (Warsaw), or before this date-time.",
+                            "description": f"Events starting on or before this date (Warsaw), or before this date-time, in the years {FIRST_YEAR}–{LAST_YEAR}.",
                             "schema": {"type": "string"},
                         },
                         {
@@ -254,7 +256,9 @@ def _public_document() -> dict:
                                 },
                             },
                         ),
-                        "422": _problem("Invalid filter."),
+                        "422": _problem(
+                            "Invalid filter; `errors` names each parameter with its messages."
+                        ),
                     },
                 }
             },
