@@ -20,6 +20,7 @@ from registration.database import (
 )
 from registration.extensions import babel, csrf, db, limiter, login, mail, migrate, talisman
 from registration.i18n import LANGUAGE_COOKIE, select_locale
+from registration.json_bodies import RequestJSONProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
         instance_path=instance_path or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.json = RequestJSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path), overrides))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
