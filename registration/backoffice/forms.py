@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -23,6 +22,7 @@ from wtforms.validators import Optional, ValidationError
 from registration.accounts.models import Account
 from registration.events.models import Event
 from registration.events.services import EVENT_FIELDS, ONE_LINE_LIMITS, REQUIRED_FIELDS, cities_for
+from registration.forms import Form
 from registration.labels import EVENT_TYPES
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -56,7 +56,7 @@ def _warsaw_time(label) -> DateTimeLocalField:
     )
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """An event as the organiser types it; ``event_fields()`` hands it to ``events.services``.
 
     The form only reads the input: choices, dates and numbers. Whether the event
