@@ -111,8 +111,14 @@ def record(
 
 
 def safe_next(target: str | None) -> str | None:
-    """A same-site path to go to after login, or ``None`` for anything else."""
+    """A same-site path to go to after login, or ``None`` for anything else.
+
+    No path of ours has a control character, and Werkzeug refuses a line break
+    in the ``Location`` header (with a 500).
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(character < " " or character == "\x7f" for character in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
