@@ -78,6 +78,15 @@ def page_within(requested: int, *, total: int, per_page: int) -> tuple[int, int]
     return min(max(requested, 1), pages), pages
 
 
+def storable(text: str) -> bool:
+    """Whether both databases can hold ``text``, and so be asked about it.
+
+    PostgreSQL refuses a NUL character in any text, even in a query's parameter,
+    with an error (a 500); SQLite takes it. No name, address or slug of ours has one.
+    """
+    return "\x00" not in text
+
+
 def utcnow() -> datetime:
     """The current instant, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from registration.accounts.models import Account, ApiToken, AuditEntry, Role
-from registration.database import utcnow
+from registration.database import storable, utcnow
 from registration.events.models import City
 from registration.extensions import db
 from registration.registrations.models import normalise_email
@@ -58,7 +58,9 @@ def set_password(account: Account, password: str) -> None:
 
 def authenticate(email: str, password: str) -> Account | None:
     """The active account with this address and password, or ``None``."""
-    account = db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
+    email = normalise_email(email)
+    query = select(Account).where(Account.email == email)
+    account = db.session.scalar(query) if storable(email) else None
     stored = account.password_hash if account and account.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 
 from registration.accounts.services import record
-from registration.database import page_within, utcnow
+from registration.database import page_within, storable, utcnow
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
 from registration.i18n import lazy_number, polish_sort_key
@@ -74,7 +74,7 @@ def parse_month(value: str | None) -> date | None:
 
 
 def find_city(slug_or_name: str | None) -> City | None:
-    if not slug_or_name:
+    if not slug_or_name or not storable(slug_or_name):
         return None
     key = slug_or_name.strip()
     return db.session.scalar(select(City).where((City.slug == key.lower()) | (City.name == key)))
