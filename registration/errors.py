@@ -27,6 +27,10 @@ _PROBLEM_TITLES = {
     415: _l("Unsupported media type"),
     429: _l("Too many requests"),
 }
+_PROBLEM_DETAILS = {
+    413: _l("Nothing was saved: the body is larger than this API accepts. Send a smaller one."),
+    429: _l("Please wait a moment and try again."),
+}
 
 
 @bp.app_errorhandler(HTTPException)
@@ -36,8 +40,8 @@ def http_error(error: HTTPException):
 
         code = error.code or 500
         title = _PROBLEM_TITLES.get(code, error.name)
-        detail = _("Please wait a moment and try again.") if code == 429 else None
-        return problem(code, str(title), detail)
+        detail = _PROBLEM_DETAILS.get(code)
+        return problem(code, str(title), str(detail) if detail else None)
     return render_template("errors/error.html", error=error), error.code
 
 

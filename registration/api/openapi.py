@@ -165,6 +165,8 @@ _TOKEN = {
 }
 _RATE_LIMITED = _problem("Too many requests from this address; retry later.")
 _UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry later.")
+#: Every request body; MAX_CONTENT_LENGTH in config.py.
+TOO_LARGE = _problem("The body is larger than 1 MB; nothing was saved.")
 
 
 def openapi_document() -> dict:
@@ -297,6 +299,7 @@ def _public_document() -> dict:
                             "/already-registered (the manage link of the existing registration is "
                             "emailed to the address; nothing about it is revealed here)."
                         ),
+                        "413": TOO_LARGE,
                         "422": _problem("Invalid input; `errors` maps each field to its messages."),
                         "429": _RATE_LIMITED,
                         "503": _UNAVAILABLE,

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from registration.api import schemas
 from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
+from registration.api.openapi import TOO_LARGE
 from registration.api.problems import problem
 from registration.api.views import bp
 from registration.database import utcnow
@@ -274,6 +275,7 @@ PATHS: dict = {
                 "400": _NOT_JSON,
                 "401": _UNAUTHORISED,
                 "403": _problem("An organiser named a city other than their own."),
+                "413": TOO_LARGE,
                 "422": _INVALID,
                 "503": _UNAVAILABLE,
             },
@@ -302,6 +304,7 @@ PATHS: dict = {
                     "Capacity below the confirmed registrations; `type` ends in "
                     "/capacity-below-confirmed."
                 ),
+                "413": TOO_LARGE,
                 "422": _INVALID,
                 "503": _UNAVAILABLE,
             },
