@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -16,6 +16,20 @@ bp = Blueprint("errors", __name__)
 
 def wants_problem_json() -> bool:
     return request.path.startswith("/api/")
+
+
+def error_page(template: str, status: int, **context) -> Response:
+    """An error page that asks nothing of the database: the database may be what failed.
+
+    ``render_template`` runs every context processor, and Flask-Login's loads
+    the signed-in account, a query. With the database gone, that query failed
+    again inside the error handler, and the visitor got the server's bare 500
+    instead of this page. Error pages show nobody's account, so they are rendered
+    from the template alone; what they use (``url_for``, ``request``, the
+    translations, the language links) is in the Jinja globals.
+    """
+    page = current_app.jinja_env.get_template(template).render(**context)
+    return current_app.make_response((page, status))
 
 
 _PROBLEM_TITLES = {
@@ -42,7 +56,7 @@ def http_error(error: HTTPException):
         title = _PROBLEM_TITLES.get(code, error.name)
         detail = _PROBLEM_DETAILS.get(code)
         return problem(code, str(title), str(detail) if detail else None)
-    return render_template("errors/error.html", error=error), error.code
+    return error_page("errors/error.html", error.code or 500, error=error)
 
 
 @bp.app_errorhandler(CSRFError)
@@ -53,7 +67,7 @@ def form_expired(error: CSRFError):
         "Nothing was saved. Go back, reload the page and send the form again. "
         "If this keeps happening, allow cookies for this site."
     )
-    return render_template("errors/unavailable.html", title=title, detail=detail), 400
+    return error_page("errors/unavailable.html", 400, title=title, detail=detail)
 
 
 @bp.app_errorhandler(OperationalError)
@@ -68,8 +82,6 @@ def database_unavailable(error: OperationalError):
 
         response = problem(503, title, detail)
     else:
-        response = current_app.make_response(
-            (render_template("errors/unavailable.html", title=title, detail=detail), 503)
-        )
+        response = error_page("errors/unavailable.html", 503, title=title, detail=detail)
     response.headers["Retry-After"] = "5"
     return response
