@@ -134,10 +134,10 @@ def _parse_bound(
     """A date (a whole day in Warsaw) or a date-time with offset, within the events' years."""
     if not value:
         return None
+    whole_day = len(value) == 10
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime.combine(day, time(), tzinfo=events.WARSAW)
+        if whole_day:
+            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=events.WARSAW)
         else:
             moment = datetime.fromisoformat(value)
     except ValueError:
@@ -148,6 +148,4 @@ def _parse_bound(
     if not events.within_years(moment):
         errors[name] = [str(events.OUTSIDE_YEARS)]
         return None
-    if len(value) == 10 and end_of_day:
-        moment += timedelta(days=1)
-    return moment
+    return moment + timedelta(days=1) if whole_day and end_of_day else moment

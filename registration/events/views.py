@@ -83,9 +83,8 @@ def _render_index() -> tuple[str, tuple[tuple[str, str], ...]]:
         months=services.upcoming_months(now=now),
         event_types=list(EventType),
     )
-    if listing.page > 1:
-        arguments["page"] = str(listing.page)
-    return page, tuple(sorted(arguments.items()))
+    shown = {**arguments, "page": str(listing.page)} if listing.page > 1 else arguments
+    return page, tuple(sorted(shown.items()))
 
 
 def _list_arguments(event_filter: services.EventFilter) -> dict[str, str]:
