@@ -12,9 +12,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from config import ConfigurationError
-from registration.database import configure_engine, engine_options, render_migration_type
+from registration.database import (
+    IdConverter,
+    configure_engine,
+    engine_options,
+    render_migration_type,
+)
 from registration.extensions import babel, csrf, db, limiter, login, mail, migrate, talisman
 from registration.i18n import LANGUAGE_COOKIE, select_locale
+from registration.json_bodies import RequestJSONProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +44,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
         instance_path=instance_path or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.json = RequestJSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path), overrides))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
@@ -45,6 +52,8 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
     }
     register_proxy_fix(app)
+    # Before any route is added: each rule takes its converters when it is added.
+    app.url_map.converters["int"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)

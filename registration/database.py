@@ -27,6 +27,7 @@ from sqlalchemy import Connection, DateTime, Dialect, Engine, Enum, Executable, 
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter
 
 from registration.extensions import db
 
@@ -34,6 +35,8 @@ from registration.extensions import db
 # they may read in a deferred transaction, beside a writer.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+#: The largest value of PostgreSQL's ``integer``, the type of every id column.
+LARGEST_ID = 2**31 - 1
 
 
 _reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
@@ -80,6 +83,37 @@ def write_aside(statement: Executable) -> None:
             connection.execute(statement)
     finally:
         _writing_aside.reset(token)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a whole number an id column can hold, else no match (404).
+
+    Werkzeug's own converter hands the view any number, and the database fails on
+    one it cannot hold (PostgreSQL's integer ends at 2^31 - 1, SQLite's at 2^63 - 1).
+    """
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def page_within(requested: int, *, total: int, per_page: int) -> tuple[int, int]:
+    """The page to show of ``total`` rows, and how many pages there are.
+
+    A URL can ask for any page: below the first it gets the first, past the last
+    the last, and so never an offset the database cannot take.
+    """
+    pages = max((total + per_page - 1) // per_page, 1)
+    return min(max(requested, 1), pages), pages
+
+
+def storable(text: str) -> bool:
+    """Whether both databases can hold ``text``, and so be asked about it.
+
+    PostgreSQL refuses a NUL character in any text, even in a query's parameter,
+    with an error (a 500); SQLite takes it. No name, address or slug of ours has one.
+    """
+    return "\x00" not in text
 
 
 def utcnow() -> datetime:

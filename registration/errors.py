@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -18,6 +18,20 @@ def wants_problem_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def error_page(template: str, status: int, **context) -> Response:
+    """An error page that asks nothing of the database: the database may be what failed.
+
+    ``render_template`` runs every context processor, and Flask-Login's loads
+    the signed-in account, a query. With the database gone, that query failed
+    again inside the error handler, and the visitor got the server's bare 500
+    instead of this page. Error pages show nobody's account, so they are rendered
+    from the template alone; what they use (``url_for``, ``request``, the
+    translations, the language links) is in the Jinja globals.
+    """
+    page = current_app.jinja_env.get_template(template).render(**context)
+    return current_app.make_response((page, status))
+
+
 _PROBLEM_TITLES = {
     400: _l("Bad request"),
     403: _l("Access denied"),
@@ -26,6 +40,10 @@ _PROBLEM_TITLES = {
     413: _l("Request too large"),
     415: _l("Unsupported media type"),
     429: _l("Too many requests"),
+}
+_PROBLEM_DETAILS = {
+    413: _l("Nothing was saved: the body is larger than this API accepts. Send a smaller one."),
+    429: _l("Please wait a moment and try again."),
 }
 
 
@@ -36,9 +54,9 @@ def http_error(error: HTTPException):
 
         code = error.code or 500
         title = _PROBLEM_TITLES.get(code, error.name)
-        detail = _("Please wait a moment and try again.") if code == 429 else None
-        return problem(code, str(title), detail)
-    return render_template("errors/error.html", error=error), error.code
+        detail = _PROBLEM_DETAILS.get(code)
+        return problem(code, str(title), str(detail) if detail else None)
+    return error_page("errors/error.html", error.code or 500, error=error)
 
 
 @bp.app_errorhandler(CSRFError)
@@ -49,7 +67,7 @@ def form_expired(error: CSRFError):
         "Nothing was saved. Go back, reload the page and send the form again. "
         "If this keeps happening, allow cookies for this site."
     )
-    return render_template("errors/unavailable.html", title=title, detail=detail), 400
+    return error_page("errors/unavailable.html", 400, title=title, detail=detail)
 
 
 @bp.app_errorhandler(OperationalError)
@@ -64,8 +82,6 @@ def database_unavailable(error: OperationalError):
 
         response = problem(503, title, detail)
     else:
-        response = current_app.make_response(
-            (render_template("errors/unavailable.html", title=title, detail=detail), 503)
-        )
+        response = error_page("errors/unavailable.html", 503, title=title, detail=detail)
     response.headers["Retry-After"] = "5"
     return response

@@ -8,10 +8,15 @@ from datetime import date, datetime
 
 from babel import Locale, dates
 from flask import current_app, has_request_context, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import format_number, get_locale, get_timezone
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
 LANGUAGE_COOKIE = "lang"
+#: The query arguments that choose what a page shows. A language link keeps these
+#: and nothing else: not junk, not ``url_for``'s own (``_external`` would build the
+#: link from the request's Host), not a view argument's name (a TypeError).
+PAGE_ARGUMENTS = ("type", "city", "month", "page", "when", "q", "code", "next")
 DEFAULT_LANGUAGE = "pl"
 
 
@@ -31,13 +36,19 @@ def current_language() -> str:
     return locale.language if locale else DEFAULT_LANGUAGE
 
 
+def lazy_number(value: int) -> LazyString:
+    """A number as the reader's language writes it (100 000, 100,000), for lazy messages."""
+    return LazyString(format_number, value)
+
+
 def url_for_language(language: str) -> str:
     """This page's URL with the language switched: a plain link, no JavaScript needed."""
-    arguments = request.args.to_dict()
-    arguments["lang"] = language
     if request.endpoint is None:
         return url_for("events.index", lang=language)
-    return url_for(request.endpoint, **(request.view_args or {}), **arguments)
+    arguments = {name: request.args[name] for name in PAGE_ARGUMENTS if request.args.get(name)}
+    arguments.update(request.view_args or {})
+    arguments["lang"] = language
+    return url_for(request.endpoint, **arguments)
 
 
 # Each Polish letter with a diacritic sorts right after its base letter.

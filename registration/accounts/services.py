@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from registration.accounts.models import Account, AccountSession, ApiToken, AuditEntry, Role
-from registration.database import reading_only, utcnow, write_aside
+from registration.database import reading_only, storable, utcnow, write_aside
 from registration.events.models import City
 from registration.extensions import db
 from registration.registrations.models import MAX_EMAIL_LENGTH, normalise_email
@@ -117,7 +117,7 @@ def sign_in_key(email: str) -> str:
 def _could_be_stored(address: str) -> bool:
     """Whether an account could have this address: a NUL byte, for one, would make
     PostgreSQL refuse the query itself."""
-    return 0 < len(address) <= MAX_EMAIL_LENGTH and "\x00" not in address
+    return 0 < len(address) <= MAX_EMAIL_LENGTH and storable(address)
 
 
 def start_session(account: Account, *, replacing: str | None = None) -> str:
@@ -262,8 +262,14 @@ def record(
 
 
 def safe_next(target: str | None) -> str | None:
-    """A same-site path to go to after login, or ``None`` for anything else."""
+    """A same-site path to go to after login, or ``None`` for anything else.
+
+    No path of ours has a control character, and Werkzeug refuses a line break
+    in the ``Location`` header (with a 500).
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(character < " " or character == "\x7f" for character in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

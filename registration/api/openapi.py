@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from registration.events.services import FIRST_YEAR, LAST_YEAR
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -163,6 +165,8 @@ _TOKEN = {
 }
 _RATE_LIMITED = _problem("Too many requests from this address; retry later.")
 _UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry later.")
+#: Every request body; MAX_CONTENT_LENGTH in config.py.
+TOO_LARGE = _problem("The body is larger than 1 MB; nothing was saved.")
 
 
 def openapi_document() -> dict:
@@ -224,13 +228,13 @@ def _public_document() -> dict:
                         {
                             "name": "from",
                             "in": "query",
-                            "description": "Events starting on or after this date (Warsaw) or date-time.",
+                            "description": f"Events starting on or after this date (Warsaw) or date-time, in the years {FIRST_YEAR}–{LAST_YEAR}.",
                             "schema": {"type": "string"},
                         },
                         {
                             "name": "to",
                             "in": "query",
-                            "description": "Events starting on or before this date (Warsaw), or before this date-time.",
+                            "description": f"Events starting on or before this date (Warsaw), or before this date-time, in the years {FIRST_YEAR}–{LAST_YEAR}.",
                             "schema": {"type": "string"},
                         },
                         {
@@ -254,7 +258,9 @@ def _public_document() -> dict:
                                 },
                             },
                         ),
-                        "422": _problem("Invalid filter."),
+                        "422": _problem(
+                            "Invalid filter; `errors` names each parameter with its messages."
+                        ),
                     },
                 }
             },
@@ -295,6 +301,7 @@ def _public_document() -> dict:
                             "event without a waitlist every address gets /event-full, also one "
                             "that holds a seat (its manage link goes to it by email)."
                         ),
+                        "413": TOO_LARGE,
                         "422": _problem("Invalid input; `errors` maps each field to its messages."),
                         "429": _RATE_LIMITED,
                         "503": _UNAVAILABLE,

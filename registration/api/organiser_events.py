@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from registration.api import schemas
 from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
+from registration.api.openapi import TOO_LARGE
 from registration.api.problems import problem
 from registration.api.views import bp
 from registration.database import utcnow
@@ -145,6 +146,7 @@ def _event_json(event: Event) -> dict:
 
 # --- OpenAPI -------------------------------------------------------------------
 
+_IN_YEARS = f"In the years {services.FIRST_YEAR}–{services.LAST_YEAR}."
 _NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 _WRITABLE = {
     "type": {"enum": ["study_visit", "seminar", "expert_meeting"]},
@@ -152,6 +154,7 @@ _WRITABLE = {
     "summary": {"type": "string", "maxLength": 500},
     "description": {
         "type": "string",
+        "maxLength": services.DESCRIPTION_LIMIT,
         "description": "Plain text; blank lines separate paragraphs.",
     },
     "city": {
@@ -166,11 +169,20 @@ _WRITABLE = {
         "maxLength": 500,
         "description": "An http(s) address, or null for none.",
     },
-    "starts_at": {"type": "string", "format": "date-time", "description": "With offset."},
-    "ends_at": {"type": "string", "format": "date-time", "description": "After the start."},
+    "starts_at": {
+        "type": "string",
+        "format": "date-time",
+        "description": f"With offset. {_IN_YEARS}",
+    },
+    "ends_at": {
+        "type": "string",
+        "format": "date-time",
+        "description": f"After the start. {_IN_YEARS}",
+    },
     "capacity": {
         "type": "integer",
         "minimum": 0,
+        "maximum": services.MAX_CAPACITY,
         "description": (
             "Seats that can be confirmed; never below the confirmed registrations. "
             "Added seats go to the waitlist in order of registration."
@@ -179,11 +191,11 @@ _WRITABLE = {
     "waitlist": {"type": "boolean"},
     "registration_opens_at": {
         **_NULLABLE_TIMESTAMP,
-        "description": "Null: open as soon as the event is published.",
+        "description": f"Null: open as soon as the event is published. {_IN_YEARS}",
     },
     "registration_closes_at": {
         **_NULLABLE_TIMESTAMP,
-        "description": "Null: open until the event starts. After the opening.",
+        "description": f"Null: open until the event starts. After the opening. {_IN_YEARS}",
     },
     "status": {
         "enum": ["draft", "published", "cancelled"],
@@ -263,6 +275,7 @@ PATHS: dict = {
                 "400": _NOT_JSON,
                 "401": _UNAUTHORISED,
                 "403": _problem("An organiser named a city other than their own."),
+                "413": TOO_LARGE,
                 "422": _INVALID,
                 "503": _UNAVAILABLE,
             },
@@ -291,6 +304,7 @@ PATHS: dict = {
                     "Capacity below the confirmed registrations; `type` ends in "
                     "/capacity-below-confirmed."
                 ),
+                "413": TOO_LARGE,
                 "422": _INVALID,
                 "503": _UNAVAILABLE,
             },

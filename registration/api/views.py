@@ -131,19 +131,21 @@ def _invalid(errors: dict[str, list[str]]):
 def _parse_bound(
     value: str | None, name: str, errors: dict, *, end_of_day: bool = False
 ) -> datetime | None:
-    """A date (a whole day in Warsaw) or a date-time with offset."""
+    """A date (a whole day in Warsaw) or a date-time with offset, within the events' years."""
     if not value:
         return None
+    whole_day = len(value) == 10
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            if end_of_day:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(), tzinfo=events.WARSAW)
-        moment = datetime.fromisoformat(value)
+        if whole_day:
+            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=events.WARSAW)
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
         errors[name] = [_("Use a date (2027-03-01) or a date and time with offset.")]
         return None
-    return moment
+    if not events.within_years(moment):
+        errors[name] = [str(events.OUTSIDE_YEARS)]
+        return None
+    return moment + timedelta(days=1) if whole_day and end_of_day else moment

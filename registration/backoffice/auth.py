@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
@@ -14,6 +13,7 @@ from registration.accounts import services
 from registration.backoffice import bp
 from registration.backoffice.access import current_account
 from registration.extensions import db, limiter
+from registration.forms import Form
 
 #: Sign-in attempts per client address.
 LOGIN_LIMIT = "10 per minute;50 per hour"
@@ -23,7 +23,7 @@ LOGIN_LIMIT = "10 per minute;50 per hour"
 ACCOUNT_LOGIN_LIMIT = "10 per hour"
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("Email address"), validators=[DataRequired()], render_kw={"autocomplete": "username"}
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registration.accounts.models import AuditEntry
 from registration.accounts.services import safe_next
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort, managed_events
 from registration.backoffice.forms import EventForm
-from registration.database import utcnow
+from registration.database import page_within, utcnow
 from registration.events import services
 from registration.events.models import Event
 from registration.extensions import db
@@ -140,9 +140,13 @@ def audit_log():
     """Who did what, newest first (admins only)."""
     if not current_account().is_admin:
         abort(403)
+    total = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    number, _ = page_within(
+        request.args.get("page", 1, type=int), total=total, per_page=AUDIT_PAGE_SIZE
+    )
     page = db.paginate(
         select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=number,
         per_page=AUDIT_PAGE_SIZE,
         max_per_page=AUDIT_PAGE_SIZE,
         error_out=False,

@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -18,15 +17,15 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from registration.accounts.models import Account
 from registration.events.models import Event
-from registration.events.services import EVENT_FIELDS, cities_for
+from registration.events.services import EVENT_FIELDS, ONE_LINE_LIMITS, REQUIRED_FIELDS, cities_for
+from registration.forms import Form
 from registration.labels import EVENT_TYPES
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-REQUIRED = _l("This field is required.")
 #: The browser sends minutes; seconds are accepted from hand-written requests.
 _DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 #: Everything but the status, which has buttons of its own (publish, cancel).
@@ -38,10 +37,6 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def _too_long(limit: int) -> Length:
-    return Length(max=limit, message=_l("At most %(max)d characters.", max=limit))
-
-
 def _city_id(value) -> int | None:
     try:
         return int(value)
@@ -49,74 +44,68 @@ def _city_id(value) -> int | None:
         return None
 
 
-def _warsaw_time(label, *validators, **kwargs) -> DateTimeLocalField:
+def _warsaw_time(label) -> DateTimeLocalField:
     """A ``datetime-local`` input read as Warsaw time; ``data`` is timezone-aware."""
     return DateTimeLocalField(
         label,
-        validators=list(validators),
+        # Left empty it is None, and the service says whether it may be.
+        validators=[Optional()],
         format=_DATETIME_FORMATS,
         tz=WARSAW,
         invalid_value_message=_l("Enter a date and time, e.g. 2027-03-10 10:00."),
-        **kwargs,
     )
 
 
-class EventForm(FlaskForm):
-    """An event as the organiser types it; ``event_fields()`` hands it to ``events.services``."""
+class EventForm(Form):
+    """An event as the organiser types it; ``event_fields()`` hands it to ``events.services``.
+
+    The form only reads the input: choices, dates and numbers. Whether the event
+    may be so (required fields, lengths, ranges, the order of times) is checked
+    by ``events.services`` alone, for this form and the API alike; its messages
+    appear next to the fields here. The inputs are marked required and given
+    their lengths from the same rules.
+    """
 
     type = SelectField(
         _l("Type"),
         choices=[SelectChoice("", _l("Choose…"))]
         + [SelectChoice(code, label) for code, label in EVENT_TYPES.items()],
         validate_choice=False,  # validate_type says it in our words
-        validators=[InputRequired(REQUIRED)],
+        validators=[Optional()],
     )
-    title = StringField(
-        _l("Title"), filters=[_strip], validators=[DataRequired(REQUIRED), _too_long(200)]
-    )
-    summary = StringField(
-        _l("Summary (optional)"), filters=[_strip], validators=[Optional(), _too_long(500)]
-    )
-    description = TextAreaField(
-        _l("Description (optional)"), filters=[_strip], validators=[Optional()]
-    )
+    title = StringField(_l("Title"), filters=[_strip])
+    summary = StringField(_l("Summary (optional)"), filters=[_strip])
+    description = TextAreaField(_l("Description (optional)"), filters=[_strip])
     city = SelectField(
         _l("City"),
         coerce=_city_id,
         validate_choice=False,  # validate_city: only the cities this account may use
-        validators=[InputRequired(REQUIRED)],
+        validators=[Optional()],
     )
-    venue = StringField(
-        _l("Venue"), filters=[_strip], validators=[DataRequired(REQUIRED), _too_long(200)]
-    )
-    address = StringField(
-        _l("Address"), filters=[_strip], validators=[DataRequired(REQUIRED), _too_long(300)]
-    )
-    online_url = URLField(
-        _l("Link for online participation (optional)"),
-        filters=[_strip],
-        validators=[Optional(), _too_long(500)],
-    )
-    starts_at = _warsaw_time(_l("Starts"), InputRequired(REQUIRED))
-    ends_at = _warsaw_time(_l("Ends"), InputRequired(REQUIRED))
+    venue = StringField(_l("Venue"), filters=[_strip])
+    address = StringField(_l("Address"), filters=[_strip])
+    online_url = URLField(_l("Link for online participation (optional)"), filters=[_strip])
+    starts_at = _warsaw_time(_l("Starts"))
+    ends_at = _warsaw_time(_l("Ends"))
     capacity = IntegerField(
         _l("Seats"),
-        validators=[InputRequired(REQUIRED)],
+        validators=[Optional()],
         invalid_value_message=_l("Enter a whole number."),
         render_kw={"min": 0, "inputmode": "numeric"},
     )
     waitlist = BooleanField(_l("Keep a waitlist when every seat is taken"))
-    registration_opens_at = _warsaw_time(_l("Registration opens (optional)"), Optional())
-    registration_closes_at = _warsaw_time(_l("Registration closes (optional)"), Optional())
+    registration_opens_at = _warsaw_time(_l("Registration opens (optional)"))
+    registration_closes_at = _warsaw_time(_l("Registration closes (optional)"))
     contact_email = EmailField(
-        _l("Contact email address"),
-        filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(254)],
-        render_kw={"autocomplete": "email"},
+        _l("Contact email address"), filters=[_strip], render_kw={"autocomplete": "email"}
     )
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        for name in REQUIRED_FIELDS:
+            self[name].flags.required = True
+        for name, limit in ONE_LINE_LIMITS.items():
+            self[name].flags.maxlength = limit
         self._cities = {city.id: city for city in cities_for(account)}
         choices = [SelectChoice(city.id, city.name) for city in self._cities.values()]
         if len(choices) != 1:
@@ -157,7 +146,8 @@ class EventForm(FlaskForm):
             back unchanged keeps its seconds, so that saving moves nothing.
         """
         values = {name: self[name].data for name in _FIELDS}
-        values["city"] = self._cities[self.city.data]
+        values["type"] = values["type"] or None
+        values["city"] = self._cities.get(self.city.data)
         values["summary"] = values["summary"] or ""
         values["description"] = values["description"] or ""
         for name in _TIMESTAMPS:

@@ -10,14 +10,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 
 from registration.accounts.services import record
-from registration.database import utcnow
+from registration.database import page_within, storable, utcnow
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
-from registration.i18n import polish_sort_key
+from registration.i18n import lazy_number, polish_sort_key
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind
 from registration.registrations import services as seats
@@ -27,6 +28,22 @@ if TYPE_CHECKING:
     from registration.accounts.models import Account
 
 WARSAW = ZoneInfo("Europe/Warsaw")
+#: Events take place in these years. A date outside them is a slip of the keyboard
+#: (or a probe), and far enough from the ends of the calendar that no conversion
+#: to or from UTC can overflow.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=WARSAW)
+_AFTER_LATEST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=WARSAW)
+OUTSIDE_YEARS = _l(
+    "Enter a date from the years %(first)d–%(last)d.", first=FIRST_YEAR, last=LAST_YEAR
+)
+
+
+def within_years(moment: date | datetime) -> bool:
+    """Whether a day, or a timezone-aware instant, falls in ``FIRST_YEAR``–``LAST_YEAR``."""
+    if isinstance(moment, datetime):
+        return _EARLIEST <= moment < _AFTER_LATEST
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
 
 
 @dataclass(frozen=True)
@@ -45,18 +62,19 @@ class EventFilter:
 
 
 def parse_month(value: str | None) -> date | None:
-    """``"2026-12"`` → 1 December 2026; anything else → ``None``."""
+    """``"2026-12"`` → 1 December 2026; anything else (or outside the years) → ``None``."""
     if not value:
         return None
     try:
         year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
+        month_start = date(year, month, 1)
     except ValueError:
         return None
+    return month_start if within_years(month_start) else None
 
 
 def find_city(slug_or_name: str | None) -> City | None:
-    if not slug_or_name:
+    if not slug_or_name or not storable(slug_or_name):
         return None
     key = slug_or_name.strip()
     return db.session.scalar(select(City).where((City.slug == key.lower()) | (City.name == key)))
@@ -75,18 +93,29 @@ def published_events(event_filter: EventFilter, *, now: datetime) -> list[Event]
     return list(db.session.scalars(query.order_by(Event.starts_at, Event.id)))
 
 
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the list: its events, which page it is, and how many there are."""
+
+    events: list[Event]
+    total: int
+    page: int
+    pages: int
+
+
 def published_events_page(
     event_filter: EventFilter, *, now: datetime, page: int, per_page: int
-) -> tuple[list[Event], int]:
-    """One page of ``published_events`` and how many there are in all."""
+) -> EventPage:
+    """One page of ``published_events``; a page past the last is the last."""
     query = _apply_filter(
         select(Event).where(Event.status == EventStatus.PUBLISHED), event_filter, now=now
     )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page, pages = page_within(page, total=total, per_page=per_page)
     events = db.session.scalars(
         query.order_by(Event.starts_at, Event.id).limit(per_page).offset((page - 1) * per_page)
     )
-    return list(events), total
+    return EventPage(list(events), total, page, pages)
 
 
 def _apply_filter(query: Select, event_filter: EventFilter, *, now: datetime) -> Select:
@@ -210,7 +239,8 @@ REQUIRED_FIELDS = frozenset(
 #: Changing these moves the event in people's calendars (iCalendar SEQUENCE).
 TIME_FIELDS = frozenset({"starts_at", "ends_at"})
 PLACE_FIELDS = frozenset({"venue", "address", "city", "online_url"})
-_ONE_LINE_LIMITS = {
+#: Most characters of each one-line text (the back-office form gives its inputs these too).
+ONE_LINE_LIMITS = {
     "title": 200,
     "summary": 500,
     "venue": 200,
@@ -218,10 +248,13 @@ _ONE_LINE_LIMITS = {
     "online_url": 500,
     "contact_email": 254,
 }
+#: Plain text with paragraphs: room for a detailed programme, not for a book.
+DESCRIPTION_LIMIT = 20_000
+#: More seats than any venue of the coalition has; also far from any integer column's end.
+MAX_CAPACITY = 100_000
 _TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"[\r\n\t]")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REQUIRED = _l("This field is required.")
 
 #: Stored data, not interface: event titles are Polish, whoever makes the copy.
@@ -357,7 +390,7 @@ def duplicate_event(event: Event, account: Account) -> Event:
     if not account.can_manage(event):
         raise NotAllowed
     values = {name: getattr(event, name) for name in EVENT_FIELDS}
-    values["title"] = (COPY_PREFIX + event.title)[: _ONE_LINE_LIMITS["title"]]
+    values["title"] = (COPY_PREFIX + event.title)[: ONE_LINE_LIMITS["title"]]
     values["status"] = EventStatus.DRAFT
     copy = Event(**values, sequence=0)
     _add_with_unique_slug(copy)
@@ -417,14 +450,14 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
     for name in REQUIRED_FIELDS | {"status", "waitlist"}:
         if values.get(name) is None or values.get(name) == "":
             fail(name, REQUIRED)
-    for name in (*_ONE_LINE_LIMITS, "description"):
+    for name in (*ONE_LINE_LIMITS, "description"):
         if values.get(name) is not None and not isinstance(values[name], str):
             fail(name, _l("Must be text."))
     if errors:
         raise InvalidEvent(errors)
     if not isinstance(values["waitlist"], bool):
         fail("waitlist", _l("Must be true or false."))
-    for name, limit in _ONE_LINE_LIMITS.items():
+    for name, limit in ONE_LINE_LIMITS.items():
         line = values.get(name)
         if not line:
             continue
@@ -432,24 +465,40 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
             fail(name, _l("At most %(max)d characters.", max=limit))
         if _CONTROL_CHARACTERS.search(line) or _LINE_BREAKS.search(line):
             fail(name, _l("Use a single line without special characters."))
-    if values.get("description") and _CONTROL_CHARACTERS.search(values["description"]):
+    description = values.get("description")
+    if description and _CONTROL_CHARACTERS.search(description):
         fail("description", _l("Remove the special characters."))
+    if description and len(description) > DESCRIPTION_LIMIT:
+        fail(
+            "description",
+            _l(
+                "Shorten the description to at most %(max)s characters.",
+                max=lazy_number(DESCRIPTION_LIMIT),
+            ),
+        )
     online_url = values.get("online_url")
     if online_url and not online_url.lower().startswith(("https://", "http://")):
         fail("online_url", _l("Enter a web address that begins with https://."))
     contact_email = values.get("contact_email")
-    if contact_email and not _EMAIL.fullmatch(contact_email):
+    if contact_email and not _is_email_address(contact_email):
         fail("contact_email", _l("Enter a valid email address, e.g. name@example.org."))
     capacity = values.get("capacity")
     if capacity is not None:
         if isinstance(capacity, bool) or not isinstance(capacity, int):
             fail("capacity", _l("Enter a whole number."))
-        elif capacity < 0:
-            fail("capacity", _l("Capacity cannot be negative."))
+        elif not 0 <= capacity <= MAX_CAPACITY:
+            fail(
+                "capacity",
+                _l("Enter a number of seats from 0 to %(max)s.", max=lazy_number(MAX_CAPACITY)),
+            )
     for name in _TIMESTAMPS:
         moment = values.get(name)
-        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+        if moment is None:
+            continue
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
             fail(name, _l("Give a date and time with its offset from UTC."))
+        elif not within_years(moment):
+            fail(name, OUTSIDE_YEARS)
     if not errors:
         _validate_times(values, fail)
     if values.get("status") == EventStatus.DRAFT and previous not in (None, EventStatus.DRAFT):
@@ -470,6 +519,15 @@ def _validate_times(values: dict, fail) -> None:
         fail("registration_closes_at", _l("Registration must close after it opens."))
     elif opens_at is not None and closes_at is None and opens_at >= starts_at:
         fail("registration_opens_at", _l("Registration must open before the event starts."))
+
+
+def _is_email_address(text: str) -> bool:
+    """Checked as the registration form checks every participant's address."""
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _check_city(account: Account, city: City | None) -> None:

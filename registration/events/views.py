@@ -25,24 +25,40 @@ EVENT_LIST_PAGES = 64
 @bp.get("/")
 def index():
     """List upcoming published events, narrowed by type, city and month."""
+    if session.get("_flashes"):
+        return _render_index()[0]
     # The busiest page: each worker reuses what it rendered for the same
     # language and filters a moment ago. Seats left may then be a second old;
     # the registration itself always counts afresh under the lock.
-    if session.get("_flashes"):
-        return _render_index()
-    key = (current_language(), tuple(sorted(request.args.items(multi=True))))
+    asked = _asked()
+    key = (current_language(), asked)
     cache: LastUsed = current_app.extensions["event_list_pages"]
     remembered = cache.get(key)
     ttl = current_app.config["EVENT_LIST_CACHE_SECONDS"]
     if remembered is not None and time.monotonic() - remembered[0] < ttl:
         return remembered[1]
-    page = _render_index()
-    if ttl > 0:
+    page, shown = _render_index()
+    # Only a list asked for exactly as its own links ask for it is kept: junk
+    # arguments (or a city that does not exist) cannot fill the cache, and no
+    # visitor gets links built from what somebody else typed.
+    if ttl > 0 and shown == asked:
         cache.put(key, (time.monotonic(), page))
     return page
 
 
-def _render_index() -> str:
+def _asked() -> tuple[tuple[str, str], ...]:
+    """The query, less the language (the cache key has it) and the empty filters the form sends."""
+    return tuple(
+        sorted(
+            (name, value)
+            for name, value in request.args.items(multi=True)
+            if value and name != "lang"
+        )
+    )
+
+
+def _render_index() -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The page, and the query that asks for exactly this list (as ``_asked`` gives it)."""
     now = utcnow()
     event_type = request.args.get("type")
     event_filter = services.EventFilter(
@@ -50,22 +66,37 @@ def _render_index() -> str:
         city=services.find_city(request.args.get("city")),
         month=services.parse_month(request.args.get("month")),
     )
-    page = request.args.get("page", 1, type=int) or 1
-    events, total = services.published_events_page(
-        event_filter, now=now, page=max(page, 1), per_page=EVENTS_PER_PAGE
+    listing = services.published_events_page(
+        event_filter, now=now, page=request.args.get("page", 1, type=int), per_page=EVENTS_PER_PAGE
     )
-    return render_template(
+    arguments = _list_arguments(event_filter)
+    page = render_template(
         "events/index.html",
-        events=events,
-        total=total,
-        page=max(page, 1),
-        pages=max((total + EVENTS_PER_PAGE - 1) // EVENTS_PER_PAGE, 1),
-        seats=availability([event.id for event in events]),
+        events=listing.events,
+        total=listing.total,
+        page=listing.page,
+        pages=listing.pages,
+        list_arguments=arguments,
+        seats=availability([event.id for event in listing.events]),
         event_filter=event_filter,
         cities=services.all_cities(),
         months=services.upcoming_months(now=now),
         event_types=list(EventType),
     )
+    shown = {**arguments, "page": str(listing.page)} if listing.page > 1 else arguments
+    return page, tuple(sorted(shown.items()))
+
+
+def _list_arguments(event_filter: services.EventFilter) -> dict[str, str]:
+    """The filters as the filter form writes them: the only arguments the page's links carry."""
+    arguments = {}
+    if event_filter.type is not None:
+        arguments["type"] = event_filter.type.value
+    if event_filter.city is not None:
+        arguments["city"] = event_filter.city.slug
+    if event_filter.month is not None:
+        arguments["month"] = event_filter.month.strftime("%Y-%m")
+    return arguments
 
 
 @bp.record_once

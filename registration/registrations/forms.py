@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -27,6 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from registration.forms import Form
 from registration.labels import CATEGORIES
 from registration.registrations.models import Category
 from registration.registrations.services import Applicant
@@ -42,13 +42,13 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"[\r\n\t]")
 
 
-def _one_line(form: FlaskForm, field) -> None:
+def _one_line(form: Form, field) -> None:
     """Names and addresses go into email headers and calendars: no line breaks there."""
     if field.data and (_CONTROL_CHARACTERS.search(field.data) or _LINE_BREAKS.search(field.data)):
         raise ValidationError(_l("Use a single line without special characters."))
 
 
-def _printable(form: FlaskForm, field) -> None:
+def _printable(form: Form, field) -> None:
     if field.data and _CONTROL_CHARACTERS.search(field.data):
         raise ValidationError(_l("Remove the special characters."))
 
@@ -57,7 +57,7 @@ def _too_long(limit: int):
     return Length(max=limit, message=_l("At most %(max)d characters.", max=limit))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     name = StringField(
         _l("Full name"),
         filters=[_strip],

@@ -336,6 +336,32 @@ class TestCreating:
         assert "Enter a date and time" in response.text
         assert "Enter a whole number." in response.text
 
+    def test_each_limit_is_explained_next_to_its_field(self, app, client, signed_in):
+        """The same rules as the API, in one place (events.services), shown field by field."""
+        signed_in()
+        response = client.post(
+            "/organiser/events/new",
+            data=form(
+                app,
+                description="x" * 20_001,
+                capacity="100001",
+                registration_opens_at="1999-12-01T10:00",
+                contact_email="koalicja@example..org",
+            ),
+        )
+        assert response.status_code == 422
+        errors = dict(
+            re.findall(r'<p class="field-error" id="(\w+)-error">([^<]*)</p>', response.text)
+        )
+        assert errors == {
+            "description": "Skróć opis do najwyżej 20\xa0000 znaków.",
+            "capacity": "Podaj liczbę miejsc od 0 do 100\xa0000.",
+            "registration_opens_at": "Podaj datę z lat 2000–2100.",
+            "contact_email": "Podaj poprawny adres e-mail, np. imie@example.org.",
+        }
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 0
+
 
 class TestEditing:
     def test_the_form_shows_the_event_in_warsaw_time(self, app, client, signed_in):

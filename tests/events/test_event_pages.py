@@ -10,6 +10,7 @@ import pytest
 
 from registration.database import utcnow
 from registration.events.models import EventStatus, EventType
+from registration.events.views import EVENT_LIST_PAGES
 from registration.extensions import db
 from tests.factories import make_event, make_registration
 
@@ -214,3 +215,48 @@ def test_each_worker_reuses_a_list_page_for_a_moment(make_app):
     assert _titles(client.get("/?city=wroclaw").text) == ["Pierwsze", "Drugie"]  # other filters
     app.config["EVENT_LIST_CACHE_SECONDS"] = 0
     assert _titles(client.get("/").text) == ["Pierwsze", "Drugie"]
+
+
+def test_arguments_the_list_does_not_know_never_fill_its_cache(make_app):
+    """Anybody can invent query strings: they must not push real pages out of the cache."""
+    app = make_app(EVENT_LIST_CACHE_SECONDS=60)
+    client = app.test_client()
+    with app.app_context():
+        make_event(title="Pierwsze")
+        db.session.commit()
+    assert _titles(client.get("/").text) == ["Pierwsze"]
+    with app.app_context():
+        make_event(title="Drugie", starts_at=utcnow() + timedelta(days=30))
+        db.session.commit()
+    for number in range(EVENT_LIST_PAGES + 1):
+        junk = client.get(f"/?utm_source={number}&city=nowhere-{number}&page=-{number}")
+        assert _titles(junk.text) == ["Pierwsze", "Drugie"]  # rendered, never kept
+    assert _titles(client.get("/").text) == ["Pierwsze"]  # still the page kept a moment ago
+
+
+def test_a_kept_list_page_carries_no_link_from_the_request(make_app):
+    """A page kept for everybody must not link where one visitor's request pointed."""
+    app = make_app(EVENT_LIST_CACHE_SECONDS=60)
+    client = app.test_client()
+    with app.app_context():
+        for day in range(25):
+            make_event(title=f"Seminarium {day:02d}", starts_at=utcnow() + timedelta(days=day + 1))
+        db.session.commit()
+    asked = client.get(
+        "/?city=wroclaw&page=2&_external=1&endpoint=x",
+        headers={"Host": "attacker.example"},
+    ).text
+    assert "attacker.example" not in asked
+    assert 'href="/?city=wroclaw&amp;page=2&amp;lang=en"' in asked
+    assert 'href="/?city=wroclaw" rel="prev"' in asked
+    kept = client.get("/?city=wroclaw&page=2").text
+    assert "attacker.example" not in kept
+    assert 'href="/?city=wroclaw&amp;page=2&amp;lang=en"' in kept
+
+
+def test_the_language_link_keeps_what_chooses_the_page_and_nothing_else(client, app):
+    with app.app_context():
+        event_id = make_event().id
+        db.session.commit()
+    html = client.get(f"/events/{event_id}?event_id=1&_method=POST&utm_source=x").text
+    assert f'href="/events/{event_id}?lang=en"' in html
