@@ -16,7 +16,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -34,6 +33,7 @@ from registration.backoffice.access import current_account, managed_event_or_abo
 from registration.database import utcnow
 from registration.events.models import Event
 from registration.extensions import db
+from registration.forms import Form
 from registration.i18n import polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations import exports, services
@@ -69,7 +69,7 @@ class AddByHandForm(RegistrationForm):
     )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     recipients = RadioField(
         _l("Send to"),
         choices=[

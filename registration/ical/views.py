@@ -51,7 +51,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 from werkzeug.http import http_date, is_resource_modified
@@ -62,6 +61,7 @@ from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db, limiter
+from registration.forms import Form
 from registration.i18n import current_language
 from registration.ical import feeds
 from registration.registrations import services as registrations
@@ -137,7 +137,7 @@ def replace_personal_feed(key: str):
     link can end the old address, but cannot read the new one.
     """
     registration = registrations.find_by_feed_replacement_key(key) or abort(404)
-    form = FlaskForm()  # nothing to fill in: the CSRF token alone
+    form = Form()  # nothing to fill in: the CSRF token alone
     if form.validate_on_submit():
         registrations.replace_personal_feed(registration, language=current_language())
         db.session.commit()
