@@ -25,18 +25,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import flask_mail
 from flask import current_app
 from flask_babel import force_locale
 from flask_mail import BadHeaderError, Message
 from sqlalchemy import select, update
 
 from registration.database import reading_only, utcnow
-from registration.extensions import db, mail
+from registration.extensions import db
 from registration.notifications.messages import Invitation, compose
 from registration.notifications.models import DeliveryStatus, OutboxMessage
 
-#: How long a claim protects a message from other workers.
-LEASE = timedelta(minutes=5)
 #: Attempts before a message is given up as failed.
 MAX_ATTEMPTS = 10
 BACKOFF_FIRST = timedelta(seconds=30)
@@ -49,11 +48,31 @@ class Transport(Protocol):
     def send(self, message: Message) -> None: ...
 
 
+class TimedConnection(flask_mail.Connection):
+    """Flask-Mail's connection, with ``MAIL_TIMEOUT`` on connecting and on every reply.
+
+    Flask-Mail 0.10 opens ``smtplib.SMTP`` without a timeout, so a server that
+    accepts the connection and never answers would hold the worker forever.
+    This is its ``configure_host`` with the timeout passed on.
+    """
+
+    def configure_host(self) -> smtplib.SMTP:
+        settings = self.mail
+        factory = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+        host = factory(settings.server, settings.port, timeout=current_app.config["MAIL_TIMEOUT"])
+        host.set_debuglevel(int(settings.debug))
+        if settings.use_tls:
+            host.starttls()
+        if settings.username and settings.password:
+            host.login(settings.username, settings.password)
+        return host
+
+
 class SmtpTransport(AbstractContextManager):
     """One SMTP connection (Flask-Mail) for a whole batch."""
 
     def __enter__(self) -> SmtpTransport:
-        self._connection = mail.connect()
+        self._connection = TimedConnection(current_app.extensions["mail"])
         self._connection.__enter__()
         return self
 
@@ -108,6 +127,11 @@ class DeliveryReport:
         return self.sent + self.retrying + self.failed
 
 
+def lease() -> timedelta:
+    """How long a claim keeps a message from other workers (``MAIL_LEASE_SECONDS``)."""
+    return timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+
+
 def deliver_due(*, batch_size: int = 50, now: datetime | None = None) -> DeliveryReport:
     """Claim and send the messages that are due; commit as it goes.
 
@@ -150,7 +174,7 @@ def _claim(batch_size: int, now: datetime) -> list[int]:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease())
         )
     db.session.commit()
     return ids
