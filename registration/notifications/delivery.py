@@ -18,6 +18,7 @@ when their lease ends.
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
@@ -132,32 +133,59 @@ def lease() -> timedelta:
     return timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One batch's claim: the random id written on the messages it holds, and its clock."""
+
+    token: str
+    lease: timedelta
+    #: How far the caller's ``now`` is from the real time (tests look ahead).
+    offset: timedelta
+
+    @classmethod
+    def new(cls, now: datetime | None = None) -> Claim:
+        offset = now - utcnow() if now is not None else timedelta(0)
+        return cls(token=secrets.token_hex(16), lease=lease(), offset=offset)
+
+    def now(self) -> datetime:
+        return utcnow() + self.offset
+
+
 def deliver_due(*, batch_size: int = 50, now: datetime | None = None) -> DeliveryReport:
     """Claim and send the messages that are due; commit as it goes.
 
+    :param now: the time to act at; the real time unless a test looks ahead
     :return: what happened to the claimed messages
     """
-    now = now or utcnow()
+    claim = Claim.new(now)
     report = DeliveryReport()
-    claimed = _claim(batch_size, now)
-    if not claimed:
+    pending = _claim(claim, batch_size)
+    if not pending:
         return report
-    remaining = list(claimed)
+    in_flight = None
     try:
         with transport() as channel:
-            while remaining:
-                _deliver_one(remaining[0], channel, report, now=now)
-                remaining.pop(0)
+            while pending:
+                in_flight = pending.pop(0)
+                _deliver_one(in_flight, claim, channel, report)
+                in_flight = None
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
         # The server is down or went away: not these messages' fault, so the
         # attempt does not count against them.
-        _release(remaining, reason=_describe(error), now=now)
-        report.retrying += len(remaining)
-        report.errors.append(_describe(error))
+        reason = _describe(error)
+        _release(pending, claim, at=claim.now() + SERVER_DOWN_RETRY, reason=reason)
+        if in_flight is not None:
+            _release(
+                [in_flight], claim, at=claim.now() + SERVER_DOWN_RETRY, reason=reason, uncount=True
+            )
+        report.retrying += len(pending) + (in_flight is not None)
+        report.errors.append(reason)
     return report
 
 
-def _claim(batch_size: int, now: datetime) -> list[int]:
+def _claim(claim: Claim, batch_size: int) -> list[int]:
+    """Write our claim on up to ``batch_size`` due messages, a lease ahead; commit."""
+    now = claim.now()
     ids = list(
         db.session.scalars(
             select(OutboxMessage.id)
@@ -174,18 +202,43 @@ def _claim(batch_size: int, now: datetime) -> list[int]:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease())
+            .values(claim=claim.token, next_attempt_at=now + claim.lease)
         )
     db.session.commit()
     return ids
 
 
-def _deliver_one(
-    message_id: int, channel: Transport, report: DeliveryReport, *, now: datetime
-) -> None:
+def _take(message_id: int, claim: Claim) -> bool:
+    """Whether the message is still ours to send: if so, renew its lease and count the attempt.
+
+    One atomic statement, committed before we talk to the SMTP server. It
+    changes nothing when our lease ran out and another worker has claimed the
+    message since (the claim is theirs), or sent it (no longer queued).
+    """
+    taken = db.session.execute(
+        update(OutboxMessage)
+        .where(*_ours(claim, message_id))
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=claim.now() + claim.lease)
+    ).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def _ours(claim: Claim, *message_ids: int) -> tuple:
+    """The conditions under which these messages are still ours: queued, with our claim."""
+    return (
+        OutboxMessage.id.in_(message_ids),
+        OutboxMessage.claim == claim.token,
+        OutboxMessage.status == DeliveryStatus.QUEUED,
+    )
+
+
+def _deliver_one(message_id: int, claim: Claim, channel: Transport, report: DeliveryReport) -> None:
+    if not _take(message_id, claim):
+        return  # another worker has it now
     with reading_only():  # on SQLite, composing must not keep registrations waiting
         message = db.session.get(OutboxMessage, message_id)
-        if message is None or message.status != DeliveryStatus.QUEUED:
+        if message is None:  # its registration was erased meanwhile
             db.session.rollback()
             return
         attempts = message.attempts
@@ -196,7 +249,7 @@ def _deliver_one(
             email, failure = None, _describe(error)
         db.session.rollback()  # end the read before talking to the SMTP server
     if email is None:
-        _record_failure(message_id, attempts, failure, report, now=now, permanent=False)
+        _record_failure(message_id, claim, attempts, failure, report, permanent=False)
         return
     try:
         channel.send(email)
@@ -205,26 +258,25 @@ def _deliver_one(
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         permanent = bool(codes) and all(code >= 500 for code in codes)
-        _record_failure(
-            message_id, attempts, _describe(error), report, now=now, permanent=permanent
-        )
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=permanent)
         return
     except smtplib.SMTPResponseException as error:
         permanent = error.smtp_code >= 500
-        _record_failure(
-            message_id, attempts, _describe(error), report, now=now, permanent=permanent
-        )
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=permanent)
         return
     except BadHeaderError as error:
-        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=True)
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=True)
         return
     except (smtplib.SMTPException, ValueError) as error:
-        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=False)
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=False)
         return
+    # Sent is a fact, recorded whoever holds the claim now: should our lease have run
+    # out during this conversation, the worker that claimed the message since then
+    # will find it sent and not send a copy.
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=DeliveryStatus.SENT, sent_at=utcnow(), last_error=None)
+        .values(status=DeliveryStatus.SENT, sent_at=utcnow(), last_error=None, claim=None)
     )
     db.session.commit()
     report.sent += 1
@@ -232,39 +284,45 @@ def _deliver_one(
 
 def _record_failure(
     message_id: int,
+    claim: Claim,
     attempts: int,
     error: str,
     report: DeliveryReport,
     *,
-    now: datetime,
     permanent: bool,
 ) -> None:
+    """Retry later, or give up; unless another worker has claimed the message meanwhile."""
     give_up = permanent or attempts >= MAX_ATTEMPTS
-    values: dict = {"last_error": error[:2000]}
+    values: dict = {"last_error": error[:2000], "claim": None}
     if give_up:
         values["status"] = DeliveryStatus.FAILED
-        report.failed += 1
     else:
-        values["next_attempt_at"] = now + backoff(attempts)
-        report.retrying += 1
-    report.errors.append(error)
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(values))
+        values["next_attempt_at"] = claim.now() + backoff(attempts)
+    recorded = db.session.execute(
+        update(OutboxMessage).where(*_ours(claim, message_id)).values(values)
+    ).rowcount
     db.session.commit()
+    report.errors.append(error)
+    if recorded and give_up:
+        report.failed += 1
+    elif recorded:
+        report.retrying += 1
 
 
-def _release(message_ids: list[int], *, reason: str, now: datetime) -> None:
+def _release(
+    message_ids: list[int], claim: Claim, *, at: datetime, reason: str, uncount: bool = False
+) -> None:
+    """Give our claim on these messages up: they are due again ``at``.
+
+    :param uncount: the attempt that was counted for them did not happen after all
+    """
     if not message_ids:
         return
     db.session.rollback()
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == DeliveryStatus.QUEUED)
-        .values(
-            attempts=OutboxMessage.attempts - 1,
-            next_attempt_at=now + SERVER_DOWN_RETRY,
-            last_error=reason[:2000],
-        )
-    )
+    values: dict = {"claim": None, "next_attempt_at": at, "last_error": reason[:2000]}
+    if uncount:
+        values["attempts"] = OutboxMessage.attempts - 1
+    db.session.execute(update(OutboxMessage).where(*_ours(claim, *message_ids)).values(values))
     db.session.commit()
 
 

@@ -108,7 +108,7 @@ def test_a_lease_not_longer_than_the_mail_timeout_is_refused(
     if timeout is not None:
         clean_environment.setenv("MAIL_TIMEOUT", timeout)
     clean_environment.setenv("MAIL_LEASE_SECONDS", lease)
-    with pytest.raises(ConfigurationError, match="MAIL_LEASE_SECONDS .* must be longer than"):
+    with pytest.raises(ConfigurationError, match=r"MAIL_LEASE_SECONDS .* must be longer than"):
         config.load(tmp_path)
 
 

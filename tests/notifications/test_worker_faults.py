@@ -4,7 +4,10 @@ workers send the same message, and a database outage is waited out."""
 
 from __future__ import annotations
 
+import re
+import signal
 import time
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +15,7 @@ import sqlalchemy as sa
 from registration.extensions import db
 from registration.notifications.delivery import deliver_due
 from registration.notifications.models import DeliveryStatus, OutboxMessage
-from tests.support.mail import HangingSmtpServer, queue_confirmations
+from tests.support.mail import HangingSmtpServer, mail_worker, queue_confirmations
 
 
 def outbox(app) -> list[OutboxMessage]:
@@ -20,6 +23,18 @@ def outbox(app) -> list[OutboxMessage]:
         rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
         db.session.expunge_all()
         return rows
+
+
+def statuses(app) -> Counter:
+    return Counter(row.status for row in outbox(app))
+
+
+def wait_for(condition, *, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"after {seconds} s: {what}")
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("silent_from", ["banner", "end of data"])
@@ -38,3 +53,35 @@ def test_a_silent_smtp_server_costs_one_timeout_and_no_attempt(make_app, silent_
     rows = outbox(app)
     assert [(row.status, row.attempts) for row in rows] == [(DeliveryStatus.QUEUED, 0)] * 3
     assert all("timed out" in row.last_error for row in rows)
+
+
+@pytest.mark.slow
+def test_a_claim_that_ran_out_never_lets_two_workers_send_one_message(mail_app, smtp, database_url):
+    """A 3 s lease, a server that takes a second per message, two workers that each claim
+    all that is due: the first's claims run out while it is still sending, the second
+    claims those messages, and still each message goes out exactly once."""
+    count = 8
+    queue_confirmations(mail_app, count)
+    smtp.delay = 1.0
+    short_lease = {"MAIL_LEASE_SECONDS": "3", "MAIL_TIMEOUT": "2"}
+    arguments = ("--loop", "--interval", "0.1", "--batch", "50")
+    workers = [
+        mail_worker(database_url, smtp.port, *arguments, environment=short_lease) for _ in range(2)
+    ]
+    try:
+        wait_for(
+            lambda: statuses(mail_app) == {DeliveryStatus.SENT: count},
+            seconds=30,
+            what=f"not all sent: {statuses(mail_app)}",
+        )
+    finally:
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+        outputs = [process.communicate(timeout=20) for process in workers]
+    copies = Counter(message["Message-ID"] for message in smtp.received)
+    assert len(copies) == count, outputs
+    duplicates = {key: number for key, number in copies.items() if number > 1}
+    assert not duplicates, f"sent more than once: {duplicates}\n{outputs}"
+    assert [process.returncode for process in workers] == [0, 0], outputs
+    sent_by_each = [sum(map(int, re.findall(r"^Sent (\d+)", out, re.M))) for out, _ in outputs]
+    assert sorted(sent_by_each)[0] > 0, f"one worker sent all: no claim ran out {outputs}"
