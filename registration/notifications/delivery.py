@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import secrets
 import smtplib
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Protocol
 
 import flask_mail
@@ -43,6 +45,49 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_LONGEST = timedelta(hours=2)
 #: When the SMTP server cannot be reached at all, try again this soon.
 SERVER_DOWN_RETRY = timedelta(seconds=30)
+
+
+class Stopped(BaseException):
+    """The worker was asked to stop; raised where it waited, or before its next message.
+
+    Not an ``Exception``, so that nothing on the way takes it for a failed send.
+    """
+
+
+class StopRequest:
+    """SIGTERM or SIGINT for a worker: install ``handle`` as the signal handler.
+
+    Mostly the handler only takes note, and the worker stops before its next
+    message, so that no database statement is cut in two. But while the worker
+    waits on the SMTP server (or sleeps between polls) the handler raises
+    ``Stopped`` there and then: a handler that raises ends the blocking call
+    (PEP 475), so a server that never answers cannot keep the worker.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._interruptible = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self._interruptible:
+            self._interruptible = False
+            raise Stopped
+
+    def check(self) -> None:
+        """:raise Stopped: if a stop was requested"""
+        if self.requested:
+            raise Stopped
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """Code inside may be ended by ``Stopped`` at any point: only waiting, no database work."""
+        self.check()
+        self._interruptible = True
+        try:
+            yield
+        finally:
+            self._interruptible = False
 
 
 class Transport(Protocol):
@@ -70,20 +115,30 @@ class TimedConnection(flask_mail.Connection):
 
 
 class SmtpTransport(AbstractContextManager):
-    """One SMTP connection (Flask-Mail) for a whole batch."""
+    """One SMTP connection (Flask-Mail) for a whole batch; a stop request ends any wait on it."""
+
+    def __init__(self, stop: StopRequest) -> None:
+        self.stop = stop
 
     def __enter__(self) -> SmtpTransport:
         self._connection = TimedConnection(current_app.extensions["mail"])
-        self._connection.__enter__()
+        with self.stop.interruptible():
+            self._connection.__enter__()
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        # The server may go away after our last message; nothing is lost by that.
-        with suppress(smtplib.SMTPException, OSError):
-            self._connection.__exit__(*exc_info)
+    def __exit__(self, exc_type, *exc_info) -> None:
+        host = self._connection.host
+        try:
+            if exc_type is None:  # after a failure or a stop, no polite QUIT to wait for
+                # The server may go away after our last message; nothing is lost by that.
+                with suppress(smtplib.SMTPException, OSError), self.stop.interruptible():
+                    host.quit()
+        finally:
+            host.close()
 
     def send(self, message: Message) -> None:
-        self._connection.send(message)
+        with self.stop.interruptible():
+            self._connection.send(message)
 
 
 class FileTransport(AbstractContextManager):
@@ -110,9 +165,9 @@ def mail_folder() -> Path:
     return Path(current_app.instance_path) / "mail"
 
 
-def transport() -> AbstractContextManager:
+def transport(stop: StopRequest) -> AbstractContextManager:
     if current_app.config["MAIL_SERVER"]:
-        return SmtpTransport()
+        return SmtpTransport(stop)
     return FileTransport(mail_folder())
 
 
@@ -151,12 +206,18 @@ class Claim:
         return utcnow() + self.offset
 
 
-def deliver_due(*, batch_size: int = 50, now: datetime | None = None) -> DeliveryReport:
+def deliver_due(
+    *, batch_size: int = 50, now: datetime | None = None, stop: StopRequest | None = None
+) -> DeliveryReport:
     """Claim and send the messages that are due; commit as it goes.
 
     :param now: the time to act at; the real time unless a test looks ahead
+    :param stop: the worker's stop request, if it has signal handlers (see ``StopRequest``)
     :return: what happened to the claimed messages
+    :raise Stopped: a stop was requested; the messages not started are due again at once
     """
+    stop = stop or StopRequest()
+    stop.check()
     claim = Claim.new(now)
     report = DeliveryReport()
     pending = _claim(claim, batch_size)
@@ -164,8 +225,9 @@ def deliver_due(*, batch_size: int = 50, now: datetime | None = None) -> Deliver
         return report
     in_flight = None
     try:
-        with transport() as channel:
+        with transport(stop) as channel:
             while pending:
+                stop.check()
                 in_flight = pending.pop(0)
                 _deliver_one(in_flight, claim, channel, report)
                 in_flight = None
@@ -180,6 +242,11 @@ def deliver_due(*, batch_size: int = 50, now: datetime | None = None) -> Deliver
             )
         report.retrying += len(pending) + (in_flight is not None)
         report.errors.append(reason)
+    except Stopped:
+        # The messages not started are due again at once, their attempt not counted. The
+        # one in flight may have reached the server: it stays ours until its lease ends.
+        _release(pending, claim, at=claim.now())
+        raise
     return report
 
 
@@ -310,16 +377,24 @@ def _record_failure(
 
 
 def _release(
-    message_ids: list[int], claim: Claim, *, at: datetime, reason: str, uncount: bool = False
+    message_ids: list[int],
+    claim: Claim,
+    *,
+    at: datetime,
+    reason: str | None = None,
+    uncount: bool = False,
 ) -> None:
     """Give our claim on these messages up: they are due again ``at``.
 
+    :param reason: why, for ``last_error``
     :param uncount: the attempt that was counted for them did not happen after all
     """
     if not message_ids:
         return
     db.session.rollback()
-    values: dict = {"claim": None, "next_attempt_at": at, "last_error": reason[:2000]}
+    values: dict = {"claim": None, "next_attempt_at": at}
+    if reason is not None:
+        values["last_error"] = reason[:2000]
     if uncount:
         values["attempts"] = OutboxMessage.attempts - 1
     db.session.execute(update(OutboxMessage).where(*_ours(claim, *message_ids)).values(values))

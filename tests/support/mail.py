@@ -31,8 +31,12 @@ def mail_worker(
     smtp_port: int,
     *arguments: str,
     environment: Mapping[str, str] | None = None,
+    stderr: Path | None = None,
 ) -> subprocess.Popen:
-    """Start ``flask --app wsgi mail send-queued *arguments``; its output is piped, as text."""
+    """Start ``flask --app wsgi mail send-queued *arguments``; its output is piped, as text.
+
+    :param stderr: a file for its standard error instead, to read while it runs
+    """
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -44,15 +48,17 @@ def mail_worker(
         "PYTHONUNBUFFERED": "1",
         **(environment or {}),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "send-queued", *arguments],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with contextlib.ExitStack() as files:  # the worker keeps its own copy of the file
+        errors = subprocess.PIPE if stderr is None else files.enter_context(stderr.open("w"))
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "send-queued", *arguments],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
 
 
 def queue_confirmations(app: Flask, count: int) -> None:
