@@ -1,7 +1,9 @@
 """``flask mail send-queued [--loop]`` and ``flask mail send-reminders``.
 
-SIGTERM or SIGINT stop the worker within seconds, even while an SMTP server
-keeps it waiting (see ``delivery.StopRequest``).
+The loop keeps working through what goes wrong around it: a database that
+drops its connections or refuses new ones is waited for (1 s, doubling up to
+30 s, one line on stderr each time), and SIGTERM or SIGINT stop it within
+seconds, even while an SMTP server keeps it waiting (see ``delivery``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from contextlib import contextmanager, suppress
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+    SQLAlchemyError,
+)
 
+from registration.extensions import db
 from registration.notifications.delivery import Stopped, StopRequest, deliver_due
 from registration.notifications.reminders import queue_reminders
 
@@ -21,6 +31,9 @@ mail_cli = AppGroup("mail", help="Deliver queued email.")
 
 REMINDER_EVERY_SECONDS = 600
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: After a database error the loop waits this long, doubling each time, up to the longest.
+OUTAGE_FIRST_WAIT_SECONDS = 1.0
+OUTAGE_LONGEST_WAIT_SECONDS = 30.0
 
 
 @mail_cli.command("send-queued")
@@ -32,15 +45,35 @@ def send_queued(loop: bool, interval: float, batch: int) -> None:
     stop = StopRequest()
     total_sent = 0
     next_reminders = 0.0
+    outage_wait = 0.0
     with _signals_handled_by(stop), suppress(Stopped):
         while True:
             stop.check()
-            if loop and time.monotonic() >= next_reminders:
-                queued = queue_reminders()
-                if queued:
-                    click.echo(f"Queued {queued} reminders.")
-                next_reminders = time.monotonic() + REMINDER_EVERY_SECONDS
-            report = deliver_due(batch_size=batch, stop=stop)
+            try:
+                if loop and time.monotonic() >= next_reminders:
+                    queued = queue_reminders()
+                    if queued:
+                        click.echo(f"Queued {queued} reminders.")
+                    next_reminders = time.monotonic() + REMINDER_EVERY_SECONDS
+                report = deliver_due(batch_size=batch, stop=stop)
+            except (DBAPIError, PendingRollbackError) as error:
+                if not database_unavailable(error):
+                    raise  # a bug, not an outage
+                _forget_transaction()
+                if not loop:
+                    raise click.ClickException(
+                        f"the database cannot be used: {describe(error)}"
+                    ) from None
+                outage_wait = min(
+                    max(2 * outage_wait, OUTAGE_FIRST_WAIT_SECONDS), OUTAGE_LONGEST_WAIT_SECONDS
+                )
+                click.echo(
+                    f"Database unavailable ({describe(error)}); trying again in {outage_wait:g} s.",
+                    err=True,
+                )
+                _pause(outage_wait, stop)
+                continue
+            outage_wait = 0.0
             total_sent += report.sent
             if report.handled:
                 click.echo(
@@ -59,6 +92,35 @@ def send_queued(loop: bool, interval: float, batch: int) -> None:
 def send_reminders() -> None:
     """Queue the day-before reminders that are due (each only once)."""
     click.echo(f"Queued {queue_reminders()} reminders.")
+
+
+def database_unavailable(error: Exception) -> bool:
+    """Whether ``error`` is the database's trouble rather than the statement's.
+
+    That is a lost or refused connection, anything else the driver calls
+    operational (a deadlock, a SQLite file locked for too long), an interface
+    error, or the unfinished transaction one of those left behind: worth waiting
+    out. A statement that is wrong is a bug, and retrying it would hide it.
+    """
+    if isinstance(error, OperationalError | InterfaceError | PendingRollbackError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def describe(error: Exception) -> str:
+    """The first line of what the driver said: never the statement or its values, which
+    may carry people's addresses and names."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".strip()
+
+
+def _forget_transaction() -> None:
+    """Roll back what the lost connection left behind; that too may fail, telling nothing new."""
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    with suppress(SQLAlchemyError):
+        db.session.close()
 
 
 def _pause(seconds: float, stop: StopRequest) -> None:
