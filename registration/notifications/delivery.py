@@ -1,19 +1,43 @@
 """Delivering the outbox: each message once, whatever crashes.
 
-A worker claims a batch of due messages in one short transaction: on
+Claiming. A worker claims a batch of due messages in one short transaction: on
 PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so that concurrent workers take
 disjoint batches; on SQLite the claiming transaction holds the database's
-write lock (``BEGIN IMMEDIATE``), which serialises workers just the same.
-Claiming counts the attempt and moves ``next_attempt_at`` a lease ahead, then
-commits, so no lock is held while the SMTP server is talked to.
+write lock (``BEGIN IMMEDIATE``), which serialises workers just the same. It
+writes a fresh random claim id on the messages and moves their
+``next_attempt_at`` a lease ahead (``MAIL_LEASE_SECONDS``), then commits, so no
+lock is held while the SMTP server is talked to.
 
-Each message is recorded as sent in its own transaction right after the SMTP
-server accepts it. A worker that dies between those two steps leaves one
-message claimed; when the lease runs out, a worker sends it again with the
+The claim check. A slow batch can outlive its lease, and another worker then
+claims what is left of it. So before each message the worker renews that
+message's lease and counts the attempt in one atomic ``UPDATE … WHERE claim =
+ours AND status = 'queued'``, committed at once, and sends only if that
+changed the row; otherwise the message belongs to another worker now and is
+skipped. Retries and releases also need the claim to be ours. "Sent" is
+recorded whoever holds the claim: the server has the message, and a worker
+that claimed it meanwhile must not send a copy. Each of these writes is its
+own short transaction; composing only reads (on SQLite without the write
+lock, so registrations never wait for the mail worker's templates).
+
+Crashes. A message is recorded as sent right after the SMTP server accepts
+it. A worker that dies, or loses its database, between those two steps leaves
+one message claimed; when the lease runs out, a worker sends it again with the
 same ``Message-ID``, so mail systems can drop the copy. That window is one
 message wide (SPEC invariant 5). A worker that dies anywhere else loses and
 repeats nothing: the messages it had claimed but not sent become due again
-when their lease ends.
+when their lease ends. (``mail send-queued --loop`` waits out a database
+outage; see ``cli``.)
+
+Timeouts. Connecting and every SMTP reply wait at most ``MAIL_TIMEOUT``
+seconds; a server that goes silent costs one timeout, and the batch is due
+again ``SERVER_DOWN_RETRY`` later without counting an attempt. The lease must
+be longer than the timeout (the configuration is refused otherwise), and
+should be several times longer: a message takes a few replies.
+
+Stopping. SIGTERM or SIGINT (``StopRequest``) end a wait on the SMTP server at
+once. The messages claimed but not started are released, due at once with
+their attempts unchanged; the one in flight may have reached the server, so it
+keeps its lease and is sent again only when that ends (the allowed copy).
 """
 
 from __future__ import annotations
