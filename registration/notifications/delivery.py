@@ -152,6 +152,8 @@ class SmtpTransport(AbstractContextManager):
 
     def __exit__(self, exc_type, *exc_info) -> None:
         host = self._connection.host
+        if host is None:  # MAIL_SUPPRESS_SEND
+            return
         try:
             if exc_type is None:  # after a failure or a stop, no polite QUIT to wait for
                 # The server may go away after our last message; nothing is lost by that.
