@@ -238,14 +238,15 @@ def deliver_due(
     """Claim and send the messages that are due; commit as it goes.
 
     :param now: the time to act at; the real time unless a test looks ahead
-    :param stop: the worker's stop request, if it has signal handlers (see ``StopRequest``)
+    :param stop: the worker's stop request, if it has signal handlers (see ``StopRequest``);
+        once it is made, the batch ends early and its messages not started are due again
     :return: what happened to the claimed messages
-    :raise Stopped: a stop was requested; the messages not started are due again at once
     """
     stop = stop or StopRequest()
-    stop.check()
-    claim = Claim.new(now)
     report = DeliveryReport()
+    if stop.requested:
+        return report
+    claim = Claim.new(now)
     pending = _claim(claim, batch_size)
     if not pending:
         return report
@@ -272,7 +273,6 @@ def deliver_due(
         # The messages not started are due again at once, their attempt not counted. The
         # one in flight may have reached the server: it stays ours until its lease ends.
         _release(pending, claim, at=claim.now())
-        raise
     return report
 
 

@@ -145,11 +145,34 @@ def test_sigterm_stops_a_worker_that_waits_on_a_silent_smtp_server(app, database
 
 
 @pytest.mark.slow
+def test_sigterm_stops_a_worker_that_waits_for_the_servers_goodbye(app, database_url):
+    """All three messages went out; the server never answers QUIT. The worker stops at
+    once and still counts and records what it sent."""
+    queue_confirmations(app, 3)
+    with HangingSmtpServer("quit") as server:
+        process = mail_worker(database_url, server.port, "--loop")
+        try:
+            assert server.hung.wait(timeout=30), "the worker never said goodbye"
+            output, errors = stop_within(process, 5)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, errors
+    assert output.splitlines()[-2:] == ["Sent 3, retrying 0, failed 0.", "Stopped: 3 sent."]
+    assert statuses(app) == {DeliveryStatus.SENT: 3}
+
+
+@pytest.mark.slow
 def test_sigterm_stops_a_worker_between_polls(mail_app, smtp, database_url):
     queue_confirmations(mail_app, 1)
     process = mail_worker(database_url, smtp.port, "--loop", "--interval", "600")
     try:
-        wait_for(lambda: len(smtp.received) == 1, seconds=30, what="nothing sent")
+        # Recorded as sent, not merely arrived: until the worker has the server's reply,
+        # the message is in flight, and a stop then leaves it to its lease.
+        wait_for(
+            lambda: statuses(mail_app) == {DeliveryStatus.SENT: 1}, seconds=30, what="not sent"
+        )
         output, errors = stop_within(process, 5)
     finally:
         if process.poll() is None:

@@ -70,19 +70,24 @@ def queue_confirmations(app: Flask, count: int) -> None:
         db.session.commit()
 
 
+SILENCES = ("banner", "end of data", "quit")
+
+
 class HangingSmtpServer:
     """An SMTP server on loopback that goes silent, for good, at one point.
 
     ``silent_from="banner"``: it accepts the TCP connection and never sends a byte.
     ``silent_from="end of data"``: it converses normally, takes the message's
     text, and never answers it (the worker cannot know whether it was accepted).
+    ``silent_from="quit"``: it accepts every message (and keeps none), but never
+    answers the QUIT at the end.
 
     ``hung`` is set once a client waits on the silence. Use it as a context manager.
     """
 
     def __init__(self, silent_from: str) -> None:
-        if silent_from not in ("banner", "end of data"):
-            raise ValueError(f"silent_from must be 'banner' or 'end of data', not {silent_from!r}")
+        if silent_from not in SILENCES:
+            raise ValueError(f"silent_from must be one of {SILENCES}, not {silent_from!r}")
         self.silent_from = silent_from
         self.hung = threading.Event()
         self._closing = threading.Event()
@@ -134,6 +139,11 @@ class HangingSmtpServer:
                     for text in lines:
                         if text == b".\r\n":
                             break
+                    if self.silent_from == "end of data":
+                        self._hang()
+                        return
+                    connection.sendall(b"250 Accepted\r\n")
+                elif command == b"QUIT":
                     self._hang()
                     return
                 else:
