@@ -266,6 +266,8 @@ def test_without_loop_a_dead_database_ends_the_command_in_one_line(tmp_path):
 
 
 WORKER_NAME = "koalicja-mail-worker-test"
+REFUSED = "is not currently accepting connections"
+KILLED = "terminating connection due to administrator command"
 
 
 @pytest.mark.slow
@@ -335,12 +337,12 @@ def test_the_worker_survives_killed_connections_and_a_refusing_database(
     )
     try:
         queue_and_wait(3)
-        for _ in range(3):  # killed while idle: the pool notices before use
+        for _ in range(3):  # killed while idle, mostly: the pool notices before use
             wait_for(worker_connections, seconds=10, what="the worker did not connect again")
             kill_worker_connections()
         queue_and_wait(1)
-        assert outage_lines() == []
-        for kill in range(1, 4):  # killed in the middle of a statement
+        for _ in range(3):  # killed in the middle of a statement
+            logged = len(outage_lines())
             with writer.app_context():
                 db.session.execute(sa.text("LOCK TABLE outbox_message IN ACCESS EXCLUSIVE MODE"))
                 wait_for(
@@ -349,10 +351,14 @@ def test_the_worker_survives_killed_connections_and_a_refusing_database(
                     what="the worker does not wait for the lock",
                 )
                 kill_worker_connections()
-                wait_for(lambda n=kill: len(outage_lines()) == n, seconds=10, what="nothing logged")
+                wait_for(lambda n=logged: len(outage_lines()) > n, seconds=10, what="not logged")
                 db.session.rollback()
-            queue_and_wait(1)
+            assert outage_lines()[-1] == (
+                f"Database unavailable (AdminShutdown: {KILLED}); trying again in 1 s."
+            )
+            queue_and_wait(1)  # a good round: the next pause starts at 1 s again
 
+        logged = len(outage_lines())
         admin_run(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
         try:
             admin_run(
@@ -361,10 +367,15 @@ def test_the_worker_survives_killed_connections_and_a_refusing_database(
                 writer=writer_pid,
             )
             queue_confirmations(writer, 3)  # on the spared connection
-            wait_for(lambda: len(outage_lines()) == 5, seconds=15, what="no outage logged")
+            wait_for(
+                lambda: sum(REFUSED in line for line in outage_lines()[logged:]) >= 2,
+                seconds=15,
+                what="no refused connection logged",
+            )
             assert len(smtp.received) == queued
         finally:
             admin_run(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        during_outage = outage_lines()[logged:]
         queued += 3
         wait_for(
             lambda: statuses(writer) == {DeliveryStatus.SENT: queued},
@@ -386,11 +397,7 @@ def test_the_worker_survives_killed_connections_and_a_refusing_database(
     log = errors.read_text()
     assert "Traceback" not in log, log
     assert "@" not in log, log
-    lines = outage_lines()
-    assert len(lines) == 5, log
-    for line in lines[:3]:
-        assert "terminating connection due to administrator command" in line
-        assert line.endswith("; trying again in 1 s.")
-    assert "is not currently accepting connections" in lines[3]
-    assert lines[3].endswith("; trying again in 1 s.")
-    assert lines[4].endswith("; trying again in 2 s.")
+    # The first line may be a connection killed mid-statement by the outage's start.
+    assert all(REFUSED in line or KILLED in line for line in during_outage), during_outage
+    pauses = [line.rsplit("; trying again in ", 1)[1] for line in during_outage]
+    assert pauses == ["1 s.", "2 s.", "4 s."][: len(pauses)], during_outage
