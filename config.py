@@ -16,6 +16,10 @@ ENVIRONMENTS = ("development", "production", "testing")
 #: in as anyone. 32 bytes leaves nothing to guess if they are random.
 MIN_SECRET_KEY_BYTES = 32
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+#: Seconds the mail worker waits for the SMTP server to connect or answer, each time.
+DEFAULT_MAIL_TIMEOUT = 30.0
+#: Seconds a worker's claim keeps a message from other workers (``notifications.delivery``).
+DEFAULT_MAIL_LEASE_SECONDS = 300.0
 
 
 class ConfigurationError(Exception):
@@ -37,6 +41,19 @@ def _integer(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):  # NaN is refused too
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {value!r}")
+    return seconds
 
 
 def _database_url(instance_path: Path) -> str:
@@ -113,6 +130,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
         or f"Koalicja Miast <no-reply@{parts.hostname}>",
+        "MAIL_TIMEOUT": _seconds("MAIL_TIMEOUT", DEFAULT_MAIL_TIMEOUT),
+        "MAIL_LEASE_SECONDS": _seconds("MAIL_LEASE_SECONDS", DEFAULT_MAIL_LEASE_SECONDS),
         # We decide where mail goes (SMTP, or .eml files without MAIL_SERVER), also in tests.
         "MAIL_SUPPRESS_SEND": False,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
@@ -152,5 +171,12 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         raise ConfigurationError(
             f"SECRET_KEY is too short: production needs at least {MIN_SECRET_KEY_BYTES} bytes "
             "of random text, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if not config["MAIL_LEASE_SECONDS"] > config["MAIL_TIMEOUT"]:
+        # Sending one message takes a few SMTP replies, each waited for up to MAIL_TIMEOUT;
+        # the lease must outlast that, or another worker could take the message meanwhile.
+        raise ConfigurationError(
+            f"MAIL_LEASE_SECONDS ({config['MAIL_LEASE_SECONDS']:g}) must be longer than "
+            f"MAIL_TIMEOUT ({config['MAIL_TIMEOUT']:g}); the defaults are 300 and 30"
         )
     return config

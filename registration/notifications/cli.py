@@ -1,20 +1,39 @@
-"""``flask mail send-queued [--loop]`` and ``flask mail send-reminders``."""
+"""``flask mail send-queued [--loop]`` and ``flask mail send-reminders``.
+
+The loop keeps working through what goes wrong around it: a database that
+drops its connections or refuses new ones is waited for (1 s, doubling up to
+30 s, one line on stderr each time), and SIGTERM or SIGINT stop it within
+seconds, even while an SMTP server keeps it waiting (see ``delivery``).
+"""
 
 from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+    SQLAlchemyError,
+)
 
-from registration.database import utcnow
-from registration.notifications.delivery import deliver_due
+from registration.extensions import db
+from registration.notifications.delivery import Stopped, StopRequest, deliver_due
 from registration.notifications.reminders import queue_reminders
 
 mail_cli = AppGroup("mail", help="Deliver queued email.")
 
 REMINDER_EVERY_SECONDS = 600
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: After a database error the loop waits this long, doubling each time, up to the longest.
+OUTAGE_FIRST_WAIT_SECONDS = 1.0
+OUTAGE_LONGEST_WAIT_SECONDS = 30.0
 
 
 @mail_cli.command("send-queued")
@@ -23,36 +42,97 @@ REMINDER_EVERY_SECONDS = 600
 @click.option("--batch", default=50, show_default=True, help="Messages claimed at a time.")
 def send_queued(loop: bool, interval: float, batch: int) -> None:
     """Deliver the outbox; safe to run as several processes at once."""
-    stopping = False
-
-    def stop(_signum, _frame) -> None:
-        nonlocal stopping
-        stopping = True  # finish the message in hand, then leave
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = StopRequest()
     total_sent = 0
     next_reminders = 0.0
-    while True:
-        if loop and time.monotonic() >= next_reminders:
-            queued = queue_reminders()
-            if queued:
-                click.echo(f"Queued {queued} reminders.")
-            next_reminders = time.monotonic() + REMINDER_EVERY_SECONDS
-        report = deliver_due(batch_size=batch, now=utcnow())
-        total_sent += report.sent
-        if report.handled:
-            click.echo(f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}.")
-            for error in sorted(set(report.errors)):
-                click.echo(f"  {error}", err=True)
-        if stopping or (not loop and report.handled == 0):
-            break
-        if not report.handled or report.retrying:
-            time.sleep(interval)
-    click.echo(f"Done: {total_sent} sent.")
+    outage_wait = 0.0
+    with _signals_handled_by(stop), suppress(Stopped):
+        while True:
+            stop.check()
+            try:
+                if loop and time.monotonic() >= next_reminders:
+                    queued = queue_reminders()
+                    if queued:
+                        click.echo(f"Queued {queued} reminders.")
+                    next_reminders = time.monotonic() + REMINDER_EVERY_SECONDS
+                report = deliver_due(batch_size=batch, stop=stop)
+            except (DBAPIError, PendingRollbackError) as error:
+                if not database_unavailable(error):
+                    raise  # a bug, not an outage
+                _forget_transaction()
+                if not loop:
+                    raise click.ClickException(
+                        f"the database cannot be used: {describe(error)}"
+                    ) from None
+                outage_wait = min(
+                    max(2 * outage_wait, OUTAGE_FIRST_WAIT_SECONDS), OUTAGE_LONGEST_WAIT_SECONDS
+                )
+                click.echo(
+                    f"Database unavailable ({describe(error)}); trying again in {outage_wait:g} s.",
+                    err=True,
+                )
+                _pause(outage_wait, stop)
+                continue
+            outage_wait = 0.0
+            total_sent += report.sent
+            if report.handled:
+                click.echo(
+                    f"Sent {report.sent}, retrying {report.retrying}, failed {report.failed}."
+                )
+                for error in sorted(set(report.errors)):
+                    click.echo(f"  {error}", err=True)
+            if not loop and report.handled == 0:
+                break
+            if not report.handled or report.retrying:
+                _pause(interval, stop)
+    click.echo(f"{'Stopped' if stop.requested else 'Done'}: {total_sent} sent.")
 
 
 @mail_cli.command("send-reminders")
 def send_reminders() -> None:
     """Queue the day-before reminders that are due (each only once)."""
     click.echo(f"Queued {queue_reminders()} reminders.")
+
+
+def database_unavailable(error: Exception) -> bool:
+    """Whether ``error`` is the database's trouble rather than the statement's.
+
+    That is a lost or refused connection, anything else the driver calls
+    operational (a deadlock, a SQLite file locked for too long), an interface
+    error, or the unfinished transaction one of those left behind: worth waiting
+    out. A statement that is wrong is a bug, and retrying it would hide it.
+    """
+    if isinstance(error, OperationalError | InterfaceError | PendingRollbackError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def describe(error: Exception) -> str:
+    """The first line of what the driver said: never the statement or its values, which
+    may carry people's addresses and names."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".strip()
+
+
+def _forget_transaction() -> None:
+    """Roll back what the lost connection left behind; that too may fail, telling nothing new."""
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    with suppress(SQLAlchemyError):
+        db.session.close()
+
+
+def _pause(seconds: float, stop: StopRequest) -> None:
+    with stop.interruptible():
+        time.sleep(seconds)
+
+
+@contextmanager
+def _signals_handled_by(stop: StopRequest) -> Iterator[None]:
+    previous = {number: signal.signal(number, stop.handle) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -1,42 +1,68 @@
 """Delivering the outbox: each message once, whatever crashes.
 
-A worker claims a batch of due messages in one short transaction: on
+Claiming. A worker claims a batch of due messages in one short transaction: on
 PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so that concurrent workers take
 disjoint batches; on SQLite the claiming transaction holds the database's
-write lock (``BEGIN IMMEDIATE``), which serialises workers just the same.
-Claiming counts the attempt and moves ``next_attempt_at`` a lease ahead, then
-commits, so no lock is held while the SMTP server is talked to.
+write lock (``BEGIN IMMEDIATE``), which serialises workers just the same. It
+writes a fresh random claim id on the messages and moves their
+``next_attempt_at`` a lease ahead (``MAIL_LEASE_SECONDS``), then commits, so no
+lock is held while the SMTP server is talked to.
 
-Each message is recorded as sent in its own transaction right after the SMTP
-server accepts it. A worker that dies between those two steps leaves one
-message claimed; when the lease runs out, a worker sends it again with the
+The claim check. A slow batch can outlive its lease, and another worker then
+claims what is left of it. So before each message the worker renews that
+message's lease and counts the attempt in one atomic ``UPDATE … WHERE claim =
+ours AND status = 'queued'``, committed at once, and sends only if that
+changed the row; otherwise the message belongs to another worker now and is
+skipped. Retries and releases also need the claim to be ours. "Sent" is
+recorded whoever holds the claim: the server has the message, and a worker
+that claimed it meanwhile must not send a copy. Each of these writes is its
+own short transaction; composing only reads (on SQLite without the write
+lock, so registrations never wait for the mail worker's templates).
+
+Crashes. A message is recorded as sent right after the SMTP server accepts
+it. A worker that dies, or loses its database, between those two steps leaves
+one message claimed; when the lease runs out, a worker sends it again with the
 same ``Message-ID``, so mail systems can drop the copy. That window is one
 message wide (SPEC invariant 5). A worker that dies anywhere else loses and
 repeats nothing: the messages it had claimed but not sent become due again
-when their lease ends.
+when their lease ends. (``mail send-queued --loop`` waits out a database
+outage; see ``cli``.)
+
+Timeouts. Connecting and every SMTP reply wait at most ``MAIL_TIMEOUT``
+seconds; a server that goes silent costs one timeout, and the batch is due
+again ``SERVER_DOWN_RETRY`` later without counting an attempt. The lease must
+be longer than the timeout (the configuration is refused otherwise), and
+should be several times longer: a message takes a few replies.
+
+Stopping. SIGTERM or SIGINT (``StopRequest``) end a wait on the SMTP server at
+once. The messages claimed but not started are released, due at once with
+their attempts unchanged; the one in flight may have reached the server, so it
+keeps its lease and is sent again only when that ends (the allowed copy).
 """
 
 from __future__ import annotations
 
+import secrets
 import smtplib
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Protocol
 
+import flask_mail
 from flask import current_app
 from flask_babel import force_locale
 from flask_mail import BadHeaderError, Message
 from sqlalchemy import select, update
 
 from registration.database import reading_only, utcnow
-from registration.extensions import db, mail
+from registration.extensions import db
 from registration.notifications.messages import Invitation, compose
 from registration.notifications.models import DeliveryStatus, OutboxMessage
 
-#: How long a claim protects a message from other workers.
-LEASE = timedelta(minutes=5)
 #: Attempts before a message is given up as failed.
 MAX_ATTEMPTS = 10
 BACKOFF_FIRST = timedelta(seconds=30)
@@ -45,25 +71,100 @@ BACKOFF_LONGEST = timedelta(hours=2)
 SERVER_DOWN_RETRY = timedelta(seconds=30)
 
 
+class Stopped(BaseException):
+    """The worker was asked to stop; raised where it waited, or before its next message.
+
+    Not an ``Exception``, so that nothing on the way takes it for a failed send.
+    """
+
+
+class StopRequest:
+    """SIGTERM or SIGINT for a worker: install ``handle`` as the signal handler.
+
+    Mostly the handler only takes note, and the worker stops before its next
+    message, so that no database statement is cut in two. But while the worker
+    waits on the SMTP server (or sleeps between polls) the handler raises
+    ``Stopped`` there and then: a handler that raises ends the blocking call
+    (PEP 475), so a server that never answers cannot keep the worker.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._interruptible = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self._interruptible:
+            self._interruptible = False
+            raise Stopped
+
+    def check(self) -> None:
+        """:raise Stopped: if a stop was requested"""
+        if self.requested:
+            raise Stopped
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """Code inside may be ended by ``Stopped`` at any point: only waiting, no database work."""
+        self.check()
+        self._interruptible = True
+        try:
+            yield
+        finally:
+            self._interruptible = False
+
+
 class Transport(Protocol):
     def send(self, message: Message) -> None: ...
 
 
+class TimedConnection(flask_mail.Connection):
+    """Flask-Mail's connection, with ``MAIL_TIMEOUT`` on connecting and on every reply.
+
+    Flask-Mail 0.10 opens ``smtplib.SMTP`` without a timeout, so a server that
+    accepts the connection and never answers would hold the worker forever.
+    This is its ``configure_host`` with the timeout passed on.
+    """
+
+    def configure_host(self) -> smtplib.SMTP:
+        settings = self.mail
+        factory = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+        host = factory(settings.server, settings.port, timeout=current_app.config["MAIL_TIMEOUT"])
+        host.set_debuglevel(int(settings.debug))
+        if settings.use_tls:
+            host.starttls()
+        if settings.username and settings.password:
+            host.login(settings.username, settings.password)
+        return host
+
+
 class SmtpTransport(AbstractContextManager):
-    """One SMTP connection (Flask-Mail) for a whole batch."""
+    """One SMTP connection (Flask-Mail) for a whole batch; a stop request ends any wait on it."""
+
+    def __init__(self, stop: StopRequest) -> None:
+        self.stop = stop
 
     def __enter__(self) -> SmtpTransport:
-        self._connection = mail.connect()
-        self._connection.__enter__()
+        self._connection = TimedConnection(current_app.extensions["mail"])
+        with self.stop.interruptible():
+            self._connection.__enter__()
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        # The server may go away after our last message; nothing is lost by that.
-        with suppress(smtplib.SMTPException, OSError):
-            self._connection.__exit__(*exc_info)
+    def __exit__(self, exc_type, *exc_info) -> None:
+        host = self._connection.host
+        if host is None:  # MAIL_SUPPRESS_SEND
+            return
+        try:
+            if exc_type is None:  # after a failure or a stop, no polite QUIT to wait for
+                # The server may go away after our last message; nothing is lost by that.
+                with suppress(smtplib.SMTPException, OSError), self.stop.interruptible():
+                    host.quit()
+        finally:
+            host.close()
 
     def send(self, message: Message) -> None:
-        self._connection.send(message)
+        with self.stop.interruptible():
+            self._connection.send(message)
 
 
 class FileTransport(AbstractContextManager):
@@ -90,9 +191,9 @@ def mail_folder() -> Path:
     return Path(current_app.instance_path) / "mail"
 
 
-def transport() -> AbstractContextManager:
+def transport(stop: StopRequest) -> AbstractContextManager:
     if current_app.config["MAIL_SERVER"]:
-        return SmtpTransport()
+        return SmtpTransport(stop)
     return FileTransport(mail_folder())
 
 
@@ -108,32 +209,76 @@ class DeliveryReport:
         return self.sent + self.retrying + self.failed
 
 
-def deliver_due(*, batch_size: int = 50, now: datetime | None = None) -> DeliveryReport:
+def lease() -> timedelta:
+    """How long a claim keeps a message from other workers (``MAIL_LEASE_SECONDS``)."""
+    return timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One batch's claim: the random id written on the messages it holds, and its clock."""
+
+    token: str
+    lease: timedelta
+    #: How far the caller's ``now`` is from the real time (tests look ahead).
+    offset: timedelta
+
+    @classmethod
+    def new(cls, now: datetime | None = None) -> Claim:
+        offset = now - utcnow() if now is not None else timedelta(0)
+        return cls(token=secrets.token_hex(16), lease=lease(), offset=offset)
+
+    def now(self) -> datetime:
+        return utcnow() + self.offset
+
+
+def deliver_due(
+    *, batch_size: int = 50, now: datetime | None = None, stop: StopRequest | None = None
+) -> DeliveryReport:
     """Claim and send the messages that are due; commit as it goes.
 
+    :param now: the time to act at; the real time unless a test looks ahead
+    :param stop: the worker's stop request, if it has signal handlers (see ``StopRequest``);
+        once it is made, the batch ends early and its messages not started are due again
     :return: what happened to the claimed messages
     """
-    now = now or utcnow()
+    stop = stop or StopRequest()
     report = DeliveryReport()
-    claimed = _claim(batch_size, now)
-    if not claimed:
+    if stop.requested:
         return report
-    remaining = list(claimed)
+    claim = Claim.new(now)
+    pending = _claim(claim, batch_size)
+    if not pending:
+        return report
+    in_flight = None
     try:
-        with transport() as channel:
-            while remaining:
-                _deliver_one(remaining[0], channel, report, now=now)
-                remaining.pop(0)
+        with transport(stop) as channel:
+            while pending:
+                stop.check()
+                in_flight = pending.pop(0)
+                _deliver_one(in_flight, claim, channel, report)
+                in_flight = None
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
         # The server is down or went away: not these messages' fault, so the
         # attempt does not count against them.
-        _release(remaining, reason=_describe(error), now=now)
-        report.retrying += len(remaining)
-        report.errors.append(_describe(error))
+        reason = _describe(error)
+        _release(pending, claim, at=claim.now() + SERVER_DOWN_RETRY, reason=reason)
+        if in_flight is not None:
+            _release(
+                [in_flight], claim, at=claim.now() + SERVER_DOWN_RETRY, reason=reason, uncount=True
+            )
+        report.retrying += len(pending) + (in_flight is not None)
+        report.errors.append(reason)
+    except Stopped:
+        # The messages not started are due again at once, their attempt not counted. The
+        # one in flight may have reached the server: it stays ours until its lease ends.
+        _release(pending, claim, at=claim.now())
     return report
 
 
-def _claim(batch_size: int, now: datetime) -> list[int]:
+def _claim(claim: Claim, batch_size: int) -> list[int]:
+    """Write our claim on up to ``batch_size`` due messages, a lease ahead; commit."""
+    now = claim.now()
     ids = list(
         db.session.scalars(
             select(OutboxMessage.id)
@@ -150,18 +295,43 @@ def _claim(batch_size: int, now: datetime) -> list[int]:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+            .values(claim=claim.token, next_attempt_at=now + claim.lease)
         )
     db.session.commit()
     return ids
 
 
-def _deliver_one(
-    message_id: int, channel: Transport, report: DeliveryReport, *, now: datetime
-) -> None:
+def _take(message_id: int, claim: Claim) -> bool:
+    """Whether the message is still ours to send: if so, renew its lease and count the attempt.
+
+    One atomic statement, committed before we talk to the SMTP server. It
+    changes nothing when our lease ran out and another worker has claimed the
+    message since (the claim is theirs), or sent it (no longer queued).
+    """
+    taken = db.session.execute(
+        update(OutboxMessage)
+        .where(*_ours(claim, message_id))
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=claim.now() + claim.lease)
+    ).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def _ours(claim: Claim, *message_ids: int) -> tuple:
+    """The conditions under which these messages are still ours: queued, with our claim."""
+    return (
+        OutboxMessage.id.in_(message_ids),
+        OutboxMessage.claim == claim.token,
+        OutboxMessage.status == DeliveryStatus.QUEUED,
+    )
+
+
+def _deliver_one(message_id: int, claim: Claim, channel: Transport, report: DeliveryReport) -> None:
+    if not _take(message_id, claim):
+        return  # another worker has it now
     with reading_only():  # on SQLite, composing must not keep registrations waiting
         message = db.session.get(OutboxMessage, message_id)
-        if message is None or message.status != DeliveryStatus.QUEUED:
+        if message is None:  # its registration was erased meanwhile
             db.session.rollback()
             return
         attempts = message.attempts
@@ -172,7 +342,7 @@ def _deliver_one(
             email, failure = None, _describe(error)
         db.session.rollback()  # end the read before talking to the SMTP server
     if email is None:
-        _record_failure(message_id, attempts, failure, report, now=now, permanent=False)
+        _record_failure(message_id, claim, attempts, failure, report, permanent=False)
         return
     try:
         channel.send(email)
@@ -181,26 +351,25 @@ def _deliver_one(
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         permanent = bool(codes) and all(code >= 500 for code in codes)
-        _record_failure(
-            message_id, attempts, _describe(error), report, now=now, permanent=permanent
-        )
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=permanent)
         return
     except smtplib.SMTPResponseException as error:
         permanent = error.smtp_code >= 500
-        _record_failure(
-            message_id, attempts, _describe(error), report, now=now, permanent=permanent
-        )
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=permanent)
         return
     except BadHeaderError as error:
-        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=True)
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=True)
         return
     except (smtplib.SMTPException, ValueError) as error:
-        _record_failure(message_id, attempts, _describe(error), report, now=now, permanent=False)
+        _record_failure(message_id, claim, attempts, _describe(error), report, permanent=False)
         return
+    # Sent is a fact, recorded whoever holds the claim now: should our lease have run
+    # out during this conversation, the worker that claimed the message since then
+    # will find it sent and not send a copy.
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=DeliveryStatus.SENT, sent_at=utcnow(), last_error=None)
+        .values(status=DeliveryStatus.SENT, sent_at=utcnow(), last_error=None, claim=None)
     )
     db.session.commit()
     report.sent += 1
@@ -208,39 +377,53 @@ def _deliver_one(
 
 def _record_failure(
     message_id: int,
+    claim: Claim,
     attempts: int,
     error: str,
     report: DeliveryReport,
     *,
-    now: datetime,
     permanent: bool,
 ) -> None:
+    """Retry later, or give up; unless another worker has claimed the message meanwhile."""
     give_up = permanent or attempts >= MAX_ATTEMPTS
-    values: dict = {"last_error": error[:2000]}
+    values: dict = {"last_error": error[:2000], "claim": None}
     if give_up:
         values["status"] = DeliveryStatus.FAILED
-        report.failed += 1
     else:
-        values["next_attempt_at"] = now + backoff(attempts)
-        report.retrying += 1
-    report.errors.append(error)
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(values))
+        values["next_attempt_at"] = claim.now() + backoff(attempts)
+    recorded = db.session.execute(
+        update(OutboxMessage).where(*_ours(claim, message_id)).values(values)
+    ).rowcount
     db.session.commit()
+    report.errors.append(error)
+    if recorded and give_up:
+        report.failed += 1
+    elif recorded:
+        report.retrying += 1
 
 
-def _release(message_ids: list[int], *, reason: str, now: datetime) -> None:
+def _release(
+    message_ids: list[int],
+    claim: Claim,
+    *,
+    at: datetime,
+    reason: str | None = None,
+    uncount: bool = False,
+) -> None:
+    """Give our claim on these messages up: they are due again ``at``.
+
+    :param reason: why, for ``last_error``
+    :param uncount: the attempt that was counted for them did not happen after all
+    """
     if not message_ids:
         return
     db.session.rollback()
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == DeliveryStatus.QUEUED)
-        .values(
-            attempts=OutboxMessage.attempts - 1,
-            next_attempt_at=now + SERVER_DOWN_RETRY,
-            last_error=reason[:2000],
-        )
-    )
+    values: dict = {"claim": None, "next_attempt_at": at}
+    if reason is not None:
+        values["last_error"] = reason[:2000]
+    if uncount:
+        values["attempts"] = OutboxMessage.attempts - 1
+    db.session.execute(update(OutboxMessage).where(*_ours(claim, *message_ids)).values(values))
     db.session.commit()
 
 

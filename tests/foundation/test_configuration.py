@@ -26,6 +26,8 @@ def clean_environment(monkeypatch):
         "TRUSTED_PROXY_HOPS",
         "RATELIMIT_ENABLED",
         "RATELIMIT_STORAGE_URI",
+        "MAIL_TIMEOUT",
+        "MAIL_LEASE_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -40,6 +42,7 @@ def test_development_defaults_need_no_variables(clean_environment, tmp_path):
     assert settings["RATELIMIT_ENABLED"] is True
     assert settings["TRUSTED_PROXY_HOPS"] == 0
     assert settings["MAIL_SERVER"] is None
+    assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (30, 300)
 
 
 def test_development_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):
@@ -89,6 +92,32 @@ def test_unknown_database_scheme_is_refused(clean_environment, tmp_path, url):
 def test_nonsense_numbers_are_refused(clean_environment, tmp_path):
     clean_environment.setenv("TRUSTED_PROXY_HOPS", "two")
     with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_HOPS"):
+        config.load(tmp_path)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_mail_timeout_must_be_a_positive_number_of_seconds(clean_environment, tmp_path, value):
+    clean_environment.setenv("MAIL_TIMEOUT", value)
+    with pytest.raises(ConfigurationError, match="MAIL_TIMEOUT must be a positive number"):
+        config.load(tmp_path)
+
+
+def test_mail_timeout_and_lease_take_fractions_of_seconds(clean_environment, tmp_path):
+    clean_environment.setenv("MAIL_TIMEOUT", "1.5")
+    clean_environment.setenv("MAIL_LEASE_SECONDS", "4")
+    settings = config.load(tmp_path)
+    assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (1.5, 4)
+
+
+@pytest.mark.parametrize(("timeout", "lease"), [("30", "30"), ("60", "45"), (None, "20")])
+def test_a_lease_not_longer_than_the_mail_timeout_is_refused(
+    clean_environment, tmp_path, timeout, lease
+):
+    """A message's claim must outlast its conversation with the SMTP server."""
+    if timeout is not None:
+        clean_environment.setenv("MAIL_TIMEOUT", timeout)
+    clean_environment.setenv("MAIL_LEASE_SECONDS", lease)
+    with pytest.raises(ConfigurationError, match=r"MAIL_LEASE_SECONDS .* must be longer than"):
         config.load(tmp_path)
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from registration.database import utcnow
 from registration.extensions import db
-from registration.notifications.delivery import LEASE, MAX_ATTEMPTS, deliver_due
+from registration.notifications.delivery import MAX_ATTEMPTS, deliver_due, lease
 from registration.notifications.models import DeliveryStatus, OutboxMessage
 from registration.registrations import services
 from tests.factories import make_event, make_registration
@@ -117,7 +117,9 @@ def test_message_ids_are_stable_per_row_on_the_base_url_domain(mail_app, smtp, s
         db.session.execute(sa.update(OutboxMessage).values(status=DeliveryStatus.QUEUED))
         db.session.commit()
     assert deliver(mail_app).sent == 0  # the dead worker's claim still holds
-    deliver(mail_app, later=LEASE + timedelta(seconds=1))
+    with mail_app.app_context():
+        later = lease() + timedelta(seconds=1)
+    deliver(mail_app, later=later)
     assert [m["Message-ID"] for m in smtp.received[4:]] == ids
 
 

@@ -2,53 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from registration.database import utcnow
 from registration.extensions import db
-from registration.notifications.delivery import LEASE, deliver_due
+from registration.notifications.delivery import deliver_due, lease
 from registration.notifications.models import DeliveryStatus, OutboxMessage
-from tests.factories import make_event, make_registration
-
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def worker(database_url: str, smtp_port: int, *arguments: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_port),
-        "SECRET_KEY": "workers-test",
-        "BASE_URL": "https://koalicja.example.org",
-        "REGISTRATION_ENV": "testing",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "send-queued", *arguments],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def queue_confirmations(app, count: int) -> None:
-    with app.app_context():
-        event = make_event(capacity=count)
-        for number in range(count):
-            make_registration(event, email=f"p{number}@example.org")
-        db.session.commit()
+from tests.support.mail import mail_worker, queue_confirmations
 
 
 def statuses(app) -> Counter:
@@ -62,7 +28,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(mail_app, smtp, database_url):
     with the same Message-ID, so mail systems can drop the copy (SPEC invariant 5)."""
     queue_confirmations(mail_app, 20)
     smtp.delay = 0.05
-    process = worker(database_url, smtp.port, "--batch", "20")
+    process = mail_worker(database_url, smtp.port, "--batch", "20")
     deadline = time.monotonic() + 30
     while len(smtp.received) < 6 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -75,7 +41,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(mail_app, smtp, database_url):
     with mail_app.app_context():
         # The dead worker's claims expire after the lease; then another worker takes over.
         assert deliver_due(now=utcnow()).sent == 0
-        deliver_due(now=utcnow() + LEASE + timedelta(seconds=1))
+        deliver_due(now=utcnow() + lease() + timedelta(seconds=1))
     copies = Counter(message["Message-ID"] for message in smtp.received)
     assert len(copies) == 20, "every message arrived"
     assert sum(copies.values()) - 20 <= 1, f"more than one duplicate: {copies}"
@@ -89,7 +55,7 @@ def test_two_workers_deliver_a_batch_exactly_once(mail_app, smtp, database_url, 
     total = 500 if backend == "postgresql" else 100
     queue_confirmations(mail_app, total)
     smtp.delay = 0.002
-    processes = [worker(database_url, smtp.port, "--batch", "25") for _ in range(2)]
+    processes = [mail_worker(database_url, smtp.port, "--batch", "25") for _ in range(2)]
     outputs = [process.communicate(timeout=240) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     copies = Counter(message["Message-ID"] for message in smtp.received)
