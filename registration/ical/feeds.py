@@ -54,11 +54,8 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from importlib import resources
-from pathlib import Path
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from flask_babel import gettext as _
@@ -78,7 +75,7 @@ REFRESH_INTERVAL = timedelta(hours=1)
 #: Raise this when the same data would now give different bytes (a new property,
 #: a reworded description): it is part of every feed's ETag, so clients and the
 #: views' render cache then fetch and build feeds anew.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 
@@ -124,175 +121,23 @@ def one_line(text: str | None) -> str:
 
 # --- Time zone --------------------------------------------------------------
 
-#: The VTIMEZONE describes the zone from this year on: feeds reach 90 days back.
-FIRST_YEAR = 2020
-#: ... and is checked against the tz database up to this year; later years
-#: follow the tz database's standing rule, which is what the VTIMEZONE's RRULE says.
-_CHECKED_UNTIL = 2045
-
-_POSIX_NAME = r"[A-Za-z]{3,}|<[+\-0-9A-Za-z]+>"
-_POSIX_OFFSET = r"[+-]?\d{1,3}(?::\d{1,2}){0,2}"
-_POSIX_DATE = rf"M(\d{{1,2}})\.([1-5])\.([0-6])(?:/({_POSIX_OFFSET}))?"
-_POSIX_TZ = re.compile(
-    rf"({_POSIX_NAME})({_POSIX_OFFSET})"  # standard time: name, offset
-    rf"(?:({_POSIX_NAME})({_POSIX_OFFSET})?,{_POSIX_DATE},{_POSIX_DATE})?"  # summer time, rules
+#: Warsaw's offsets: CET in winter, CEST in summer.
+CET, CEST = timedelta(hours=1), timedelta(hours=2)
+#: Since 1996 Poland changes clocks by the EU rule (now Directive 2000/84/EC): to
+#: summer time at 02:00 CET on the last Sunday of March, back at 03:00 CEST on the
+#: last Sunday of October. tests/ical/test_vtimezone.py checks, year by year, that
+#: the tz database still says so, and that ical.js reads our VTIMEZONE as zoneinfo.
+# (kind, name, offset before, offset after, first change): a VTIMEZONE dates each change
+# in the wall-clock time before it, with no zone (RFC 5545, 3.6.5).
+_OBSERVANCES = (
+    (TimezoneDaylight, "CEST", CET, CEST, datetime(1996, 3, 31, 2, 0)),  # noqa: DTZ001
+    (TimezoneStandard, "CET", CEST, CET, datetime(1996, 10, 27, 3, 0)),  # noqa: DTZ001
 )
-_WEEKDAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")  # POSIX counts from Sunday
-
-
-def _duration(text: str) -> timedelta:
-    sign = -1 if text.startswith("-") else 1
-    parts = [int(part) for part in text.lstrip("+-").split(":")]
-    hours, minutes, seconds = [*parts, 0, 0][:3]
-    return sign * timedelta(hours=hours, minutes=minutes, seconds=seconds)
-
-
-@dataclass(frozen=True)
-class _Change:
-    """A yearly change of clocks: the ``week``-th ``weekday`` of ``month`` (5 = last)."""
-
-    month: int
-    week: int
-    weekday: int  # 0 = Sunday, as in POSIX
-    #: Wall-clock time of the change, in the time before it.
-    at: timedelta
-
-    def onset(self, year: int) -> datetime:
-        """The wall-clock moment of the change in ``year``, naive, in the time before it."""
-        first = date(year, self.month, 1)
-        python_weekday = (self.weekday - 1) % 7  # Python counts from Monday
-        day = first + timedelta(days=(python_weekday - first.weekday()) % 7)
-        day += timedelta(weeks=self.week - 1)
-        while day.month != self.month:  # "week 5" is the last one in the month
-            day -= timedelta(weeks=1)
-        return datetime.combine(day, time()) + self.at
-
-    def rrule(self) -> dict:
-        week = -1 if self.week == 5 else self.week
-        byday = f"{week}{_WEEKDAYS[self.weekday]}"
-        return {"FREQ": "YEARLY", "BYMONTH": self.month, "BYDAY": byday}
-
-
-@dataclass(frozen=True)
-class _Rule:
-    """The standing rule of a zone, as the tz database states it in a POSIX TZ string."""
-
-    standard_name: str
-    standard: timedelta
-    daylight_name: str | None = None
-    daylight: timedelta | None = None
-    to_daylight: _Change | None = None
-    to_standard: _Change | None = None
-
-    @classmethod
-    def parse(cls, posix: str) -> _Rule:
-        """:raise ValueError: for a form this module does not handle (Julian days, say)"""
-        match = _POSIX_TZ.fullmatch(posix)
-        if match is None:
-            raise ValueError(f"unsupported POSIX TZ rule {posix!r}")
-        groups = match.groups()
-        standard = -_duration(groups[1])  # POSIX counts west of Greenwich as positive
-        if groups[2] is None:
-            return cls(groups[0].strip("<>"), standard)
-        daylight = -_duration(groups[3]) if groups[3] else standard + timedelta(hours=1)
-        changes = []
-        for month, week, weekday, at in (groups[4:8], groups[8:12]):
-            changes.append(_Change(int(month), int(week), int(weekday), _duration(at or "2")))
-        for change in changes:
-            if not timedelta(0) <= change.at < timedelta(days=1):
-                raise ValueError(f"unsupported change time in POSIX TZ rule {posix!r}")
-        return cls(groups[0].strip("<>"), standard, groups[2].strip("<>"), daylight, *changes)
-
-    def changes(self, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
-        """This year's changes of clocks: (instant in UTC, offset before, offset after)."""
-        if self.to_daylight is None or self.to_standard is None or self.daylight is None:
-            return []
-        found = [
-            (self.to_daylight.onset(year) - self.standard, self.standard, self.daylight),
-            (self.to_standard.onset(year) - self.daylight, self.daylight, self.standard),
-        ]
-        return sorted((instant.replace(tzinfo=UTC), *offsets) for instant, *offsets in found)
-
-    def offset_at(self, instant: datetime) -> timedelta:
-        """The UTC offset the rule gives at ``instant`` (aware)."""
-        changes = self.changes(instant.year)
-        if not changes:
-            return self.standard
-        offset = changes[-1][2]  # what the last change of the year left, carried into January
-        for at, _before, after in changes:
-            if instant >= at:
-                offset = after
-        return offset
-
-
-def _tzif(key: str) -> bytes:
-    """The tz database's compiled file for ``key``, from where ``zoneinfo`` reads it."""
-    for folder in zoneinfo.TZPATH:
-        path = Path(folder, key)
-        if path.is_file():
-            return path.read_bytes()
-    return resources.files("tzdata.zoneinfo").joinpath(*key.split("/")).read_bytes()
-
-
-def _standing_rule(key: str) -> _Rule:
-    """The rule at the end of the zone's TZif file (version 2 and later): RFC 8536, 3.3."""
-    data = _tzif(key)
-    if not data.startswith(b"TZif") or data[4:5] < b"2":
-        raise ValueError(f"the tz database file of {key} has no standing rule")
-    return _Rule.parse(data.rstrip(b"\n").rsplit(b"\n", 1)[-1].decode("ascii"))
-
-
-def _offset(zone: zoneinfo.ZoneInfo, instant: datetime) -> timedelta:
-    """The zone's UTC offset at an aware instant (``utcoffset`` alone reads wall-clock time)."""
-    return instant.astimezone(zone).utcoffset() or timedelta(0)
-
-
-def _rule_holds(zone: zoneinfo.ZoneInfo, rule: _Rule, year: int) -> bool:
-    """Whether the tz database agrees with ``rule`` on every day and change of ``year``."""
-    for at, before, after in rule.changes(year):
-        if _offset(zone, at - timedelta(seconds=1)) != before or _offset(zone, at) != after:
-            return False
-    noon = datetime(year, 1, 1, 12, tzinfo=UTC)
-    days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
-    return all(
-        _offset(zone, noon + timedelta(days=day)) == rule.offset_at(noon + timedelta(days=day))
-        for day in range(days)
-    )
-
-
-def _changes_between(zone: zoneinfo.ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:
-    """Every instant in [start, end) at which the zone's offset changes, from the tz database."""
-    step = timedelta(hours=6)
-    instant = start
-    while instant < end:
-        following = instant + step
-        if _offset(zone, following) != _offset(zone, instant):
-            low, high = instant, following  # offset(low) differs from offset(high)
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                middle = middle.replace(microsecond=0)
-                if _offset(zone, middle) == _offset(zone, low):
-                    low = middle
-                else:
-                    high = middle
-            yield high
-        instant = following
-
-
-def _observance(
-    daylight: bool, name: str, before: timedelta, after: timedelta, onset: datetime
-) -> TimezoneDaylight | TimezoneStandard:
-    observance = TimezoneDaylight() if daylight else TimezoneStandard()
-    observance.add("TZNAME", name)
-    observance.add("TZOFFSETFROM", before)
-    observance.add("TZOFFSETTO", after)
-    observance.add("DTSTART", onset)  # naive: wall-clock time before the change
-    return observance
 
 
 @functools.cache
-def vtimezone(key: str = TZID) -> Timezone:
-    """A VTIMEZONE for ``key``, generated from the tz database that ``zoneinfo`` uses.
+def vtimezone() -> Timezone:
+    """Warsaw's VTIMEZONE: one observance each way, each with a yearly RRULE.
 
     Why not ``icalendar``'s own ``Timezone.from_tzid``: it writes every change of
     clocks as one many-valued RDATE, and ical.js (Thunderbird's parser) reads
@@ -300,82 +145,17 @@ def vtimezone(key: str = TZID) -> Timezone:
     listed year came out an hour early there; and it dates the spring change
     in the new time rather than the old one, an hour later than RFC 5545 reads
     it. Outlook, too, is happiest with one yearly rule per observance.
-
-    So: the tz database states each zone's standing rule as a POSIX TZ string
-    at the end of its TZif file (Warsaw's is ``CET-1CEST,M3.5.0,M10.5.0/3``:
-    summer time from the last Sunday of March, 02:00, to the last Sunday of
-    October, 03:00). That rule becomes a DAYLIGHT and a STANDARD observance
-    with a yearly RRULE, starting in the first year since which the tz database
-    agrees with it on every day (checked up to ``_CHECKED_UNTIL``). Years since
-    ``FIRST_YEAR`` in which the zone followed other rules, if any, are written
-    as one observance per change. The result is cached: it depends only on the
-    tz database.
-
-    :raise ValueError: the zone's rule has a form this function does not handle
     """
-    zone = zoneinfo.ZoneInfo(key)
-    rule = _standing_rule(key)
-    if not _rule_holds(zone, rule, _CHECKED_UNTIL):
-        raise ValueError(f"the tz database does not follow its own standing rule for {key}")
-    since = _CHECKED_UNTIL
-    while since > FIRST_YEAR and _rule_holds(zone, rule, since - 1):
-        since -= 1
-
     timezone = Timezone()
-    timezone.add("TZID", key)
-    timezone.add("X-LIC-LOCATION", key)  # how libical-based clients name the zone
-    start = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
-    if since > FIRST_YEAR:
-        # Before the standing rule: what the tz database says, change by change.
-        first = start.astimezone(zone)
-        timezone.add_component(
-            _observance(
-                bool(first.dst()),
-                first.tzname() or "",
-                first.utcoffset(),
-                first.utcoffset(),
-                datetime.combine(start.date(), time()),
-            )
-        )
-        # ... up to the standing rule's first change, where its observances begin.
-        standing = rule.changes(since)
-        until = standing[0][0] if standing else datetime(since, 1, 1, tzinfo=UTC)
-        for instant in _changes_between(zone, start, until):
-            before = _offset(zone, instant - timedelta(seconds=1))
-            local = instant.astimezone(zone)
-            timezone.add_component(
-                _observance(
-                    bool(local.dst()),
-                    local.tzname() or "",
-                    before,
-                    local.utcoffset(),
-                    (instant + before).replace(tzinfo=None),
-                )
-            )
-    if rule.to_daylight is None or rule.to_standard is None or rule.daylight is None:
-        if since == FIRST_YEAR:
-            timezone.add_component(
-                _observance(
-                    False,
-                    rule.standard_name,
-                    rule.standard,
-                    rule.standard,
-                    datetime.combine(date(FIRST_YEAR, 1, 1), time()),
-                )
-            )
-        return timezone
-    for change, daylight in ((rule.to_daylight, True), (rule.to_standard, False)):
-        before, after = (
-            (rule.standard, rule.daylight) if daylight else (rule.daylight, rule.standard)
-        )
-        observance = _observance(
-            daylight,
-            (rule.daylight_name if daylight else rule.standard_name) or "",
-            before,
-            after,
-            change.onset(since),
-        )
-        observance.add("RRULE", change.rrule())
+    timezone.add("TZID", TZID)
+    timezone.add("X-LIC-LOCATION", TZID)  # how libical-based clients name the zone
+    for kind, name, before, after, first_change in _OBSERVANCES:
+        observance = kind()
+        observance.add("TZNAME", name)
+        observance.add("TZOFFSETFROM", before)
+        observance.add("TZOFFSETTO", after)
+        observance.add("DTSTART", first_change)  # naive: wall-clock time before the change
+        observance.add("RRULE", {"FREQ": "YEARLY", "BYMONTH": first_change.month, "BYDAY": "-1SU"})
         timezone.add_component(observance)
     return timezone
 
@@ -468,7 +248,7 @@ def _calendar(name: str, components: Iterable[VEvent]) -> bytes:
     # RFC 7986 requires VALUE=DURATION here; icalendar's refresh_interval leaves it out.
     calendar.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH_INTERVAL))  # Outlook's name for it
-    calendar.add_component(vtimezone(TZID))
+    calendar.add_component(vtimezone())
     for component in components:
         calendar.add_component(component)
     return calendar.to_ical(sorted=False)

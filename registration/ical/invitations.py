@@ -84,6 +84,6 @@ def invitation(registration: Registration, *, method: str, base_url: str, stamp:
     calendar.add("PRODID", feeds.PRODID)
     calendar.add("CALSCALE", "GREGORIAN")
     calendar.add("METHOD", method)
-    calendar.add_component(feeds.vtimezone(feeds.TZID))
+    calendar.add_component(feeds.vtimezone())
     calendar.add_component(component)
     return calendar.to_ical(sorted=False)
