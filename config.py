@@ -16,10 +16,14 @@ ENVIRONMENTS = ("development", "production", "testing")
 #: in as anyone. 32 bytes leaves nothing to guess if they are random.
 MIN_SECRET_KEY_BYTES = 32
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
-#: Seconds the mail worker waits for the SMTP server to connect or answer, each time.
-DEFAULT_MAIL_TIMEOUT = 30.0
-#: Seconds a worker's claim keeps a message from other workers (``notifications.delivery``).
-DEFAULT_MAIL_LEASE_SECONDS = 300.0
+#: Seconds the mail worker waits for the SMTP server to connect or answer a command.
+DEFAULT_MAIL_TIMEOUT = 60.0
+#: The server's verdict on a message's text is waited for this many times as long: it
+#: may scan the message first (RFC 5321, 4.5.3.2, suggests 10 minutes against 5).
+MAIL_FINAL_REPLY_FACTOR = 10
+#: Seconds a worker's claim keeps a message from other workers (``notifications.delivery``);
+#: longer than one message can take, final reply included.
+DEFAULT_MAIL_LEASE_SECONDS = 900.0
 
 
 class ConfigurationError(Exception):
@@ -172,11 +176,15 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
             f"SECRET_KEY is too short: production needs at least {MIN_SECRET_KEY_BYTES} bytes "
             "of random text, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
-    if not config["MAIL_LEASE_SECONDS"] > config["MAIL_TIMEOUT"]:
-        # Sending one message takes a few SMTP replies, each waited for up to MAIL_TIMEOUT;
-        # the lease must outlast that, or another worker could take the message meanwhile.
+    # Sending one message takes a few SMTP replies, each waited for up to MAIL_TIMEOUT, and
+    # the final one ten times as long: the lease must outlast them all, or another worker
+    # could take the message meanwhile and send a copy.
+    config["MAIL_FINAL_REPLY_TIMEOUT"] = MAIL_FINAL_REPLY_FACTOR * config["MAIL_TIMEOUT"]
+    longest_send = config["MAIL_FINAL_REPLY_TIMEOUT"] + 2 * config["MAIL_TIMEOUT"]
+    if not config["MAIL_LEASE_SECONDS"] > longest_send:
         raise ConfigurationError(
             f"MAIL_LEASE_SECONDS ({config['MAIL_LEASE_SECONDS']:g}) must be longer than "
-            f"MAIL_TIMEOUT ({config['MAIL_TIMEOUT']:g}); the defaults are 300 and 30"
+            f"{MAIL_FINAL_REPLY_FACTOR + 2} times MAIL_TIMEOUT ({config['MAIL_TIMEOUT']:g}), "
+            "the longest one message can take; the defaults are 900 and 60"
         )
     return config

@@ -207,13 +207,15 @@ class SmtpServer:
     """A real SMTP server (aiosmtpd) on loopback that keeps what it accepts.
 
     ``stop()`` and ``start()`` take it down and bring it back on the same port;
-    ``refuse(address, code)`` makes it reject one recipient.
+    ``refuse(address, code)`` makes it reject one recipient, ``refuse_sender(reply)`` every
+    message.
     """
 
     def __init__(self) -> None:
         self.port = _free_port()
         self.received: list[email.message.EmailMessage] = []
         self.refused: dict[str, str] = {}
+        self.sender_refusal: str | None = None
         #: Seconds the server takes before it accepts a message.
         self.delay = 0.0
         self.controller = None
@@ -230,6 +232,17 @@ class SmtpServer:
 
     def refuse(self, address: str, reply: str = "550 5.1.1 No such mailbox") -> None:
         self.refused[address] = reply
+
+    def refuse_sender(self, reply: str) -> None:
+        """Answer every MAIL FROM with ``reply``: the server will take no mail from us."""
+        self.sender_refusal = reply
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        if self.sender_refusal:
+            return self.sender_refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refused:

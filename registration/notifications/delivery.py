@@ -28,11 +28,15 @@ repeats nothing: the messages it had claimed but not sent become due again
 when their lease ends. (``mail send-queued --loop`` waits out a database
 outage; see ``cli``.)
 
-Timeouts. Connecting and every SMTP reply wait at most ``MAIL_TIMEOUT``
-seconds; a server that goes silent costs one timeout, and the batch is due
-again ``SERVER_DOWN_RETRY`` later without counting an attempt. The lease must
-be longer than the timeout (the configuration is refused otherwise), and
-should be several times longer: a message takes a few replies.
+Timeouts. Connecting and every reply to a command wait at most
+``MAIL_TIMEOUT`` seconds, the verdict on a message's text ten times as long
+(servers scan mail first; RFC 5321 suggests ten minutes). A server that goes
+silent, or refuses the whole conversation (greeting, sender, login), costs the
+batch no attempt: it is due again ``SERVER_DOWN_RETRY`` later. Only the
+message whose text had already gone out counts a failed attempt and waits its
+back-off, since the server may have taken it: copies stay few and far apart.
+The lease must be longer than one message can take (the configuration is
+refused otherwise).
 
 Stopping. SIGTERM or SIGINT (``StopRequest``) end a wait on the SMTP server at
 once. The messages claimed but not started are released, due at once with
@@ -115,7 +119,43 @@ class StopRequest:
 
 
 class Transport(Protocol):
+    #: Whether the message being sent may have reached the server, for all we know.
+    may_have_delivered: bool
+
     def send(self, message: Message) -> None: ...
+
+
+class _Conversation:
+    """What ``smtplib.SMTP`` does, remembering whether a message's text went to the server,
+    and waiting for the server's verdict on it ``MAIL_FINAL_REPLY_TIMEOUT`` seconds, longer
+    than for a command: a server may scan a message before it answers.
+
+    After the text went out, a lost connection or a timeout leaves it unknown whether
+    the server took the message: it is then retried only after a back-off, as a failure
+    (see ``deliver_due``), and the answer gets the time to come in the first place.
+    """
+
+    timeout: float
+    sock: object
+    #: Whether the text of the message being sent has gone to the server.
+    text_sent = False
+
+    def data(self, msg):
+        self.text_sent = True
+        self.sock.settimeout(current_app.config["MAIL_FINAL_REPLY_TIMEOUT"])
+        try:
+            return super().data(msg)
+        finally:
+            if self.sock is not None:
+                self.sock.settimeout(self.timeout)
+
+
+class _SMTP(_Conversation, smtplib.SMTP):
+    pass
+
+
+class _SMTPOverSSL(_Conversation, smtplib.SMTP_SSL):
+    pass
 
 
 class TimedConnection(flask_mail.Connection):
@@ -128,7 +168,7 @@ class TimedConnection(flask_mail.Connection):
 
     def configure_host(self) -> smtplib.SMTP:
         settings = self.mail
-        factory = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+        factory = _SMTPOverSSL if settings.use_ssl else _SMTP
         host = factory(settings.server, settings.port, timeout=current_app.config["MAIL_TIMEOUT"])
         host.set_debuglevel(int(settings.debug))
         if settings.use_tls:
@@ -163,8 +203,15 @@ class SmtpTransport(AbstractContextManager):
             host.close()
 
     def send(self, message: Message) -> None:
+        self._connection.host.text_sent = False
         with self.stop.interruptible():
             self._connection.send(message)
+
+    @property
+    def may_have_delivered(self) -> bool:
+        """Whether the message being sent may have reached the server, for all we know."""
+        host = self._connection.host
+        return host is not None and host.text_sent
 
 
 class FileTransport(AbstractContextManager):
@@ -179,6 +226,9 @@ class FileTransport(AbstractContextManager):
 
     def __exit__(self, *exc_info) -> None:
         return None
+
+    #: A file is written whole or not at all.
+    may_have_delivered = False
 
     def send(self, message: Message) -> None:
         if message.has_bad_headers():
@@ -250,7 +300,7 @@ def deliver_due(
     pending = _claim(claim, batch_size)
     if not pending:
         return report
-    in_flight = None
+    in_flight = channel = None
     try:
         with transport(stop) as channel:
             while pending:
@@ -259,16 +309,23 @@ def deliver_due(
                 _deliver_one(in_flight, claim, channel, report)
                 in_flight = None
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
-        # The server is down or went away: not these messages' fault, so the
-        # attempt does not count against them.
+        # The server is down, went away, or refused us as a whole (our sender, our
+        # greeting, our login): not these messages' fault, so the attempt does not
+        # count against them, and they wait for the server, however long it takes.
         reason = _describe(error)
         _release(pending, claim, at=claim.now() + SERVER_DOWN_RETRY, reason=reason)
-        if in_flight is not None:
+        report.retrying += len(pending)
+        report.errors.append(reason)
+        if in_flight is not None and channel is not None and channel.may_have_delivered:
+            # The server may have taken it before the line went quiet: another copy
+            # only after a back-off, and a limited number of times, as after a failure.
+            _record_failure(in_flight, claim, _attempts(in_flight), reason, report, permanent=False)
+            report.errors.pop()  # the reason is listed once
+        elif in_flight is not None:
             _release(
                 [in_flight], claim, at=claim.now() + SERVER_DOWN_RETRY, reason=reason, uncount=True
             )
-        report.retrying += len(pending) + (in_flight is not None)
-        report.errors.append(reason)
+            report.retrying += 1
     except Stopped:
         # The messages not started are due again at once, their attempt not counted. The
         # one in flight may have reached the server: it stays ours until its lease ends.
@@ -346,7 +403,17 @@ def _deliver_one(message_id: int, claim: Claim, channel: Transport, report: Deli
         return
     try:
         channel.send(email)
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError):
+    except (
+        smtplib.SMTPServerDisconnected,
+        smtplib.SMTPConnectError,
+        ConnectionError,
+        # Refusals of the whole conversation, whatever the message: the server's, or
+        # our configuration's, to be waited out (see ``deliver_due``).
+        smtplib.SMTPHeloError,
+        smtplib.SMTPSenderRefused,
+        smtplib.SMTPAuthenticationError,
+        smtplib.SMTPNotSupportedError,
+    ):
         raise
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
@@ -400,6 +467,11 @@ def _record_failure(
         report.failed += 1
     elif recorded:
         report.retrying += 1
+
+
+def _attempts(message_id: int) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == message_id))
 
 
 def _release(

@@ -42,7 +42,8 @@ def test_development_defaults_need_no_variables(clean_environment, tmp_path):
     assert settings["RATELIMIT_ENABLED"] is True
     assert settings["TRUSTED_PROXY_HOPS"] == 0
     assert settings["MAIL_SERVER"] is None
-    assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (30, 300)
+    assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (60, 900)
+    assert settings["MAIL_FINAL_REPLY_TIMEOUT"] == 600  # RFC 5321's ten minutes
 
 
 def test_development_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):
@@ -103,17 +104,20 @@ def test_mail_timeout_must_be_a_positive_number_of_seconds(clean_environment, tm
 
 
 def test_mail_timeout_and_lease_take_fractions_of_seconds(clean_environment, tmp_path):
-    clean_environment.setenv("MAIL_TIMEOUT", "1.5")
-    clean_environment.setenv("MAIL_LEASE_SECONDS", "4")
+    clean_environment.setenv("MAIL_TIMEOUT", "0.5")
+    clean_environment.setenv("MAIL_LEASE_SECONDS", "6.5")
     settings = config.load(tmp_path)
-    assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (1.5, 4)
+    assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (0.5, 6.5)
 
 
-@pytest.mark.parametrize(("timeout", "lease"), [("30", "30"), ("60", "45"), (None, "20")])
-def test_a_lease_not_longer_than_the_mail_timeout_is_refused(
+@pytest.mark.parametrize(
+    ("timeout", "lease"), [("30", "30"), ("60", "45"), (None, "20"), (None, "720"), ("1", "12")]
+)
+def test_a_lease_shorter_than_one_message_can_take_is_refused(
     clean_environment, tmp_path, timeout, lease
 ):
-    """A message's claim must outlast its conversation with the SMTP server."""
+    """A message's claim must outlast its conversation with the SMTP server: a few
+    commands and the final reply, which is waited for ten times as long."""
     if timeout is not None:
         clean_environment.setenv("MAIL_TIMEOUT", timeout)
     clean_environment.setenv("MAIL_LEASE_SECONDS", lease)

@@ -46,9 +46,8 @@ def wait_for(condition, *, seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("silent_from", ["banner", "end of data"])
-def test_a_silent_smtp_server_costs_one_timeout_and_no_attempt(make_app, silent_from):
-    with HangingSmtpServer(silent_from) as server:
+def test_a_server_silent_from_the_start_costs_one_timeout_and_no_attempt(make_app):
+    with HangingSmtpServer("banner") as server:
         app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=0.5)
         queue_confirmations(app, 3)
         started = time.monotonic()
@@ -64,15 +63,67 @@ def test_a_silent_smtp_server_costs_one_timeout_and_no_attempt(make_app, silent_
     assert all("timed out" in row.last_error for row in rows)
 
 
+def test_a_message_the_server_never_answered_is_sent_again_only_after_a_back_off(make_app):
+    """Once its text has gone out, the server may have the message: sending it again at
+    once, and every time the server falls silent, would be copy after copy. So it counts
+    as a failed attempt, and waits its back-off; the messages not started do not."""
+    with HangingSmtpServer("end of data") as server:
+        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=0.1)
+        queue_confirmations(app, 3)
+        started = time.monotonic()
+        with app.app_context():
+            report = deliver_due()
+        waited = time.monotonic() - started
+    assert server.hung.is_set()
+    # The verdict on a message's text is waited for ten times as long as a command's.
+    assert 1 <= waited < 4, f"the worker waited {waited:.1f} s for the final reply"
+    assert (report.sent, report.retrying) == (0, 3)
+    in_flight, *not_started = outbox(app)
+    assert (in_flight.status, in_flight.attempts) == (DeliveryStatus.QUEUED, 1)
+    assert in_flight.next_attempt_at > utcnow() + timedelta(seconds=25)  # backoff(1): 30 s
+    assert [(row.status, row.attempts) for row in not_started] == [(DeliveryStatus.QUEUED, 0)] * 2
+
+
+def test_a_server_slow_to_accept_a_message_gets_the_time_to_answer(make_app, smtp):
+    """A server that scans a message before it answers is given the time: one copy."""
+    smtp.delay = 1.0  # seconds before it accepts the text
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=0.3)
+    queue_confirmations(app, 1)
+    with app.app_context():
+        first = deliver_due()
+        again = deliver_due(now=utcnow() + timedelta(hours=3))
+    assert (first.sent, again.handled) == (1, 0)
+    assert len(smtp.received) == 1
+    assert statuses(app) == {DeliveryStatus.SENT: 1}
+
+
+@pytest.mark.parametrize(
+    "refusal", ["530 5.7.0 Authentication required", "550 5.7.1 Sender not allowed"]
+)
+def test_a_server_that_refuses_our_sender_fails_no_message(make_app, smtp, refusal):
+    """A refusal of the whole conversation is the server's (or our configuration's)
+    trouble: every message waits for it to be solved, none is given up."""
+    smtp.refuse_sender(refusal)
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    queue_confirmations(app, 3)
+    with app.app_context():
+        report = deliver_due()
+    assert (report.sent, report.retrying, report.failed) == (0, 3, 0)
+    rows = outbox(app)
+    assert [(row.status, row.attempts) for row in rows] == [(DeliveryStatus.QUEUED, 0)] * 3
+    assert all(refusal.split()[0] in row.last_error for row in rows)
+
+
 @pytest.mark.slow
 def test_a_claim_that_ran_out_never_lets_two_workers_send_one_message(mail_app, smtp, database_url):
-    """A 3 s lease, a server that takes a second per message, two workers that each claim
+    """A 6 s lease, a server that takes a second per message, two workers that each claim
     all that is due: the first's claims run out while it is still sending, the second
     claims those messages, and still each message goes out exactly once."""
-    count = 8
+    count = 10
     queue_confirmations(mail_app, count)
     smtp.delay = 1.0
-    short_lease = {"MAIL_LEASE_SECONDS": "3", "MAIL_TIMEOUT": "2"}
+    # The shortest lease one message allows: twelve times the timeout (see config).
+    short_lease = {"MAIL_LEASE_SECONDS": "6", "MAIL_TIMEOUT": "0.45"}
     arguments = ("--loop", "--interval", "0.1", "--batch", "50")
     workers = [
         mail_worker(database_url, smtp.port, *arguments, environment=short_lease) for _ in range(2)
@@ -110,7 +161,7 @@ def stop_within(process, seconds: float) -> tuple[str, str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("silent_from", ["banner", "end of data"])
 def test_sigterm_stops_a_worker_that_waits_on_a_silent_smtp_server(app, database_url, silent_from):
-    """The server never answers and MAIL_TIMEOUT is 30 s: SIGTERM still ends the worker
+    """The server never answers and MAIL_TIMEOUT is 60 s: SIGTERM still ends the worker
     at once. The messages it had not started are queued again, due now, their attempts
     unchanged; the one in flight (the server may have taken it) waits for its lease."""
     queue_confirmations(app, 3)
