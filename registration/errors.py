@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadHost, HTTPException, SecurityError
 
 from registration.extensions import db
 
@@ -28,7 +30,15 @@ def error_page(template: str, status: int, **context) -> Response:
     from the template alone; what they use (``url_for``, ``request``, the
     translations, the language links) is in the Jinja globals.
     """
-    page = current_app.jinja_env.get_template(template).render(**context)
+    if isinstance(request.routing_exception, BadHost | SecurityError):
+        # A Host header that is no host name (Werkzeug answers 400) leaves the request
+        # without URLs, and every page builds links. They are paths, never from the Host
+        # header, so the page is built as for BASE_URL's host.
+        environ = {**request.environ, "HTTP_HOST": urlsplit(current_app.config["BASE_URL"]).netloc}
+        with current_app.request_context(environ):
+            page = current_app.jinja_env.get_template(template).render(**context)
+    else:
+        page = current_app.jinja_env.get_template(template).render(**context)
     return current_app.make_response((page, status))
 
 

@@ -343,6 +343,25 @@ CASES = [
         Answer(413, says="Request too large", language="en"),
         id="page body over 1 MB, in English",
     ),
+    # A Host header that is no host name: Werkzeug refuses it, and the page still renders
+    pytest.param(
+        get("/", headers={"Host": "a..b"}),
+        Answer(400, says="Nieprawidłowe żądanie"),
+        id="Host a..b",
+    ),
+    pytest.param(
+        get("/events/{event}?lang=en", headers={"Host": "a" * 64}),
+        Answer(400, says="Bad request", language="en"),
+        id="Host label of 64 letters",
+    ),
+    pytest.param(
+        get("/check-in/x", headers={"Host": "a..b"}),
+        Answer(400, says="Nieprawidłowe żądanie"),
+        id="Host a..b on a ticket",
+    ),
+    pytest.param(
+        get("/api/v1/events", headers={"Host": "a..b"}), Answer(400, "problem"), id="Host in API"
+    ),
     # Query keys that url_for would take for its own, or for a view argument
     pytest.param(get("/?endpoint=x"), Answer(200), id="query key endpoint"),
     pytest.param(get("/?_method=x"), Answer(200), id="query key _method"),
