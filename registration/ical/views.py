@@ -141,16 +141,17 @@ def replace_personal_feed(key: str):
     if form.validate_on_submit():
         registrations.replace_personal_feed(registration, language=current_language())
         db.session.commit()
-        return redirect(url_for(".replace_personal_feed", key=key, replaced=1), code=303)
-    response = make_response(
-        render_template(
-            "ical/replace_personal_feed.html",
-            form=form,
-            replaced=bool(request.args.get("replaced")),
-        )
-    )
+        # Not back to this address: its key is spent now that the feed has a new one.
+        return redirect(url_for(".personal_feed_replaced"), code=303)
+    response = make_response(render_template("ical/replace_personal_feed.html", form=form))
     response.headers["Cache-Control"] = "no-store"  # the key in the address is a secret
     return response
+
+
+@bp.get("/calendar/personal/new-address-sent")
+def personal_feed_replaced():
+    """What the person sees once the old address is gone: the new one is in the mail."""
+    return render_template("ical/replace_personal_feed.html", replaced=True)
 
 
 @bp.app_context_processor

@@ -26,6 +26,8 @@ the order of their ids, or two such transactions could deadlock.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -383,40 +385,54 @@ def find_by_check_in_code(code: str) -> Registration | None:
 # address as a whole: it travels only by email to that address (invariant 6),
 # never on a page that one registration's token opens. Every email to the person
 # also carries a link to replace it (say, after sharing it by mistake). That link
-# names the registration the email was about, signed with the application's key:
-# a secret of its own, so that neither the feed's address nor a manage link can
-# replace the feed, and one that needs no column of its own.
+# names the registration the email was about and the feed address it was sent
+# with, signed with the application's key: a secret of its own, so that neither
+# the feed's address nor a manage link can replace the feed. Once the address is
+# replaced, the links sent with the old one stop working, and the email with the
+# new address brings a new link; any email since then works.
 
 _FEED_REPLACEMENT = "personal-feed-replacement"
 
 
 def feed_replacement_key(registration: Registration) -> str:
     """The secret part of the "new calendar address" link in emails about ``registration``."""
-    return _feed_replacement_signer().dumps(registration.id)
+    return _feed_replacement_signer().dumps(
+        [registration.id, _feed_fingerprint(registration.participant.feed_token)]
+    )
 
 
 def find_by_feed_replacement_key(key: str) -> Registration | None:
-    """The registration whose email carried ``key``, or ``None`` for anything forged."""
+    """The registration whose email carried ``key``, while the feed address it was sent
+    with is still the person's; ``None`` for anything else."""
     try:
-        registration_id = _feed_replacement_signer().loads(key)
-    except BadData:
+        registration_id, fingerprint = _feed_replacement_signer().loads(key)
+    except (BadData, TypeError, ValueError):
         return None
     if not isinstance(registration_id, int) or isinstance(registration_id, bool):
         return None
-    return db.session.get(Registration, registration_id)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not isinstance(fingerprint, str):
+        return None
+    if not hmac.compare_digest(_feed_fingerprint(registration.participant.feed_token), fingerprint):
+        return None  # replaced since that email was sent
+    return registration
 
 
 def replace_personal_feed(registration: Registration, *, language: str) -> None:
     """Give the person a new personal feed address; the old one stops working at once.
 
-    The new address goes by email to the person, in ``language`` (the one they asked
-    in, which also becomes the language of later emails about their feed).
+    The new address goes by email to the person, in ``language`` (the one the page
+    was read in); nothing else stored for the person changes.
     """
-    participant = registration.participant
-    participant.feed_token = new_secret()
-    participant.language = language
+    registration.participant.feed_token = new_secret()
     db.session.flush()
     outbox.enqueue(MessageKind.FEED_REPLACED, registration, language=language)
+
+
+def _feed_fingerprint(feed_token: str) -> str:
+    """A short digest of the feed's address: it ties a link to that address, and the
+    link, whose payload anybody can read, does not carry the address itself."""
+    return hashlib.sha256(feed_token.encode()).hexdigest()[:16]
 
 
 def _feed_replacement_signer() -> URLSafeSerializer:

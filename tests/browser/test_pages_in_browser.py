@@ -240,6 +240,7 @@ PAGES = [
     "manage-waitlisted",
     "scanned-ticket",
     "new-feed-address",
+    "new-feed-address-sent",
     "accessibility",
     "not-found",
 ]
@@ -266,6 +267,8 @@ def test_page_meets_wcag_21_aa(axe_page, browser_app, which):
         page.goto(_scanned_ticket_path(browser_app))
     elif which == "new-feed-address":
         page.goto(_new_feed_address_path(browser_app))
+    elif which == "new-feed-address-sent":
+        page.goto("/calendar/personal/new-address-sent")
     elif which == "accessibility":
         page.goto("/accessibility")
     else:

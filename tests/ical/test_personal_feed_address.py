@@ -64,7 +64,7 @@ def test_replacing_ends_the_old_address_and_mails_the_new_one(mail_app, smtp, an
     done = client.post(anna["replace_path"] + "?lang=en", follow_redirects=True)
     assert done.status_code == 200
     assert "Done: the old address no longer works." in done.text
-    assert "/calendar/personal/" not in done.text.replace(anna["replace_path"], "")
+    assert ".ics" not in done.text  # the new address goes by email only
     assert client.get(f"/calendar/personal/{anna['feed_token']}.ics").status_code == 404
 
     with mail_app.app_context():
@@ -81,13 +81,61 @@ def test_replacing_ends_the_old_address_and_mails_the_new_one(mail_app, smtp, an
     announcement = smtp.messages_to("anna@example.org")[-1]
     assert announcement["Subject"] == "A new address for your personal calendar"
     assert set(FEED_LINK.findall(bodies(announcement))) == {new_token}
-    # The link in an earlier email still works: any of her emails can do it again.
-    assert client.post(anna["replace_path"]).status_code == 303
+    # The links sent with the old address are spent; the new email brings a new one.
+    assert client.get(anna["replace_path"]).status_code == 404
+    assert client.post(anna["replace_path"]).status_code == 404
+    new_link = REPLACE_LINK.search(bodies(announcement)).group(1)
+    assert client.post(new_link).status_code == 303
+
+
+def test_replacing_changes_nothing_else_stored_for_the_person(mail_app, anna):
+    """The link may have been forwarded: using it changes the address, nothing else."""
+    with mail_app.app_context():
+        before = db.session.execute(
+            sa.select(Participant.name, Participant.language).where(
+                Participant.email == "anna@example.org"
+            )
+        ).one()
+    mail_app.test_client().post(anna["replace_path"] + "?lang=en")
+    with mail_app.app_context():
+        after = db.session.execute(
+            sa.select(Participant.name, Participant.language).where(
+                Participant.email == "anna@example.org"
+            )
+        ).one()
+    assert after == before
+
+
+def test_replacing_needs_the_pages_own_form(make_app, mail_app, smtp, anna):
+    """A page elsewhere cannot post the button for the person (CSRF)."""
+    app = make_app(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        WTF_CSRF_ENABLED=True,
+        SECRET_KEY=mail_app.secret_key,  # the key that signed the link in her email
+    )
+    client = app.test_client()
+    refused = client.post(anna["replace_path"])
+    assert refused.status_code == 400
+    assert client.get(f"/calendar/personal/{anna['feed_token']}.ics").status_code == 200
+    page = client.get(anna["replace_path"])
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    assert client.post(anna["replace_path"], data={"csrf_token": token}).status_code == 303
+    assert client.get(f"/calendar/personal/{anna['feed_token']}.ics").status_code == 404
 
 
 @pytest.mark.parametrize(
     "forged",
-    ["manage token", "feed token", "altered", "another key", "nonsense", "integer as text"],
+    [
+        "manage token",
+        "feed token",
+        "altered",
+        "another key",
+        "nonsense",
+        "integer as text",
+        "no fingerprint",
+        "wrong fingerprint",
+    ],
 )
 def test_only_a_link_from_the_persons_email_can_replace_the_address(make_app, anna, forged):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)
@@ -95,16 +143,18 @@ def test_only_a_link_from_the_persons_email_can_replace_the_address(make_app, an
     with app.app_context():
         from itsdangerous import URLSafeSerializer
 
-        other_signer = URLSafeSerializer("a different secret key", salt="personal-feed-replacement")
+        salt = "personal-feed-replacement"
+        other_signer = URLSafeSerializer("a different secret key", salt=salt)
+        ours = URLSafeSerializer(app.secret_key, salt=salt)
         path = {
             "manage token": anna["manage_token"],
             "feed token": anna["feed_token"],
             "altered": key[:-2] + ("AA" if not key.endswith("AA") else "BB"),
-            "another key": other_signer.dumps(1),
+            "another key": other_signer.dumps([1, "0" * 16]),
             "nonsense": "%00%0d%0a..",
-            "integer as text": URLSafeSerializer(
-                app.secret_key, salt="personal-feed-replacement"
-            ).dumps("1"),
+            "integer as text": ours.dumps(["1", "0" * 16]),
+            "no fingerprint": ours.dumps(1),
+            "wrong fingerprint": ours.dumps([1, "0" * 16]),
         }[forged]
     client = app.test_client()
     assert client.get(f"/calendar/personal/new-address/{path}").status_code == 404
