@@ -79,3 +79,58 @@ def test_three_spellings_of_one_address_register_one_person_for_one_seat(app, cl
     with app.app_context():
         assert db.session.scalars(sa.select(Participant.email)).all() == ["zoë@xn--exmple-cua.pl"]
         assert db.session.scalars(sa.select(Registration.email)).all() == ["zoë@xn--exmple-cua.pl"]
+
+
+def test_addresses_stored_under_the_old_rule_are_brought_to_the_new_one(app):
+    """Migration 0008: one mailbox stored in two spellings becomes one participant; where
+    that would give one mailbox two seats at an event, nothing is decided for the people."""
+    from flask_migrate import downgrade, upgrade
+
+    from registration.accounts.models import Account
+    from tests.factories import make_account, make_registration
+
+    old_spelling = "zoe\u0308@exämple.pl"  # decomposed ë, Unicode domain: as stored before
+    new_spelling = "zoë@xn--exmple-cua.pl"
+    with app.app_context():
+        first, second, both = make_event(), make_event(), make_event()
+        at_first = make_registration(first, email=new_spelling)
+        at_both = make_registration(both, email=new_spelling)
+        account = make_account("kasia@przykład.pl")
+        db.session.flush()
+        # What the old rule stored for that mailbox and that account:
+        for table, row_id in (
+            ("participant", at_first.participant_id),
+            ("registration", at_first.id),
+            ("registration", at_both.id),
+        ):
+            db.session.execute(
+                sa.text(f"UPDATE {table} SET email = :email WHERE id = :id"),
+                {"email": old_spelling, "id": row_id},
+            )
+        db.session.execute(
+            sa.text("UPDATE account SET email = 'kasia@przykład.pl' WHERE id = :id"),
+            {"id": account.id},
+        )
+        db.session.commit()
+        # ... and what the new rule let in beside it: a second participant, a second seat.
+        at_second = make_registration(second, email=new_spelling)
+        twin_at_both = make_registration(both, email=new_spelling)
+        db.session.commit()
+        assert len(db.session.scalars(sa.select(Participant)).all()) == 2
+        ids = [at_first.id, at_second.id, twin_at_both.id]
+        kept = at_both.id
+        db.session.commit()
+
+        downgrade(revision="0007_separate_secrets")
+        upgrade()
+        db.session.expire_all()
+
+        participants = db.session.scalars(sa.select(Participant)).all()
+        assert [p.email for p in participants] == [new_spelling]
+        registrations = {r.id: r for r in db.session.scalars(sa.select(Registration))}
+        for registration_id in ids:
+            assert registrations[registration_id].email == new_spelling
+        assert {r.participant_id for r in registrations.values()} == {participants[0].id}
+        assert registrations[kept].email == old_spelling  # two seats: for an organiser to see
+        assert db.session.get(Account, account.id).email == normalise_email("kasia@przykład.pl")
+        assert db.session.get(Account, account.id).email.isascii()
