@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import config
-from config import ConfigurationError
+from registration import config
+from registration.config import ConfigurationError
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,7 @@ def clean_environment(monkeypatch):
         "RATELIMIT_STORAGE_URI",
         "MAIL_TIMEOUT",
         "MAIL_LEASE_SECONDS",
+        "INSTANCE_PATH",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -43,6 +44,20 @@ def test_development_defaults_need_no_variables(clean_environment, tmp_path):
     assert settings["TRUSTED_PROXY_HOPS"] == 0
     assert settings["MAIL_SERVER"] is None
     assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (30, 300)
+
+
+def test_the_instance_folder_is_instance_in_the_current_directory(clean_environment, tmp_path):
+    """So an installed service keeps its data where it is started, not in its virtualenv."""
+    clean_environment.chdir(tmp_path)
+    assert config.instance_folder() == tmp_path / "instance"
+
+
+def test_instance_path_names_another_instance_folder(clean_environment, tmp_path):
+    clean_environment.chdir(tmp_path)
+    clean_environment.setenv("INSTANCE_PATH", "/srv/koalicja/instance")
+    assert config.instance_folder() == Path("/srv/koalicja/instance")
+    clean_environment.setenv("INSTANCE_PATH", "data")
+    assert config.instance_folder() == tmp_path / "data"
 
 
 def test_development_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):
