@@ -154,6 +154,7 @@ def _flask(environment: dict, *arguments: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize(
     ("environment", "message"),
     [
