@@ -9,7 +9,7 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard registration/translations/*/LC_MES
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
-NODE_PACKAGES := node_modules/.installed
+NODE_PACKAGES := tests/node_modules/.installed
 
 .PHONY: run test lint format install browser translations update-translations clean
 
@@ -37,7 +37,7 @@ format: install
 install: $(INSTALLED)
 
 # The page tests (tests/browser) drive Debian's Chromium, never a browser download;
-# they inject axe-core, and the calendar tests run ical.js, both from package-lock.json.
+# they inject axe-core, and the calendar tests run ical.js, both from tests/package-lock.json.
 browser: $(CHROMIUM) $(NODE_PACKAGES)
 
 $(CHROMIUM):
@@ -45,9 +45,9 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-$(NODE_PACKAGES): package.json package-lock.json
+$(NODE_PACKAGES): tests/package.json tests/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
-	npm ci --no-audit --no-fund
+	npm ci --prefix tests --no-audit --no-fund
 	touch $@
 
 $(BIN)/python:
