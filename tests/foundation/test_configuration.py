@@ -53,11 +53,12 @@ def test_the_instance_folder_is_instance_in_the_current_directory(clean_environm
 
 
 def test_instance_path_names_another_instance_folder(clean_environment, tmp_path):
-    clean_environment.chdir(tmp_path)
-    clean_environment.setenv("INSTANCE_PATH", "/srv/koalicja/instance")
-    assert config.instance_folder() == Path("/srv/koalicja/instance")
-    clean_environment.setenv("INSTANCE_PATH", "data")
+    (tmp_path / "service").mkdir()
+    clean_environment.chdir(tmp_path / "service")
+    clean_environment.setenv("INSTANCE_PATH", str(tmp_path / "data"))
     assert config.instance_folder() == tmp_path / "data"
+    clean_environment.setenv("INSTANCE_PATH", "relative")  # to the current directory
+    assert config.instance_folder() == tmp_path / "service" / "relative"
 
 
 def test_development_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):

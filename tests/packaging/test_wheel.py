@@ -87,8 +87,13 @@ def service(venv: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """An empty working directory, and an environment that knows nothing of the checkout."""
     workdir = tmp_path / "koalicja"
     workdir.mkdir()
+    path = [
+        folder
+        for folder in os.environ.get("PATH", "").split(os.pathsep)
+        if folder and not Path(folder).resolve().is_relative_to(PROJECT)
+    ]
     environment = {
-        "PATH": f"{venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "PATH": os.pathsep.join([str(venv / "bin"), *path]),
         "HOME": str(tmp_path),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
