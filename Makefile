@@ -1,6 +1,9 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    serve the service on its embedded defaults (SQLite) with demo data
 #   make test   install everything the tests need and run the whole suite
+# and one is for the edit loop:
+#   make check  ruff, the format check and the fast tests (-m "not slow": no browser,
+#               no service processes, no wheel build)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,9 +12,9 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard registration/translations/*/LC_MES
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
-NODE_PACKAGES := node_modules/.installed
+NODE_PACKAGES := tests/node_modules/.installed
 
-.PHONY: run test lint format install browser translations update-translations clean
+.PHONY: run test check lint format install browser translations update-translations clean
 
 # The mail worker runs beside the web server, as in production; without MAIL_SERVER it
 # writes each message to instance/mail/*.eml. Ctrl-C stops both.
@@ -26,18 +29,24 @@ test: install translations browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The calendar tests among the fast ones read feeds with ical.js: npm packages, no Chromium.
+check: install translations $(NODE_PACKAGES)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check registration tests
+	$(BIN)/ruff format --check .
 
 format: install
 	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format registration tests
+	$(BIN)/ruff format .
 
 install: $(INSTALLED)
 
 # The page tests (tests/browser) drive Debian's Chromium, never a browser download;
-# they inject axe-core, and the calendar tests run ical.js, both from package-lock.json.
+# they inject axe-core, and the calendar tests run ical.js, both from tests/package-lock.json.
 browser: $(CHROMIUM) $(NODE_PACKAGES)
 
 $(CHROMIUM):
@@ -45,15 +54,15 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-$(NODE_PACKAGES): package.json package-lock.json
+$(NODE_PACKAGES): tests/package.json tests/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
-	npm ci --no-audit --no-fund
+	npm ci --prefix tests --no-audit --no-fund
 	touch $@
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml | $(BIN)/python
+$(INSTALLED): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@

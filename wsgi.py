@@ -1,11 +1,10 @@
-"""WSGI entry point: ``gunicorn wsgi:app`` and ``flask --app wsgi …``."""
+"""``gunicorn wsgi:app`` and ``flask --app wsgi …`` from the checkout (SPEC section 4).
 
-import sys
+The entry point itself is ``registration/wsgi.py``, which ships with the package:
+an installed service runs ``gunicorn registration.wsgi:app`` and
+``flask --app registration.wsgi …``.
+"""
 
-from registration import ConfigurationError, create_app
+from registration.wsgi import app
 
-try:
-    app = create_app()
-except ConfigurationError as error:
-    # One clear line instead of a traceback: this is an operator's mistake, not a bug.
-    sys.exit(f"Configuration error: {error}")
+__all__ = ["app"]

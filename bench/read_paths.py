@@ -4,8 +4,8 @@ Run from the project root (PostgreSQL must answer at ``--postgres-url`` for the
 PostgreSQL half; the script creates a database of its own there and drops it
 at the end):
 
-    .venv/bin/python bench/read_paths.py
-    .venv/bin/python bench/read_paths.py --backend sqlite --seconds 5 --clients 8
+    .venv/bin/python -m bench.read_paths
+    .venv/bin/python -m bench.read_paths --backend sqlite --seconds 5 --clients 8
 
 For each backend it creates a fresh database, migrates it and publishes
 ``--events`` events across the seven cities (100 by default), then serves the
@@ -57,14 +57,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-
-
-from bench.databases import fresh_database  # noqa: E402
-from tests.support.servers import gunicorn_server  # noqa: E402
+from bench.databases import fresh_database
+from tests.support.servers import gunicorn_server
 
 WORKERS = 4
 WARM_UP_REQUESTS = 200

@@ -4,9 +4,9 @@ Run from the project root (PostgreSQL must answer at ``--postgres-url`` for
 the PostgreSQL half; the script creates a database of its own there and drops
 it at the end):
 
-    .venv/bin/python bench/registration_rush.py
-    .venv/bin/python bench/registration_rush.py --backend sqlite --requests 2000 --clients 64
-    .venv/bin/python bench/registration_rush.py --rounds 9
+    .venv/bin/python -m bench.registration_rush
+    .venv/bin/python -m bench.registration_rush --backend sqlite --requests 2000 --clients 64
+    .venv/bin/python -m bench.registration_rush --rounds 9
 
 For each backend it creates a fresh database (a SQLite file in a temporary
 folder; a throw-away PostgreSQL database), migrates it, and publishes one event
@@ -48,15 +48,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
+import sqlalchemy as sa
 
-import sqlalchemy as sa  # noqa: E402
-
-from bench.databases import fresh_database  # noqa: E402
-from tests.support.servers import gunicorn_server  # noqa: E402
+from bench.databases import fresh_database
+from tests.support.servers import gunicorn_server
 
 WORKERS = 4
 WARM_UP_REQUESTS = 60

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import config
-from config import ConfigurationError
+from registration import config
+from registration.config import ConfigurationError
 from registration.database import (
     IdConverter,
     configure_engine,
@@ -22,7 +22,8 @@ from registration.extensions import babel, csrf, db, limiter, login, mail, migra
 from registration.i18n import LANGUAGE_COOKIE, select_locale
 from registration.json_bodies import RequestJSONProvider
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Alembic's scripts ship inside the package, beside the templates, static files and catalogues.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: Blueprints whose every answer is for one person's eyes: the organiser back office, and
 #: registering (a form with what was typed, manage pages and tickets reached by a secret).
@@ -37,13 +38,13 @@ __all__ = ["ConfigurationError", "create_app"]
 def create_app(overrides: dict | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the application from the environment, plus ``overrides`` (tests).
 
+    Templates, static files and translations are the package's own (``registration/``),
+    so an installed wheel serves the same pages as the checkout.
+
+    :param instance_path: the instance folder; by default ``config.instance_folder()``
     :raise ConfigurationError: the configuration is unusable or the database unreachable
     """
-    app = Flask(
-        __name__,
-        instance_path=instance_path or str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-    )
+    app = Flask(__name__, instance_path=instance_path or str(config.instance_folder()))
     app.json = RequestJSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path), overrides))
@@ -80,7 +81,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=str(PROJECT_ROOT / "migrations"),
+        directory=str(MIGRATIONS),
         compare_type=True,
         render_as_batch=True,  # SQLite alters tables by copying them.
         render_item=render_migration_type,

@@ -187,6 +187,18 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
+#: Kinds of test that take seconds each; `make check` leaves them out with -m "not slow".
+SLOW_KINDS = ("browser", "processes", "packaging")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser, multi-process or packaging test is slow: saying its kind says that too."""
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Show how many tests ran on PostgreSQL, so CI can never skip it unnoticed."""
     counts: dict[str, int] = {}

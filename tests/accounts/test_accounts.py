@@ -178,6 +178,7 @@ class TestThrottlingPerAccount:
         with app.app_context():
             make_account()
             db.session.commit()
+
         def from_address(address, email="organiser@example.org", password=GUESS):
             client = app.test_client()  # a browser of its own: attempts may run at once
             client.environ_base["REMOTE_ADDR"] = address

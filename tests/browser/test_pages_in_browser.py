@@ -18,7 +18,7 @@ from registration.extensions import db
 from registration.registrations.models import Registration, RegistrationStatus
 from tests.support.browser import broken_id_references, describe_violations, run_axe
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.browser
 
 UPCOMING = sorted(
     (demo for demo in DEMO_EVENTS if demo.days_from_now > 0 and not demo.cancelled),

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import config
-from config import ConfigurationError
+from registration import config
+from registration.config import ConfigurationError
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,7 @@ def clean_environment(monkeypatch):
         "RATELIMIT_STORAGE_URI",
         "MAIL_TIMEOUT",
         "MAIL_LEASE_SECONDS",
+        "INSTANCE_PATH",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -44,6 +45,21 @@ def test_development_defaults_need_no_variables(clean_environment, tmp_path):
     assert settings["MAIL_SERVER"] is None
     assert (settings["MAIL_TIMEOUT"], settings["MAIL_LEASE_SECONDS"]) == (60, 900)
     assert settings["MAIL_FINAL_REPLY_TIMEOUT"] == 600  # RFC 5321's ten minutes
+
+
+def test_the_instance_folder_is_instance_in_the_current_directory(clean_environment, tmp_path):
+    """So an installed service keeps its data where it is started, not in its virtualenv."""
+    clean_environment.chdir(tmp_path)
+    assert config.instance_folder() == tmp_path / "instance"
+
+
+def test_instance_path_names_another_instance_folder(clean_environment, tmp_path):
+    (tmp_path / "service").mkdir()
+    clean_environment.chdir(tmp_path / "service")
+    clean_environment.setenv("INSTANCE_PATH", str(tmp_path / "data"))
+    assert config.instance_folder() == tmp_path / "data"
+    clean_environment.setenv("INSTANCE_PATH", "relative")  # to the current directory
+    assert config.instance_folder() == tmp_path / "service" / "relative"
 
 
 def test_development_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):
@@ -143,6 +159,7 @@ def _flask(environment: dict, *arguments: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize(
     ("environment", "message"),
     [

@@ -1,7 +1,7 @@
 """Reading calendars back, twice: with ``icalendar`` and with Mozilla's ical.js.
 
 ical.js is the parser of Thunderbird, written independently of the Python
-package that writes our feeds; it is installed from ``package.json`` by npm and
+package that writes our feeds; it is installed from ``tests/package.json`` by npm and
 run with the machine's Node.js (``parse_with_icaljs.mjs``, one process for the
 whole session). ``read`` gives each calendar to both, checks the wire format
 on the bytes themselves, and insists that the two parsers see the same
@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TESTS = Path(__file__).resolve().parents[1]
 NODE_SCRIPT = Path(__file__).with_name("parse_with_icaljs.mjs")
-ICAL_JS = PROJECT_ROOT / "node_modules" / "ical.js" / "package.json"
+ICAL_JS = TESTS / "node_modules" / "ical.js" / "package.json"
 
 #: Every property a VEVENT of ours may have; anything else was smuggled in.
 VEVENT_PROPERTIES = {
@@ -210,12 +210,15 @@ class _IcalJs:
         if node is None:
             pytest.fail("Node.js is missing: the calendar tests read every feed with ical.js")
         if not ICAL_JS.exists():
-            pytest.fail(f"{ICAL_JS.parent} is missing: run `npm ci` (package.json lists ical.js)")
+            pytest.fail(
+                f"{ICAL_JS.parent} is missing: run `npm ci --prefix tests` "
+                "(tests/package.json lists ical.js)"
+            )
         self._process = subprocess.Popen(
             [node, str(NODE_SCRIPT), "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            cwd=PROJECT_ROOT,
+            cwd=TESTS,
             text=True,
             encoding="utf-8",
         )

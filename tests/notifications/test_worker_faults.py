@@ -114,7 +114,7 @@ def test_a_server_that_refuses_our_sender_fails_no_message(make_app, smtp, refus
     assert all(refusal.split()[0] in row.last_error for row in rows)
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_a_claim_that_ran_out_never_lets_two_workers_send_one_message(mail_app, smtp, database_url):
     """A 6 s lease, a server that takes a second per message, two workers that each claim
     all that is due: the first's claims run out while it is still sending, the second
@@ -158,7 +158,7 @@ def stop_within(process, seconds: float) -> tuple[str, str]:
         pytest.fail(f"the worker was still running {seconds} s after SIGTERM: {output}")
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 @pytest.mark.parametrize("silent_from", ["banner", "end of data"])
 def test_sigterm_stops_a_worker_that_waits_on_a_silent_smtp_server(app, database_url, silent_from):
     """The server never answers and MAIL_TIMEOUT is 60 s: SIGTERM still ends the worker
@@ -195,7 +195,7 @@ def test_sigterm_stops_a_worker_that_waits_on_a_silent_smtp_server(app, database
         assert lease_ends - timedelta(seconds=30) < in_flight.next_attempt_at <= lease_ends
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_sigterm_stops_a_worker_that_waits_for_the_servers_goodbye(app, database_url):
     """All three messages went out; the server never answers QUIT. The worker stops at
     once and still counts and records what it sent."""
@@ -214,7 +214,7 @@ def test_sigterm_stops_a_worker_that_waits_for_the_servers_goodbye(app, database
     assert statuses(app) == {DeliveryStatus.SENT: 3}
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_sigterm_stops_a_worker_between_polls(mail_app, smtp, database_url):
     queue_confirmations(mail_app, 1)
     process = mail_worker(database_url, smtp.port, "--loop", "--interval", "600")
@@ -321,7 +321,7 @@ REFUSED = "is not currently accepting connections"
 KILLED = "terminating connection due to administrator command"
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_the_worker_survives_killed_connections_and_a_refusing_database(
     make_app, smtp, database_url, backend, tmp_path
 ):

@@ -22,7 +22,7 @@ def statuses(app) -> Counter:
         return Counter(db.session.scalars(sa.select(OutboxMessage.status)))
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_a_worker_killed_mid_batch_loses_nothing(mail_app, smtp, database_url):
     """Killed at an arbitrary moment: at most the one message in flight is sent again,
     with the same Message-ID, so mail systems can drop the copy (SPEC invariant 5)."""
@@ -48,7 +48,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(mail_app, smtp, database_url):
     assert statuses(mail_app) == {DeliveryStatus.SENT: 20}
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_two_workers_deliver_a_batch_exactly_once(mail_app, smtp, database_url, backend):
     """500 messages on PostgreSQL, where several workers are the production set-up; on
     SQLite (one worker is enough there) 100 show that a second one still does no harm."""

@@ -36,7 +36,7 @@ from registration.registrations.models import Participant, Registration
 from tests.factories import make_event
 from tests.support.servers import gunicorn_server
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.processes
 
 WORKERS = 4
 CONFIRMED = "confirmed"

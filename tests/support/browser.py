@@ -9,7 +9,7 @@
   and a test that counts requests must see nothing but the test server.
 - ``live_server`` serves a Flask application with werkzeug's threaded server on
   ``127.0.0.1`` and a port the kernel picks, in a thread of the test process.
-- ``run_axe`` runs axe-core (the npm package, installed from package.json) on
+- ``run_axe`` runs axe-core (the npm package, installed from tests/package.json) on
   the open page and returns its violations for the WCAG 2.1 A and AA rules.
 """
 
@@ -23,9 +23,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import make_server
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TESTS = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-AXE_SCRIPT = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_SCRIPT = TESTS / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",  # the tests run as root

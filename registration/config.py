@@ -1,0 +1,203 @@
+"""Configuration from the environment (SPEC section 3).
+
+Every setting has a development default, so ``make run`` works with nothing
+set; production refuses to start without what it cannot safely invent.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("development", "production", "testing")
+#: Sessions and CSRF tokens are signed with SECRET_KEY: anyone who guesses it can sign
+#: in as anyone. 32 bytes leaves nothing to guess if they are random.
+MIN_SECRET_KEY_BYTES = 32
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+#: Seconds the mail worker waits for the SMTP server to connect or answer a command.
+DEFAULT_MAIL_TIMEOUT = 60.0
+#: The server's verdict on a message's text is waited for this many times as long: it
+#: may scan the message first (RFC 5321, 4.5.3.2, suggests 10 minutes against 5).
+MAIL_FINAL_REPLY_FACTOR = 10
+#: Seconds a worker's claim keeps a message from other workers (``notifications.delivery``);
+#: longer than one message can take, final reply included.
+DEFAULT_MAIL_LEASE_SECONDS = 900.0
+
+
+class ConfigurationError(Exception):
+    """The environment describes a service that cannot start; the message says why."""
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _integer(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):  # NaN is refused too
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
+def instance_folder() -> Path:
+    """The folder for what the service makes as it runs: the SQLite database of the
+    default ``DATABASE_URL``, the development ``SECRET_KEY``, mail written as ``.eml``.
+
+    ``INSTANCE_PATH`` when set, else ``instance/`` in the current directory: the
+    checkout's for ``make run`` and ``flask --app wsgi``, the service's working
+    directory when it is installed from a wheel. (Flask's own default for an installed
+    package, ``<venv>/var/registration-instance``, would keep the database inside the
+    virtual environment, which a reinstall throws away.)
+    """
+    return Path(os.path.abspath(os.environ.get("INSTANCE_PATH", "").strip() or "instance"))
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'registration.sqlite3'}"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme == "postgresql":
+        # psycopg 3 is the driver we install; plain postgresql:// would ask for psycopg2.
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if scheme == "postgres":
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ConfigurationError(
+            f"DATABASE_URL has an unsupported scheme {scheme or url!r}: "
+            "use sqlite:///path or postgresql+psycopg://user@host/name"
+        )
+    return url
+
+
+def _secret_key(environment: str, instance_path: Path) -> str:
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if environment == "production":
+        raise ConfigurationError(
+            "SECRET_KEY is not set: production refuses to start without a fixed signing key"
+        )
+    if environment == "testing":
+        return "testing-" + secrets.token_hex(16)
+    # Development: invent one key and keep it, so sessions survive a restart.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Read the environment into a Flask config mapping.
+
+    :raise ConfigurationError: when a value is missing or makes no sense
+    """
+    overrides = overrides or {}
+    environment = (
+        overrides.get("REGISTRATION_ENV")
+        or os.environ.get("REGISTRATION_ENV", "").strip()
+        or "development"
+    )
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"REGISTRATION_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}"
+        )
+    base_url = os.environ.get("BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:5000"
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"BASE_URL must be an absolute http(s) URL, not {base_url!r}")
+
+    production = environment == "production"
+    config = {
+        "REGISTRATION_ENV": environment,
+        "TESTING": environment == "testing",
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(environment, instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "BASE_URL": base_url,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip() or None,
+        "MAIL_PORT": _integer("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
+        or f"Koalicja Miast <no-reply@{parts.hostname}>",
+        "MAIL_TIMEOUT": _seconds("MAIL_TIMEOUT", DEFAULT_MAIL_TIMEOUT),
+        "MAIL_LEASE_SECONDS": _seconds("MAIL_LEASE_SECONDS", DEFAULT_MAIL_LEASE_SECONDS),
+        # We decide where mail goes (SMTP, or .eml files without MAIL_SERVER), also in tests.
+        "MAIL_SUPPRESS_SEND": False,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "TRUSTED_PROXY_HOPS": _integer("TRUSTED_PROXY_HOPS", 0),
+        "PREFERRED_URL_SCHEME": parts.scheme,
+        # In production the session cookie is a __Host- cookie: browsers take it only
+        # over HTTPS, for this host alone (no Domain) and the whole site (Path=/), so no
+        # other host of the domain and no plain-HTTP page can set it or read it.
+        # Development serves plain HTTP, where no browser keeps a Secure cookie.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        # Nothing signs in with "remember me"; should anything ever set Flask-Login's
+        # cookie, it gets the session cookie's guards (and names a session, not an account).
+        "REMEMBER_COOKIE_NAME": "__Host-remember" if production else "remember_token",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "pl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
+        "LANGUAGES": ("pl", "en"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        # No form uploads files, and the longest text is an event's description:
+        # a larger body is refused (413) before anything reads it.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+    }
+    config.update(overrides)
+    if config["TRUSTED_PROXY_HOPS"] < 0:
+        raise ConfigurationError("TRUSTED_PROXY_HOPS must be 0 or more")
+    if production and len(config["SECRET_KEY"].encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"SECRET_KEY is too short: production needs at least {MIN_SECRET_KEY_BYTES} bytes "
+            "of random text, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    # Sending one message takes a few SMTP replies, each waited for up to MAIL_TIMEOUT, and
+    # the final one ten times as long: the lease must outlast them all, or another worker
+    # could take the message meanwhile and send a copy.
+    config["MAIL_FINAL_REPLY_TIMEOUT"] = MAIL_FINAL_REPLY_FACTOR * config["MAIL_TIMEOUT"]
+    longest_send = config["MAIL_FINAL_REPLY_TIMEOUT"] + 2 * config["MAIL_TIMEOUT"]
+    if not config["MAIL_LEASE_SECONDS"] > longest_send:
+        raise ConfigurationError(
+            f"MAIL_LEASE_SECONDS ({config['MAIL_LEASE_SECONDS']:g}) must be longer than "
+            f"{MAIL_FINAL_REPLY_FACTOR + 2} times MAIL_TIMEOUT ({config['MAIL_TIMEOUT']:g}), "
+            "the longest one message can take; the defaults are 900 and 60"
+        )
+    return config
