@@ -154,6 +154,10 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A rate-limit store that is away (Redis restarting) must not turn registrations
+        # into errors: each worker counts in its own memory meanwhile, and says so in the log.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "TRUSTED_PROXY_HOPS": _integer("TRUSTED_PROXY_HOPS", 0),
         "PREFERRED_URL_SCHEME": parts.scheme,
         # In production the session cookie is a __Host- cookie: browsers take it only

@@ -358,3 +358,12 @@ class TestApiTokenUse:
         finally:
             sa.event.remove(engine, "after_cursor_execute", overtake)
         assert self.last_used(app) is not None
+
+
+def test_a_rate_limit_store_that_is_away_limits_in_memory_instead(make_app):
+    """Redis restarting must not turn sign-ins (or registrations) into errors: each worker
+    counts on its own meanwhile, and the limits still hold."""
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    client = app.test_client()
+    statuses = [sign_in(client, password="guess").status_code for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
