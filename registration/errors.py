@@ -83,7 +83,10 @@ def form_expired(error: CSRFError):
 @bp.app_errorhandler(OperationalError)
 def database_unavailable(error: OperationalError):
     """A database that restarted or is overloaded: nothing was saved, say so and retry."""
-    current_app.logger.warning("database unavailable: %s", error)
+    # The driver's first line only: the error's text also holds the statement's values,
+    # names and addresses among them, which have no place in a log.
+    reason = str(error.orig or error).strip().splitlines() or [""]
+    current_app.logger.warning("database unavailable: %s", reason[0])
     db.session.rollback()
     title = _("Service temporarily unavailable")
     detail = _("Nothing was saved. Please try again in a moment.")

@@ -77,3 +77,24 @@ def test_an_unreachable_database_answers_503_and_saves_nothing(tmp_path):
     page = client.get("/")
     assert page.status_code == 503
     assert "Nic nie zostało zapisane" in page.text
+
+
+def test_the_log_says_the_database_is_away_but_never_what_was_being_written(app, caplog):
+    """A failed statement carries its values (names, addresses): the log gets the
+    driver's first line only."""
+    from sqlalchemy.exc import OperationalError
+
+    from registration.errors import database_unavailable
+
+    failure = OperationalError(
+        "INSERT INTO registration (full_name, email) VALUES (?, ?)",
+        ("Anna Kowalska", "anna@example.org"),
+        Exception("server closed the connection unexpectedly\n\tThis probably means…"),
+    )
+    with app.test_request_context("/api/v1/events/1/registrations", method="POST"):
+        response = database_unavailable(failure)
+    assert response.status_code == 503
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "server closed the connection unexpectedly" in logged
+    assert "anna@example.org" not in logged
+    assert "Anna Kowalska" not in logged
