@@ -15,9 +15,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from registration.accounts.models import Account, AccountSession, ApiToken, AuditEntry, Role
 from registration.database import reading_only, storable, utcnow, write_aside
+from registration.email_addresses import MAX_EMAIL_LENGTH, is_email_address, normalise_email
 from registration.events.models import City
 from registration.extensions import db
-from registration.registrations.models import MAX_EMAIL_LENGTH, normalise_email
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown address as slow as for a known one.
@@ -46,7 +46,7 @@ def create_account(
         password is too short
     """
     email = normalise_email(email)
-    if "@" not in email:
+    if not is_email_address(email):
         raise AccountError(f"{email!r} is not an email address")
     if db.session.scalar(select(Account).where(Account.email == email)) is not None:
         raise AccountError(f"an account for {email} already exists")

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from registration.events.models import Event
+from registration.i18n import WARSAW
 from registration.links import absolute_url
 from registration.registrations.models import Registration
 from registration.registrations.services import Availability
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def timestamp(value: datetime | None) -> str | None:

@@ -14,7 +14,7 @@ from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import EventType
 from registration.extensions import db, limiter
-from registration.i18n import select_locale
+from registration.i18n import WARSAW, select_locale
 from registration.registrations import services
 from registration.registrations.forms import RegistrationForm
 from registration.registrations.views import REGISTRATION_LIMIT
@@ -137,7 +137,7 @@ def _parse_bound(
     whole_day = len(value) == 10
     try:
         if whole_day:
-            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=events.WARSAW)
+            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=WARSAW)
         else:
             moment = datetime.fromisoformat(value)
     except ValueError:

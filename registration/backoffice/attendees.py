@@ -33,18 +33,12 @@ from registration.backoffice.access import current_account, managed_event_or_abo
 from registration.database import utcnow
 from registration.events.models import Event
 from registration.extensions import db
-from registration.forms import Form
+from registration.fields import REQUIRED
+from registration.forms import Form, at_most, one_line, printable, strip
 from registration.i18n import polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations import exports, services
-from registration.registrations.forms import (
-    REQUIRED,
-    RegistrationForm,
-    _one_line,
-    _printable,
-    _strip,
-    _too_long,
-)
+from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration, RegistrationStatus
 
 _BATCH_SHAPE = re.compile(r"[0-9a-f]{16}")
@@ -82,13 +76,13 @@ class MessageForm(Form):
     )
     subject = StringField(
         _l("Subject"),
-        filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(150), _one_line],
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), at_most(150), one_line],
     )
     body = TextAreaField(
         _l("Message"),
-        filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(5000), _printable],
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), at_most(5000), printable],
     )
 
 

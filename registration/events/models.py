@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registration.database import UTCDateTime, enum_column, utcnow
+from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.extensions import db
 
 
@@ -119,7 +120,7 @@ class Event(EventRules, db.Model):
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT
     )
-    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     #: The event's registrations by status, kept by the database (triggers of
     #: migration 0006), never written here. Deferred: a loaded copy goes stale as
     #: people register, so they are read when asked for.

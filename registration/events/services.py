@@ -8,17 +8,25 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 
 from registration.accounts.services import record
 from registration.database import page_within, storable, utcnow
+from registration.email_addresses import is_email_address
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
-from registration.i18n import lazy_number, polish_sort_key
+from registration.fields import (
+    NOT_AN_EMAIL_ADDRESS,
+    NOT_ONE_LINE,
+    NOT_PRINTABLE,
+    REQUIRED,
+    is_one_line,
+    is_printable,
+    too_long,
+)
+from registration.i18n import WARSAW, lazy_number, polish_sort_key
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind
 from registration.registrations import services as seats
@@ -27,7 +35,6 @@ from registration.registrations.models import ACTIVE_STATUSES, Registration
 if TYPE_CHECKING:
     from registration.accounts.models import Account
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 #: Events take place in these years. A date outside them is a slip of the keyboard
 #: (or a probe), and far enough from the ends of the calendar that no conversion
 #: to or from UTC can overflow.
@@ -253,9 +260,6 @@ DESCRIPTION_LIMIT = 20_000
 #: More seats than any venue of the coalition has; also far from any integer column's end.
 MAX_CAPACITY = 100_000
 _TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"[\r\n\t]")
-REQUIRED = _l("This field is required.")
 
 #: Stored data, not interface: event titles are Polish, whoever makes the copy.
 COPY_PREFIX = "Kopia: "
@@ -462,12 +466,12 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
         if not line:
             continue
         if len(line) > limit:
-            fail(name, _l("At most %(max)d characters.", max=limit))
-        if _CONTROL_CHARACTERS.search(line) or _LINE_BREAKS.search(line):
-            fail(name, _l("Use a single line without special characters."))
+            fail(name, too_long(limit))
+        if not is_one_line(line):
+            fail(name, NOT_ONE_LINE)
     description = values.get("description")
-    if description and _CONTROL_CHARACTERS.search(description):
-        fail("description", _l("Remove the special characters."))
+    if description and not is_printable(description):
+        fail("description", NOT_PRINTABLE)
     if description and len(description) > DESCRIPTION_LIMIT:
         fail(
             "description",
@@ -480,8 +484,8 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
     if online_url and not online_url.lower().startswith(("https://", "http://")):
         fail("online_url", _l("Enter a web address that begins with https://."))
     contact_email = values.get("contact_email")
-    if contact_email and not _is_email_address(contact_email):
-        fail("contact_email", _l("Enter a valid email address, e.g. name@example.org."))
+    if contact_email and not is_email_address(contact_email):
+        fail("contact_email", NOT_AN_EMAIL_ADDRESS)
     capacity = values.get("capacity")
     if capacity is not None:
         if isinstance(capacity, bool) or not isinstance(capacity, int):
@@ -519,15 +523,6 @@ def _validate_times(values: dict, fail) -> None:
         fail("registration_closes_at", _l("Registration must close after it opens."))
     elif opens_at is not None and closes_at is None and opens_at >= starts_at:
         fail("registration_opens_at", _l("Registration must open before the event starts."))
-
-
-def _is_email_address(text: str) -> bool:
-    """Checked as the registration form checks every participant's address."""
-    try:
-        validate_email(text, check_deliverability=False)
-    except EmailNotValidError:
-        return False
-    return True
 
 
 def _check_city(account: Account, city: City | None) -> None:

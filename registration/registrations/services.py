@@ -38,6 +38,7 @@ from sqlalchemy import bindparam, func, select
 
 from registration.accounts.services import record
 from registration.database import add_as_loaded, utcnow
+from registration.email_addresses import normalise_email
 from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications import outbox
@@ -49,7 +50,6 @@ from registration.registrations.models import (
     RegistrationStatus,
     looks_like_secret,
     new_secret,
-    normalise_email,
 )
 from registration.registrations.statements import LockedEvent
 
