@@ -11,9 +11,9 @@ from flask import current_app
 
 from registration.events.services import FIRST_YEAR, LAST_YEAR
 
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-_TIMESTAMP = {"type": "string", "format": "date-time"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+TIMESTAMP = {"type": "string", "format": "date-time"}
 
 EVENT = {
     "type": "object",
@@ -56,15 +56,15 @@ EVENT = {
         "city": {"type": "string", "description": "The city's name, e.g. Łódź."},
         "venue": {"type": "string"},
         "address": {"type": "string"},
-        "online_url": _NULLABLE_STRING,
-        "starts_at": _TIMESTAMP,
-        "ends_at": _TIMESTAMP,
+        "online_url": NULLABLE_STRING,
+        "starts_at": TIMESTAMP,
+        "ends_at": TIMESTAMP,
         "capacity": {"type": "integer", "minimum": 0},
         "waitlist": {"type": "boolean"},
         "seats_left": {"type": "integer", "minimum": 0},
         "waitlist_length": {"type": "integer", "minimum": 0},
-        "registration_opens_at": _NULLABLE_TIMESTAMP,
-        "registration_closes_at": _TIMESTAMP,
+        "registration_opens_at": NULLABLE_TIMESTAMP,
+        "registration_closes_at": TIMESTAMP,
         "registration_open": {
             "type": "boolean",
             "description": "Whether registration is open now.",
@@ -128,12 +128,22 @@ REGISTRATION = {
 
 PROBLEM = {
     "type": "object",
-    "required": ["type", "title", "status"],
+    "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string", "format": "uri-reference"},
-        "title": {"type": "string"},
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "Names the problem: `about:blank`, or a URI ending in its code.",
+        },
+        "title": {"type": "string", "description": "The kind of problem, in a few words."},
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
+        "detail": {
+            "type": "string",
+            "description": (
+                "One sentence in the client's language (Accept-Language): what happened "
+                "and what to do."
+            ),
+        },
         "errors": {
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
@@ -142,7 +152,8 @@ PROBLEM = {
 }
 
 
-def _problem(description: str) -> dict:
+def problem_response(description: str) -> dict:
+    """An OpenAPI response: a problem document, for the reason ``description`` gives."""
     return {
         "description": description,
         "content": {
@@ -163,10 +174,12 @@ _TOKEN = {
     "description": "The secret token of the registration's manage link.",
     "schema": {"type": "string"},
 }
-_RATE_LIMITED = _problem("Too many requests from this address; retry later.")
-_UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry later.")
+_RATE_LIMITED = problem_response("Too many requests from this address; retry later.")
+UNAUTHORISED = problem_response("No valid organiser token (`Authorization: Bearer <token>`).")
+NOT_JSON = problem_response("The body is not a JSON object.")
+UNAVAILABLE = problem_response("The database is unavailable; nothing was saved. Retry later.")
 #: Every request body; MAX_CONTENT_LENGTH in config.py.
-TOO_LARGE = _problem("The body is larger than 1 MB; nothing was saved.")
+TOO_LARGE = problem_response("The body is larger than 1 MB; nothing was saved.")
 
 
 def openapi_document() -> dict:
@@ -258,7 +271,7 @@ def _public_document() -> dict:
                                 },
                             },
                         ),
-                        "422": _problem(
+                        "422": problem_response(
                             "Invalid filter; `errors` names each parameter with its messages."
                         ),
                     },
@@ -271,7 +284,7 @@ def _public_document() -> dict:
                     "parameters": [_EVENT_ID],
                     "responses": {
                         "200": _json("The event.", {"$ref": "#/components/schemas/Event"}),
-                        "404": _problem("No such event, or a draft."),
+                        "404": problem_response("No such event, or a draft."),
                     },
                 }
             },
@@ -292,9 +305,9 @@ def _public_document() -> dict:
                         "201": _json(
                             "Registered.", {"$ref": "#/components/schemas/RegistrationCreated"}
                         ),
-                        "400": _problem("The body is not a JSON object."),
-                        "404": _problem("No such event, or a draft."),
-                        "409": _problem(
+                        "400": NOT_JSON,
+                        "404": problem_response("No such event, or a draft."),
+                        "409": problem_response(
                             "Not registered: `type` ends in /registration-closed, /event-full or "
                             "/already-registered (the manage link of the existing registration is "
                             "emailed to the address; nothing about it is revealed here). At a full "
@@ -302,9 +315,11 @@ def _public_document() -> dict:
                             "that holds a seat (its manage link goes to it by email)."
                         ),
                         "413": TOO_LARGE,
-                        "422": _problem("Invalid input; `errors` maps each field to its messages."),
+                        "422": problem_response(
+                            "Invalid input; `errors` maps each field to its messages."
+                        ),
                         "429": _RATE_LIMITED,
-                        "503": _UNAVAILABLE,
+                        "503": UNAVAILABLE,
                     },
                 }
             },
@@ -317,7 +332,7 @@ def _public_document() -> dict:
                         "200": _json(
                             "The registration.", {"$ref": "#/components/schemas/Registration"}
                         ),
-                        "404": _problem("Unknown token."),
+                        "404": problem_response("Unknown token."),
                     },
                 },
                 "delete": {
@@ -334,11 +349,11 @@ def _public_document() -> dict:
                                 "properties": {"status": {"const": "cancelled"}},
                             },
                         ),
-                        "404": _problem("Unknown token."),
-                        "409": _problem(
+                        "404": problem_response("Unknown token."),
+                        "409": problem_response(
                             "The event has started; `type` ends in /cancellation-closed."
                         ),
-                        "503": _UNAVAILABLE,
+                        "503": UNAVAILABLE,
                     },
                 },
             },

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, request
-from flask_babel import gettext as _
+from flask import request
 from flask_babel import lazy_gettext as _l
 
 from registration.api import schemas
 from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
-from registration.api.openapi import TOO_LARGE
-from registration.api.problems import problem
+from registration.api.openapi import (
+    NOT_JSON,
+    NULLABLE_TIMESTAMP,
+    TOO_LARGE,
+    UNAUTHORISED,
+    UNAVAILABLE,
+    problem_response,
+)
 from registration.api.views import bp
 from registration.database import utcnow
+from registration.domain_errors import InvalidInput
 from registration.events import services
 from registration.events.models import Event
 from registration.extensions import db
@@ -33,13 +39,7 @@ _TIMESTAMPS_OR_NULL = ("registration_opens_at", "registration_closes_at")
 @organiser_required
 def create_event():
     """Create an event; a draft unless the body gives another status."""
-    fields, problem_response = _fields_from_body()
-    if problem_response is not None:
-        return problem_response
-    try:
-        event = services.create_event(fields, account=current_api_account())
-    except services.EventError as error:
-        return _refused(error)
+    event = services.create_event(_fields_from_body(), account=current_api_account())
     created = _event_json(event)  # before commit: no second transaction to read it back
     db.session.commit()
     return created, 201
@@ -50,23 +50,19 @@ def create_event():
 def update_event(event_id: int):
     """Change any of an event's fields; people registered hear of a new time, place or status."""
     event = managed_event_or_abort(event_id)
-    changes, problem_response = _fields_from_body()
-    if problem_response is not None:
-        return problem_response
-    try:
-        services.update_event(event, changes, account=current_api_account())
-    except services.EventError as error:
-        return _refused(error)
+    services.update_event(event, _fields_from_body(), account=current_api_account())
     changed = _event_json(event)
     db.session.commit()
     return changed
 
 
-def _fields_from_body() -> tuple[dict, Response | None]:
-    """The body's fields as Python values, or a problem response for the wrong JSON types."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return {}, problem(400, _("Bad request"), _("The body must be a JSON object."))
+def _fields_from_body() -> dict:
+    """The body's fields as Python values.
+
+    :raise NotJsonObject: the body is not a JSON object
+    :raise InvalidInput: a value has the wrong JSON type
+    """
+    body = schemas.json_object(request.get_json(silent=True))
     fields: dict = {}
     errors: dict[str, list[str]] = {}
     for name, value in body.items():
@@ -75,8 +71,8 @@ def _fields_from_body() -> tuple[dict, Response | None]:
         except ValueError as error:
             errors[name] = [str(error.args[0])]
     if errors:
-        return {}, _invalid(errors)
-    return fields, None
+        raise InvalidInput(errors)
+    return fields
 
 
 def _from_json(name: str, value):
@@ -117,28 +113,6 @@ def _timestamp(value) -> datetime:
     return moment
 
 
-def _refused(error: services.EventError):
-    """The service's objection as a problem response; nothing was saved."""
-    db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        return problem(403, _("Access denied"), str(error.message), code=error.code)
-    if isinstance(error, services.CapacityBelowConfirmed):
-        return problem(409, str(error.message), code=error.code)
-    if isinstance(error, services.InvalidEvent):
-        return _invalid(error.errors)
-    return _invalid({error.field or "event": [error.message]})
-
-
-def _invalid(errors: dict[str, list]):
-    return problem(
-        422,
-        _("Invalid input"),
-        _("Some fields are missing or invalid."),
-        code="invalid-input",
-        errors=errors,
-    )
-
-
 def _event_json(event: Event) -> dict:
     seats = availability([event.id])[event.id]
     return schemas.event_json(event, seats, now=utcnow())
@@ -147,7 +121,6 @@ def _event_json(event: Event) -> dict:
 # --- OpenAPI -------------------------------------------------------------------
 
 _IN_YEARS = f"In the years {services.FIRST_YEAR}–{services.LAST_YEAR}."
-_NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 _WRITABLE = {
     "type": {"enum": ["study_visit", "seminar", "expert_meeting"]},
     "title": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -190,11 +163,11 @@ _WRITABLE = {
     },
     "waitlist": {"type": "boolean"},
     "registration_opens_at": {
-        **_NULLABLE_TIMESTAMP,
+        **NULLABLE_TIMESTAMP,
         "description": f"Null: open as soon as the event is published. {_IN_YEARS}",
     },
     "registration_closes_at": {
-        **_NULLABLE_TIMESTAMP,
+        **NULLABLE_TIMESTAMP,
         "description": f"Null: open until the event starts. After the opening. {_IN_YEARS}",
     },
     "status": {
@@ -230,15 +203,6 @@ SCHEMAS: dict = {
 }
 
 
-def _problem(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
-
-
 def _event_response(description: str) -> dict:
     return {
         "description": description,
@@ -254,13 +218,10 @@ def _body(schema: str) -> dict:
 
 
 _SECURITY = [{"organiserToken": []}]
-_NOT_JSON = _problem("The body is not a JSON object.")
-_UNAUTHORISED = _problem("No valid organiser token (`Authorization: Bearer …`).")
-_INVALID = _problem(
+_INVALID = problem_response(
     "Invalid input, e.g. the end before the start or an unknown city; `errors` maps "
     "each field to its messages."
 )
-_UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry later.")
 
 #: OpenAPI path items of this module, merged into the document by ``api/openapi.py``.
 PATHS: dict = {
@@ -272,12 +233,12 @@ PATHS: dict = {
             "requestBody": _body("EventCreate"),
             "responses": {
                 "201": _event_response("Created."),
-                "400": _NOT_JSON,
-                "401": _UNAUTHORISED,
-                "403": _problem("An organiser named a city other than their own."),
+                "400": NOT_JSON,
+                "401": UNAUTHORISED,
+                "403": problem_response("An organiser named a city other than their own."),
                 "413": TOO_LARGE,
                 "422": _INVALID,
-                "503": _UNAVAILABLE,
+                "503": UNAVAILABLE,
             },
         }
     },
@@ -296,17 +257,19 @@ PATHS: dict = {
             "requestBody": _body("EventChanges"),
             "responses": {
                 "200": _event_response("The event as it now is."),
-                "400": _NOT_JSON,
-                "401": _UNAUTHORISED,
-                "403": _problem("The event, or the city it would move to, is not the organiser's."),
-                "404": _problem("No such event."),
-                "409": _problem(
+                "400": NOT_JSON,
+                "401": UNAUTHORISED,
+                "403": problem_response(
+                    "The event, or the city it would move to, is not the organiser's."
+                ),
+                "404": problem_response("No such event."),
+                "409": problem_response(
                     "Capacity below the confirmed registrations; `type` ends in "
                     "/capacity-below-confirmed."
                 ),
                 "413": TOO_LARGE,
                 "422": _INVALID,
-                "503": _UNAVAILABLE,
+                "503": UNAVAILABLE,
             },
         }
     },

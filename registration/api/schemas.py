@@ -7,9 +7,12 @@ from datetime import datetime
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from registration.api.problems import NotJsonObject
+from registration.domain_errors import InvalidInput
 from registration.events.models import Event
 from registration.i18n import WARSAW
 from registration.links import absolute_url
+from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration
 from registration.registrations.services import Availability
 
@@ -61,12 +64,34 @@ def registration_json(registration: Registration, waitlist_position: int | None)
 REGISTRATION_TEXT_FIELDS = ("name", "email", "institution", "position", "category", "city", "needs")
 
 
-def registration_formdata(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
-    """Turn a JSON body into form data for ``RegistrationForm``, plus type errors.
+def json_object(body: object) -> dict:
+    """The request's JSON body, which must be an object.
+
+    :raise NotJsonObject: no body, invalid JSON, or another kind of value
+    """
+    if not isinstance(body, dict):
+        raise NotJsonObject
+    return body
+
+
+def registration_form(body: object) -> RegistrationForm:
+    """A JSON body as the page's ``RegistrationForm``, validated.
 
     The API and the page validate with the same form, so they cannot disagree on
     what a valid registration is.
+
+    :raise NotJsonObject: the body is not a JSON object
+    :raise InvalidInput: a field is missing, of the wrong type, or breaks a rule
     """
+    formdata, errors = _registration_formdata(json_object(body))
+    form = RegistrationForm(formdata=formdata, meta={"csrf": False})
+    if not form.validate() or errors:
+        raise InvalidInput({**form.errors, **errors})
+    return form
+
+
+def _registration_formdata(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
+    """Turn a JSON body into form data for ``RegistrationForm``, plus type errors."""
     errors: dict[str, list[str]] = {}
     formdata = MultiDict()
     for field in REGISTRATION_TEXT_FIELDS:

@@ -130,7 +130,8 @@ def add_attendee(event_id: int):
             )
         except services.RegistrationError as error:
             flash(str(error.message), "error")
-            return render_template("backoffice/attendees/new.html", event=event, form=form), 409
+            page = render_template("backoffice/attendees/new.html", event=event, form=form)
+            return page, error.status
         confirmed = registration.status == RegistrationStatus.CONFIRMED
         name, target = registration.full_name, url_for(".attendees", event_id=event_id)
         db.session.commit()
@@ -300,7 +301,7 @@ def message_attendees(event_id: int):
             )
         except services.RegistrationError as error:
             flash(str(error.message), "error")
-            status = 409
+            status = error.status
         else:
             db.session.commit()
             flash(_("The message is queued for sending."), "success")

@@ -89,8 +89,7 @@ def publish_event(event_id: int):
     try:
         services.publish(event, current_account())
     except services.EventError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        _flash_refusal(error)
     else:
         db.session.commit()
         flash(_("The event is published."), "success")
@@ -115,8 +114,7 @@ def cancel_event(event_id: int):
     try:
         services.cancel_event(event, current_account())
     except services.EventError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        _flash_refusal(error)
     else:
         db.session.commit()
         flash(_("The event is cancelled. Everyone registered is being told."), "success")
@@ -166,14 +164,18 @@ def _form_page(form: EventForm, *, event: Event | None = None, status: int = 200
 def _rejected(form: EventForm, error: services.EventError, *, event: Event | None = None):
     """Show the service's objection next to the field it concerns; nothing was saved."""
     db.session.rollback()
-    if isinstance(error, services.InvalidEvent):
-        errors = error.errors
-    else:
-        errors = {error.field: [error.message]}
-    for field, messages in errors.items():
+    for field, messages in error.field_errors().items():
         for message in messages:
             form.show_error(field, str(message))
-    return _form_page(form, event=event, status=422)
+    return _form_page(form, event=event, status=error.status)
+
+
+def _flash_refusal(error: services.EventError) -> None:
+    """Say why a button did nothing (a button has no fields to show it beside)."""
+    db.session.rollback()
+    for messages in error.field_errors().values():
+        for message in messages:
+            flash(str(message), "error")
 
 
 def _back(event_id: int):

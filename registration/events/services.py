@@ -15,6 +15,15 @@ from sqlalchemy import Select, func, select, text
 from registration.accounts.services import record
 from registration.database import page_within, storable, utcnow
 from registration.email_addresses import is_email_address
+from registration.events.errors import (
+    CapacityBelowConfirmed,
+    CityNotAllowed,
+    InvalidEvent,
+    NotAllowed,
+)
+
+# Callers catch every refusal by its name here; the base is raised by none of these functions.
+from registration.events.errors import EventError as EventError
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
 from registration.fields import (
@@ -173,51 +182,6 @@ def get_public_event(event_id: int) -> Event | None:
 # organisers save at once; and the list of people told about a change is the
 # list that holds seats at that moment, so somebody registering at the same
 # time either is on it or registers for the event as it now is.
-
-
-class EventError(Exception):
-    """An event operation said no. ``message`` is for people; ``field`` names the input."""
-
-    code = "invalid-event"
-    message = _l("The event could not be saved.")
-    field: str | None = None
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
-class InvalidEvent(EventError):
-    """Input that breaks a rule; ``errors`` maps each field to its messages."""
-
-    code = "invalid-input"
-
-    def __init__(self, errors: dict[str, list]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-        self.field, messages = next(iter(errors.items()))
-        self.message = messages[0]
-
-
-class NotAllowed(EventError):
-    """The account may not manage this event."""
-
-    code = "forbidden"
-    message = _l("You may not manage this event.")
-
-
-class CityNotAllowed(NotAllowed):
-    """An organiser tried to put an event into a city other than their own."""
-
-    field = "city"
-    message = _l("You may create and edit events only in your own city.")
-
-
-class CapacityBelowConfirmed(EventError, seats.CapacityBelowConfirmed):
-    """Fewer seats than confirmed registrations: the seat rule, said about the field."""
-
-    code = seats.CapacityBelowConfirmed.code
-    message = seats.CapacityBelowConfirmed.message
-    field = "capacity"
 
 
 #: What organisers may set, in the order forms and the API show them.

@@ -468,8 +468,9 @@ def test_a_malformed_request_gets_a_clear_answer_and_changes_nothing(
         problem = response.get_json()
         assert problem["status"] == answer.status
         assert problem["title"]
+        assert problem["detail"]
         if answer.says:
-            assert answer.says in problem.get("detail", "")
+            assert answer.says in problem["detail"]
         if answer.names:
             assert answer.names in problem["errors"], problem
     elif answer.kind == "redirect":
