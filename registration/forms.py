@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.datastructures import MultiDict
 from wtforms import Field
 from wtforms.validators import Length, ValidationError
@@ -55,3 +56,8 @@ def email_address(form: FlaskForm, field: Field) -> None:
 def at_most(limit: int) -> Length:
     """At most ``limit`` characters; the input says so too (``maxlength``)."""
     return Length(max=limit, message=fields.too_long(limit))
+
+
+def fits(column: InstrumentedAttribute) -> Length:
+    """No longer than ``column`` holds (``fields.max_length``)."""
+    return at_most(fields.max_length(column))

@@ -1,15 +1,24 @@
 """The OpenAPI 3.1 document of API v1, served at /api/v1/openapi.json.
 
-Kept beside the views and checked by ``tests/api/test_openapi.py``: every route
-must be described here, everything here must exist, and real responses must
-validate against these schemas.
+Checked by ``tests/api/test_openapi.py``: every route must be described here,
+everything here must exist, and real responses must validate against these
+schemas. What requests may hold is not written here but built from what the
+validation checks: an event's fields from ``events.services.EVENT_FIELDS``
+(``field_schema``), a registration from the ``RegistrationForm`` the API
+validates with (``form_schema``); the limits in both are the models' columns.
 """
 
 from __future__ import annotations
 
 from flask import current_app
+from wtforms import BooleanField, EmailField, SelectField
 
+from registration.api.schemas import blank_registration_form
+from registration.events.models import EventStatus, EventType
 from registration.events.services import FIRST_YEAR, LAST_YEAR
+from registration.fields import Kind, Rule
+from registration.forms import Form
+from registration.registrations.models import ACTIVE_STATUSES, RegistrationStatus
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
@@ -46,7 +55,7 @@ EVENT = {
     "properties": {
         "id": {"type": "integer"},
         "slug": {"type": "string"},
-        "type": {"enum": ["study_visit", "seminar", "expert_meeting"]},
+        "type": {"enum": list(EventType)},
         "title": {"type": "string"},
         "summary": {"type": "string"},
         "description": {
@@ -69,31 +78,74 @@ EVENT = {
             "type": "boolean",
             "description": "Whether registration is open now.",
         },
-        "status": {"enum": ["draft", "published", "cancelled"]},
+        "status": {"enum": list(EventStatus)},
         "contact_email": {"type": "string", "format": "email"},
         "url": {"type": "string", "format": "uri"},
         "ical_url": {"type": "string", "format": "uri"},
     },
 }
 
-REGISTRATION_REQUEST = {
-    "type": "object",
-    "required": ["name", "email", "institution", "category", "city", "consent"],
-    "properties": {
-        "name": {"type": "string", "maxLength": 200},
-        "email": {"type": "string", "format": "email", "maxLength": 254},
-        "institution": {"type": "string", "maxLength": 200},
-        "position": {"type": "string", "maxLength": 200},
-        "category": {"enum": ["culture_staff", "official", "ngo", "other"]},
-        "city": {"type": "string", "maxLength": 100},
-        "needs": {"type": "string", "maxLength": 1000},
-        "consent": {"const": True},
-        "language": {
-            "enum": ["pl", "en"],
-            "description": "Language of the emails; default from Accept-Language.",
-        },
-    },
-}
+_IN_YEARS = f"In the years {FIRST_YEAR}–{LAST_YEAR}."
+_FORMATS = {Kind.EMAIL: "email", Kind.URL: "uri", Kind.TIMESTAMP: "date-time"}
+
+
+def field_schema(rule: Rule) -> dict:
+    """A field's JSON Schema, from the rule its validation checks."""
+    if rule.kind == Kind.CHOICE:
+        schema: dict = {"enum": [str(choice) for choice in rule.choices]}
+    elif rule.kind == Kind.BOOLEAN:
+        schema = {"type": "boolean"}
+    elif rule.kind == Kind.INTEGER:
+        schema = {"type": "integer", "minimum": rule.minimum, "maximum": rule.maximum}
+    else:
+        schema = {"type": "string"}
+        if rule.kind in _FORMATS:
+            schema["format"] = _FORMATS[rule.kind]
+        if rule.kind == Kind.LINE and rule.required:
+            schema["minLength"] = 1  # blank is missing
+        if rule.max_length is not None:
+            schema["maxLength"] = rule.max_length
+    if rule.nullable:
+        schema["type"] = [schema["type"], "null"]
+    descriptions = [rule.description] if rule.description else []
+    if rule.kind == Kind.TIMESTAMP:
+        descriptions.append(_IN_YEARS)  # events.services.within_years
+    if descriptions:
+        schema["description"] = " ".join(descriptions)
+    return schema
+
+
+def form_schema(form: Form) -> dict:
+    """The JSON object a form takes through the API, from its fields and validators: a
+    checkbox the form requires is ``true``, a choice one of its values, anything else
+    text within the field's ``maxlength``."""
+    properties: dict[str, dict] = {}
+    required = []
+    for field in form:
+        if isinstance(field, BooleanField):
+            schema: dict = {"const": True} if field.flags.required else {"type": "boolean"}
+        elif isinstance(field, SelectField):
+            schema = {"enum": [choice.value for choice in field.choices if choice.value]}
+        else:
+            schema = {"type": "string"}
+            if isinstance(field, EmailField):
+                schema["format"] = "email"
+            if field.flags.maxlength:
+                schema["maxLength"] = field.flags.maxlength
+        properties[field.name] = schema
+        if field.flags.required:
+            required.append(field.name)
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _registration_request() -> dict:
+    schema = form_schema(blank_registration_form())
+    schema["properties"]["language"] = {
+        "enum": list(current_app.config["LANGUAGES"]),
+        "description": "Language of the emails; default from Accept-Language.",
+    }
+    return schema
+
 
 WAITLIST_POSITION = {
     "type": ["integer", "null"],
@@ -107,7 +159,7 @@ REGISTRATION_CREATED = {
     "required": ["id", "status", "waitlist_position", "manage_url"],
     "properties": {
         "id": {"type": "integer"},
-        "status": {"enum": ["confirmed", "waitlisted"]},
+        "status": {"enum": list(ACTIVE_STATUSES)},
         "waitlist_position": WAITLIST_POSITION,
         "manage_url": {"type": "string", "format": "uri"},
     },
@@ -119,7 +171,7 @@ REGISTRATION = {
     "required": ["id", "status", "waitlist_position", "manage_url", "event"],
     "properties": {
         "id": {"type": "integer"},
-        "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+        "status": {"enum": list(RegistrationStatus)},
         "waitlist_position": WAITLIST_POSITION,
         "manage_url": {"type": "string", "format": "uri"},
         "event": {"$ref": "#/components/schemas/Event"},
@@ -230,7 +282,7 @@ def _public_document() -> dict:
                         {
                             "name": "type",
                             "in": "query",
-                            "schema": {"enum": ["study_visit", "seminar", "expert_meeting"]},
+                            "schema": {"enum": list(EventType)},
                         },
                         {
                             "name": "city",
@@ -361,7 +413,7 @@ def _public_document() -> dict:
         "components": {
             "schemas": {
                 "Event": EVENT,
-                "RegistrationRequest": REGISTRATION_REQUEST,
+                "RegistrationRequest": _registration_request(),
                 "RegistrationCreated": REGISTRATION_CREATED,
                 "Registration": REGISTRATION,
                 "Problem": PROBLEM,

@@ -6,19 +6,16 @@ The same three steps as the back-office pages: JSON in (types checked here),
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import request
-from flask_babel import lazy_gettext as _l
 
 from registration.api import schemas
 from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
 from registration.api.openapi import (
     NOT_JSON,
-    NULLABLE_TIMESTAMP,
     TOO_LARGE,
     UNAUTHORISED,
     UNAVAILABLE,
+    field_schema,
     problem_response,
 )
 from registration.api.views import bp
@@ -28,11 +25,6 @@ from registration.events import services
 from registration.events.models import Event
 from registration.extensions import db
 from registration.registrations.services import availability
-
-_TEXT = ("type", "title", "summary", "description", "city", "venue", "address", "status")
-_TEXT_OR_NULL = ("online_url",)
-_TIMESTAMPS = ("starts_at", "ends_at")
-_TIMESTAMPS_OR_NULL = ("registration_opens_at", "registration_closes_at")
 
 
 @bp.post("/events")
@@ -66,51 +58,17 @@ def _fields_from_body() -> dict:
     fields: dict = {}
     errors: dict[str, list[str]] = {}
     for name, value in body.items():
+        rule = services.EVENT_FIELDS.get(name)
+        if rule is None:
+            fields[name] = value  # the service names what cannot be set
+            continue
         try:
-            fields[name] = _from_json(name, value)
+            fields[name] = schemas.from_json(rule, value)
         except ValueError as error:
             errors[name] = [str(error.args[0])]
     if errors:
         raise InvalidInput(errors)
     return fields
-
-
-def _from_json(name: str, value):
-    """One JSON value as the service takes it. Unknown names pass: the service names them.
-
-    :raise ValueError: with the message for the person who sent it
-    """
-    nullable = name in _TEXT_OR_NULL or name in _TIMESTAMPS_OR_NULL
-    if value is None and nullable:
-        return None
-    if name in _TEXT or name in _TEXT_OR_NULL or name == "contact_email":
-        if not isinstance(value, str):
-            raise ValueError(_l("Must be text."))
-        return value
-    if name in _TIMESTAMPS or name in _TIMESTAMPS_OR_NULL:
-        return _timestamp(value)
-    if name == "capacity":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(_l("Enter a whole number."))
-        return value
-    if name == "waitlist":
-        if not isinstance(value, bool):
-            raise ValueError(_l("Must be true or false."))
-        return value
-    return value
-
-
-def _timestamp(value) -> datetime:
-    message = _l("Use a date and time with offset, e.g. 2027-03-10T10:00:00+01:00.")
-    if not isinstance(value, str):
-        raise ValueError(message)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(message) from None
-    if moment.tzinfo is None:
-        raise ValueError(message)
-    return moment
 
 
 def _event_json(event: Event) -> dict:
@@ -120,78 +78,14 @@ def _event_json(event: Event) -> dict:
 
 # --- OpenAPI -------------------------------------------------------------------
 
-_IN_YEARS = f"In the years {services.FIRST_YEAR}–{services.LAST_YEAR}."
-_WRITABLE = {
-    "type": {"enum": ["study_visit", "seminar", "expert_meeting"]},
-    "title": {"type": "string", "minLength": 1, "maxLength": 200},
-    "summary": {"type": "string", "maxLength": 500},
-    "description": {
-        "type": "string",
-        "maxLength": services.DESCRIPTION_LIMIT,
-        "description": "Plain text; blank lines separate paragraphs.",
-    },
-    "city": {
-        "type": "string",
-        "description": "The city's name (Łódź) or slug (lodz); an organiser's own only.",
-    },
-    "venue": {"type": "string", "minLength": 1, "maxLength": 200},
-    "address": {"type": "string", "minLength": 1, "maxLength": 300},
-    "online_url": {
-        "type": ["string", "null"],
-        "format": "uri",
-        "maxLength": 500,
-        "description": "An http(s) address, or null for none.",
-    },
-    "starts_at": {
-        "type": "string",
-        "format": "date-time",
-        "description": f"With offset. {_IN_YEARS}",
-    },
-    "ends_at": {
-        "type": "string",
-        "format": "date-time",
-        "description": f"After the start. {_IN_YEARS}",
-    },
-    "capacity": {
-        "type": "integer",
-        "minimum": 0,
-        "maximum": services.MAX_CAPACITY,
-        "description": (
-            "Seats that can be confirmed; never below the confirmed registrations. "
-            "Added seats go to the waitlist in order of registration."
-        ),
-    },
-    "waitlist": {"type": "boolean"},
-    "registration_opens_at": {
-        **NULLABLE_TIMESTAMP,
-        "description": f"Null: open as soon as the event is published. {_IN_YEARS}",
-    },
-    "registration_closes_at": {
-        **NULLABLE_TIMESTAMP,
-        "description": f"Null: open until the event starts. After the opening. {_IN_YEARS}",
-    },
-    "status": {
-        "enum": ["draft", "published", "cancelled"],
-        "description": "A published or cancelled event cannot become a draft again.",
-    },
-    "contact_email": {"type": "string", "format": "email", "maxLength": 254},
-}
+#: What organisers may send: built from the rules ``events.services`` checks.
+_WRITABLE = {name: field_schema(rule) for name, rule in services.EVENT_FIELDS.items()}
 
 SCHEMAS: dict = {
     "EventCreate": {
         "type": "object",
         "additionalProperties": False,
-        "required": [
-            "type",
-            "title",
-            "city",
-            "venue",
-            "address",
-            "starts_at",
-            "ends_at",
-            "capacity",
-            "contact_email",
-        ],
+        "required": [name for name, rule in services.EVENT_FIELDS.items() if rule.required],
         "properties": _WRITABLE,
     },
     "EventChanges": {

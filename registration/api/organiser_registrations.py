@@ -17,7 +17,7 @@ from registration.api.schemas import timestamp
 from registration.api.views import bp
 from registration.extensions import db
 from registration.registrations import exports, services
-from registration.registrations.models import Registration
+from registration.registrations.models import Category, Registration, RegistrationStatus
 
 
 @bp.get("/events/<int:event_id>/registrations")
@@ -106,10 +106,10 @@ SCHEMAS: dict = {
             "email": {"type": "string", "format": "email"},
             "institution": {"type": "string"},
             "position": NULLABLE_STRING,
-            "category": {"enum": ["culture_staff", "official", "ngo", "other"]},
+            "category": {"enum": list(Category)},
             "city": {"type": "string", "description": "Where the person works, as they wrote it."},
             "needs": NULLABLE_STRING,
-            "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+            "status": {"enum": list(RegistrationStatus)},
             "waitlist_position": {
                 "type": ["integer", "null"],
                 "minimum": 1,

@@ -20,7 +20,8 @@ from wtforms.validators import Optional, ValidationError
 
 from registration.accounts.models import Account
 from registration.events.models import Event
-from registration.events.services import EVENT_FIELDS, ONE_LINE_LIMITS, REQUIRED_FIELDS, cities_for
+from registration.events.services import EVENT_FIELDS, cities_for
+from registration.fields import ONE_LINE_KINDS, Kind
 from registration.forms import Form, strip
 from registration.i18n import WARSAW
 from registration.labels import EVENT_TYPES
@@ -29,7 +30,7 @@ from registration.labels import EVENT_TYPES
 _DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 #: Everything but the status, which has buttons of its own (publish, cancel).
 _FIELDS = tuple(name for name in EVENT_FIELDS if name != "status")
-_TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+_TIMESTAMPS = tuple(name for name in _FIELDS if EVENT_FIELDS[name].kind == Kind.TIMESTAMP)
 
 
 def _city_id(value) -> int | None:
@@ -86,7 +87,7 @@ class EventForm(Form):
         _l("Seats"),
         validators=[Optional()],
         invalid_value_message=_l("Enter a whole number."),
-        render_kw={"min": 0, "inputmode": "numeric"},
+        render_kw={"inputmode": "numeric"},
     )
     waitlist = BooleanField(_l("Keep a waitlist when every seat is taken"))
     registration_opens_at = _warsaw_time(_l("Registration opens (optional)"))
@@ -97,10 +98,15 @@ class EventForm(Form):
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for name in REQUIRED_FIELDS:
-            self[name].flags.required = True
-        for name, limit in ONE_LINE_LIMITS.items():
-            self[name].flags.maxlength = limit
+        # The inputs say what the service will check (``events.services.EVENT_FIELDS``).
+        for name in _FIELDS:
+            rule = EVENT_FIELDS[name]
+            if rule.required:
+                self[name].flags.required = True
+            if rule.kind in ONE_LINE_KINDS:
+                self[name].flags.maxlength = rule.max_length
+            if rule.minimum is not None:
+                self[name].flags.min = rule.minimum
         self._cities = {city.id: city for city in cities_for(account)}
         choices = [SelectChoice(city.id, city.name) for city in self._cities.values()]
         if len(choices) != 1:

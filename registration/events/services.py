@@ -30,10 +30,15 @@ from registration.fields import (
     NOT_AN_EMAIL_ADDRESS,
     NOT_ONE_LINE,
     NOT_PRINTABLE,
+    ONE_LINE_KINDS,
     REQUIRED,
+    Kind,
+    Rule,
     is_one_line,
     is_printable,
+    max_length,
     too_long,
+    value_range,
 )
 from registration.i18n import WARSAW, lazy_number, polish_sort_key
 from registration.notifications import outbox
@@ -184,46 +189,77 @@ def get_public_event(event_id: int) -> Event | None:
 # time either is on it or registers for the event as it now is.
 
 
-#: What organisers may set, in the order forms and the API show them.
-EVENT_FIELDS = (
-    "type",
-    "title",
-    "summary",
-    "description",
-    "city",
-    "venue",
-    "address",
-    "online_url",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "waitlist",
-    "registration_opens_at",
-    "registration_closes_at",
-    "status",
-    "contact_email",
-)
-REQUIRED_FIELDS = frozenset(
-    {"type", "title", "city", "venue", "address", "starts_at", "ends_at", "capacity"}
-    | {"contact_email"}
-)
+_CAPACITY_RANGE = value_range(Event.capacity)
+
+#: What organisers may set, in the order forms and the API show them, and the shape
+#: of each: ``_validate`` below, the back office's form and the API (its type checks
+#: and its document) all read this table, and the limits in it are the columns'.
+EVENT_FIELDS: dict[str, Rule] = {
+    "type": Rule(Kind.CHOICE, required=True, choices=tuple(EventType)),
+    "title": Rule(Kind.LINE, required=True, max_length=max_length(Event.title)),
+    "summary": Rule(Kind.LINE, max_length=max_length(Event.summary)),
+    "description": Rule(
+        Kind.TEXT,
+        max_length=max_length(Event.description),
+        description="Plain text; blank lines separate paragraphs.",
+    ),
+    "city": Rule(
+        Kind.LOOKUP,
+        required=True,
+        description="The city's name (Łódź) or slug (lodz); an organiser's own only.",
+    ),
+    "venue": Rule(Kind.LINE, required=True, max_length=max_length(Event.venue)),
+    "address": Rule(Kind.LINE, required=True, max_length=max_length(Event.address)),
+    "online_url": Rule(
+        Kind.URL,
+        nullable=True,
+        max_length=max_length(Event.online_url),
+        description="An http(s) address, or null for none.",
+    ),
+    "starts_at": Rule(Kind.TIMESTAMP, required=True, description="With offset."),
+    "ends_at": Rule(Kind.TIMESTAMP, required=True, description="After the start."),
+    "capacity": Rule(
+        Kind.INTEGER,
+        required=True,
+        minimum=_CAPACITY_RANGE[0],
+        maximum=_CAPACITY_RANGE[1],
+        description=(
+            "Seats that can be confirmed; never below the confirmed registrations. "
+            "Added seats go to the waitlist in order of registration."
+        ),
+    ),
+    "waitlist": Rule(Kind.BOOLEAN),
+    "registration_opens_at": Rule(
+        Kind.TIMESTAMP,
+        nullable=True,
+        description="Null: open as soon as the event is published.",
+    ),
+    "registration_closes_at": Rule(
+        Kind.TIMESTAMP,
+        nullable=True,
+        description="Null: open until the event starts. After the opening.",
+    ),
+    "status": Rule(
+        Kind.CHOICE,
+        choices=tuple(EventStatus),
+        description="A published or cancelled event cannot become a draft again.",
+    ),
+    "contact_email": Rule(Kind.EMAIL, required=True, max_length=max_length(Event.contact_email)),
+}
+REQUIRED_FIELDS = frozenset(name for name, rule in EVENT_FIELDS.items() if rule.required)
 #: Changing these moves the event in people's calendars (iCalendar SEQUENCE).
 TIME_FIELDS = frozenset({"starts_at", "ends_at"})
 PLACE_FIELDS = frozenset({"venue", "address", "city", "online_url"})
 #: Most characters of each one-line text (the back-office form gives its inputs these too).
 ONE_LINE_LIMITS = {
-    "title": 200,
-    "summary": 500,
-    "venue": 200,
-    "address": 300,
-    "online_url": 500,
-    "contact_email": 254,
+    name: rule.max_length for name, rule in EVENT_FIELDS.items() if rule.kind in ONE_LINE_KINDS
 }
-#: Plain text with paragraphs: room for a detailed programme, not for a book.
-DESCRIPTION_LIMIT = 20_000
-#: More seats than any venue of the coalition has; also far from any integer column's end.
-MAX_CAPACITY = 100_000
-_TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+DESCRIPTION_LIMIT = EVENT_FIELDS["description"].max_length
+MAX_CAPACITY = EVENT_FIELDS["capacity"].maximum
+_TIMESTAMPS = tuple(name for name, rule in EVENT_FIELDS.items() if rule.kind == Kind.TIMESTAMP)
+_TEXTS = tuple(
+    name for name, rule in EVENT_FIELDS.items() if rule.kind in ONE_LINE_KINDS | {Kind.TEXT}
+)
 
 #: Stored data, not interface: event titles are Polish, whoever makes the copy.
 COPY_PREFIX = "Kopia: "
@@ -418,7 +454,7 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
     for name in REQUIRED_FIELDS | {"status", "waitlist"}:
         if values.get(name) is None or values.get(name) == "":
             fail(name, REQUIRED)
-    for name in (*ONE_LINE_LIMITS, "description"):
+    for name in _TEXTS:
         if values.get(name) is not None and not isinstance(values[name], str):
             fail(name, _l("Must be text."))
     if errors:
@@ -454,10 +490,14 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
     if capacity is not None:
         if isinstance(capacity, bool) or not isinstance(capacity, int):
             fail("capacity", _l("Enter a whole number."))
-        elif not 0 <= capacity <= MAX_CAPACITY:
+        elif not _CAPACITY_RANGE[0] <= capacity <= _CAPACITY_RANGE[1]:
             fail(
                 "capacity",
-                _l("Enter a number of seats from 0 to %(max)s.", max=lazy_number(MAX_CAPACITY)),
+                _l(
+                    "Enter a number of seats from %(min)s to %(max)s.",
+                    min=lazy_number(_CAPACITY_RANGE[0]),
+                    max=lazy_number(_CAPACITY_RANGE[1]),
+                ),
             )
     for name in _TIMESTAMPS:
         moment = values.get(name)

@@ -1,7 +1,7 @@
 """The registration form: the shape of what a person sends, for the page and the API alike.
 
-The form checks shape (present, long enough, an email address); the rules of
-seats and windows are the service's.
+The form checks shape (present, not too long, an email address); the rules of
+seats and windows are the service's. Each limit is the column's that keeps the value.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from registration.fields import REQUIRED
-from registration.forms import Form, at_most, email_address, one_line, printable, strip
+from registration.forms import Form, email_address, fits, one_line, printable, strip
 from registration.labels import CATEGORIES
-from registration.registrations.models import Category
+from registration.registrations.models import Category, Registration
 from registration.registrations.services import Applicant
 
 
@@ -28,7 +28,7 @@ class RegistrationForm(Form):
     name = StringField(
         _l("Full name"),
         filters=[strip],
-        validators=[DataRequired(REQUIRED), at_most(200), one_line],
+        validators=[DataRequired(REQUIRED), fits(Registration.full_name), one_line],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
@@ -36,7 +36,7 @@ class RegistrationForm(Form):
         filters=[strip],
         validators=[
             DataRequired(REQUIRED),
-            at_most(254),
+            fits(Registration.email),
             one_line,
             email_address,
         ],
@@ -45,13 +45,17 @@ class RegistrationForm(Form):
     institution = StringField(
         _l("Institution"),
         filters=[strip],
-        validators=[DataRequired(REQUIRED), at_most(200), one_line],
+        validators=[
+            DataRequired(REQUIRED),
+            fits(Registration.institution),
+            one_line,
+        ],
         render_kw={"autocomplete": "organization"},
     )
     position = StringField(
         _l("Position (optional)"),
         filters=[strip],
-        validators=[Optional(), at_most(200), one_line],
+        validators=[Optional(), fits(Registration.position), one_line],
         render_kw={"autocomplete": "organization-title"},
     )
     category = SelectField(
@@ -64,13 +68,13 @@ class RegistrationForm(Form):
     city = StringField(
         _l("City you work in"),
         filters=[strip],
-        validators=[DataRequired(REQUIRED), at_most(100), one_line],
+        validators=[DataRequired(REQUIRED), fits(Registration.city), one_line],
         render_kw={"autocomplete": "address-level2"},
     )
     needs = TextAreaField(
         _l("Accessibility or dietary needs (optional)"),
         filters=[strip],
-        validators=[Optional(), at_most(1000), printable],
+        validators=[Optional(), fits(Registration.needs), printable],
     )
     consent = BooleanField(
         _l(

@@ -107,8 +107,8 @@ class Registration(db.Model):
     category: Mapped[Category] = mapped_column(enum_column(Category, "registration_category"))
     #: Where the person works, as they wrote it.
     city: Mapped[str] = mapped_column(String(100))
-    #: Accessibility or dietary needs; optional.
-    needs: Mapped[str | None] = mapped_column(Text)
+    #: Accessibility or dietary needs; optional. A few sentences, not a letter.
+    needs: Mapped[str | None] = mapped_column(Text, info={"max_length": 1000})
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Which wording of the consent text the person agreed to.
     consent_version: Mapped[str] = mapped_column(String(20))

@@ -8,6 +8,7 @@ once let two places drift apart. These tests keep them together.
 from __future__ import annotations
 
 import ast
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -16,8 +17,10 @@ import sqlalchemy as sa
 
 from registration.accounts.models import Account
 from registration.events import services as events
+from registration.events.models import Event
 from registration.extensions import db
 from registration.i18n import WARSAW
+from registration.registrations.models import Registration
 from tests.factories import PASSWORD, make_account, make_event
 
 PACKAGE = Path(__file__).resolve().parents[2] / "registration"
@@ -122,3 +125,96 @@ def test_no_module_imports_another_modules_private_names():
         if (names := _private_imports(path))
     }
     assert borrowed == {}
+
+
+# --- Limits: the columns say them, everything else reads them ---------------------
+
+#: Fields of the event as organisers write them, and the column that keeps each.
+EVENT_TEXT_COLUMNS = {
+    name: Event.__table__.c[name]
+    for name in ("title", "summary", "description", "venue", "address", "online_url")
+} | {"contact_email": Event.__table__.c.contact_email}
+#: Fields of the registration request, and the column that keeps each.
+REGISTRATION_COLUMNS = {
+    "name": Registration.__table__.c.full_name,
+    "email": Registration.__table__.c.email,
+    "institution": Registration.__table__.c.institution,
+    "position": Registration.__table__.c.position,
+    "city": Registration.__table__.c.city,
+    "needs": Registration.__table__.c.needs,
+}
+
+
+def _length(column: sa.Column) -> int:
+    """What the column holds: a ``String``'s length, a ``Text``'s from its ``info``."""
+    return column.info.get("max_length") or column.type.length
+
+
+def test_the_api_document_takes_its_limits_from_the_columns(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for kind in ("EventCreate", "EventChanges"):
+        properties = schemas[kind]["properties"]
+        for name, column in EVENT_TEXT_COLUMNS.items():
+            assert properties[name]["maxLength"] == _length(column), (kind, name)
+        capacity = properties["capacity"]
+        assert (capacity["minimum"], capacity["maximum"]) == Event.__table__.c.capacity.info[
+            "range"
+        ]
+    request = schemas["RegistrationRequest"]["properties"]
+    for name, column in REGISTRATION_COLUMNS.items():
+        assert request[name]["maxLength"] == _length(column), name
+
+
+def _maxlengths(html: str) -> dict[str, int]:
+    inputs = re.findall(r"<(?:input|textarea)\b[^>]*>", html)
+    found = {}
+    for tag in inputs:
+        name, limit = re.search(r'name="(\w+)"', tag), re.search(r'maxlength="(\d+)"', tag)
+        if name and limit:
+            found[name.group(1)] = int(limit.group(1))
+    return found
+
+
+def test_the_forms_take_their_limits_from_the_columns(app, client):
+    with app.app_context():
+        event_id = make_event().id
+        make_account()
+        db.session.commit()
+    registration_form = _maxlengths(client.get(f"/events/{event_id}").text)
+    assert registration_form == {
+        name: _length(column) for name, column in REGISTRATION_COLUMNS.items()
+    }
+    client.post("/organiser/login", data={"email": "organiser@example.org", "password": PASSWORD})
+    event_form = client.get("/organiser/events/new").text
+    one_line = {
+        name: column for name, column in EVENT_TEXT_COLUMNS.items() if name != "description"
+    }
+    assert _maxlengths(event_form) == {name: _length(column) for name, column in one_line.items()}
+    assert re.search(r'<input[^>]*\bmin="0"[^>]*name="capacity"', event_form)
+
+
+def test_the_service_refuses_one_character_more_than_the_column_holds(app):
+    """The validation reads the same columns as the forms and the document."""
+    with app.app_context():
+        admin = make_account("admin@example.org", role="admin", city_slug=None)
+        for name, column in EVENT_TEXT_COLUMNS.items():
+            if name in ("online_url", "contact_email"):
+                continue  # an address of that length is refused for its shape first
+            fields = {
+                "type": "seminar",
+                "title": "Seminarium",
+                "city": "wroclaw",
+                "venue": "Wrocławski Dom Literatury",
+                "address": "Przejście Żelazne 1",
+                "starts_at": datetime(2030, 3, 10, 10, tzinfo=WARSAW),
+                "ends_at": datetime(2030, 3, 10, 15, tzinfo=WARSAW),
+                "capacity": 10,
+                "contact_email": "koalicja@example.org",
+                name: "x" * (_length(column) + 1),
+            }
+            with pytest.raises(events.InvalidEvent) as refused:
+                events.create_event(fields, account=admin)
+            assert list(refused.value.errors) == [name]
+            fields[name] = "x" * _length(column)
+            events.create_event(fields, account=admin)
+        db.session.rollback()
