@@ -41,7 +41,7 @@ from registration.email_addresses import normalise_email
 from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications import outbox
-from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import statements
 from registration.registrations.errors import (
     AlreadyCheckedIn,
@@ -675,7 +675,7 @@ def message_attendees(
     """Queue one email per person with the given status; each sees only their own address.
 
     The messages of one send-out share a ``batch`` key in their context, by which
-    ``send_out_progress`` counts them.
+    ``queries.send_out_progress`` counts them.
 
     :param recipients: a key of ``MESSAGE_RECIPIENTS``
     :return: the batch key
@@ -712,30 +712,6 @@ def message_attendees(
         count=len(people),
     )
     return batch
-
-
-def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict[str, int]]:
-    """How many messages of each send-out of the event are queued, sent and failed.
-
-    :return: ``{batch: {"queued": n, "sent": n, "failed": n}}``, one send-out if ``batch`` is given
-    """
-    batch_key = OutboxMessage.context["batch"].as_string()
-    query = (
-        select(batch_key, OutboxMessage.status, func.count(OutboxMessage.id))
-        .join(Registration, OutboxMessage.registration_id == Registration.id)
-        .where(
-            Registration.event_id == event_id,
-            OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE,
-        )
-        .group_by(batch_key, OutboxMessage.status)
-    )
-    if batch is not None:
-        query = query.where(batch_key == batch)
-    progress: dict[str, dict[str, int]] = {}
-    for key, status, count in db.session.execute(query):
-        counts = progress.setdefault(key, dict.fromkeys((d.value for d in DeliveryStatus), 0))
-        counts[DeliveryStatus(status).value] = count
-    return progress
 
 
 def _check_seats_open(event: Event | LockedEvent, now: datetime) -> None:

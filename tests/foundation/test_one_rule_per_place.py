@@ -218,3 +218,21 @@ def test_the_service_refuses_one_character_more_than_the_column_holds(app):
             fields[name] = "x" * _length(column)
             events.create_event(fields, account=admin)
         db.session.rollback()
+
+
+def test_views_build_no_queries():
+    """Read queries live beside the services (``<package>/queries.py``); a view asks them.
+
+    Fetching one row by its id (``db.session.get``) is not a query worth a name.
+    """
+    views = [
+        *PACKAGE.glob("*/views.py"),
+        *(PACKAGE / "backoffice").glob("*.py"),
+        *(PACKAGE / "api").glob("*.py"),
+    ]
+    building = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for path in views
+        if re.search(r"\bselect\(|session\.(scalars?|execute)\(|\.paginate\(", path.read_text())
+    )
+    assert building == []
