@@ -21,6 +21,7 @@ from sqlalchemy import Column
 from sqlalchemy.orm import InstrumentedAttribute
 
 REQUIRED = _l("This field is required.")
+NOT_TEXT = _l("Must be text.")
 NOT_ONE_LINE = _l("Use a single line without special characters.")
 NOT_PRINTABLE = _l("Remove the special characters.")
 NOT_AN_EMAIL_ADDRESS = _l("Enter a valid email address, e.g. name@example.org.")

@@ -12,7 +12,7 @@ from wtforms import BooleanField
 from registration.api.problems import NotJsonObject
 from registration.domain_errors import InvalidInput
 from registration.events.models import Event
-from registration.fields import TEXT_KINDS, Kind, Rule
+from registration.fields import NOT_TEXT, TEXT_KINDS, Kind, Rule
 from registration.forms import Form
 from registration.i18n import WARSAW
 from registration.links import absolute_url
@@ -112,7 +112,7 @@ def _as_formdata(body: dict, form: Form) -> tuple[MultiDict, dict[str, list[str]
         elif isinstance(value, str):
             formdata[field.name] = value
         else:
-            errors[field.name] = [_("Must be text.")]
+            errors[field.name] = [NOT_TEXT]
     return formdata, errors
 
 
@@ -125,7 +125,7 @@ def from_json(rule: Rule, value: object) -> object:
         return None
     if rule.kind in TEXT_KINDS:
         if not isinstance(value, str):
-            raise ValueError(_l("Must be text."))
+            raise ValueError(NOT_TEXT)
         return value
     if rule.kind == Kind.TIMESTAMP:
         return _timestamp(value)

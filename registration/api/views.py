@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from registration.api import schemas
@@ -77,7 +77,7 @@ def create_registration(event_id: int):
         events.get_public_event(event_id) or abort(404)  # no event: 404, whatever the body
         raise
     language = body.get("language")
-    if language not in ("pl", "en"):
+    if language not in current_app.config["LANGUAGES"]:
         language = select_locale()
     try:
         registered = services.register(event_id, form.applicant(language))

@@ -30,6 +30,7 @@ from registration.fields import (
     NOT_AN_EMAIL_ADDRESS,
     NOT_ONE_LINE,
     NOT_PRINTABLE,
+    NOT_TEXT,
     ONE_LINE_KINDS,
     REQUIRED,
     Kind,
@@ -456,7 +457,7 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
             fail(name, REQUIRED)
     for name in _TEXTS:
         if values.get(name) is not None and not isinstance(values[name], str):
-            fail(name, _l("Must be text."))
+            fail(name, NOT_TEXT)
     if errors:
         raise InvalidEvent(errors)
     if not isinstance(values["waitlist"], bool):

@@ -17,27 +17,13 @@ from registration.domain_errors import DomainError
 from registration.events.models import EventStatus
 from registration.extensions import db
 from registration.registrations import services
-from tests.factories import make_account, make_event, make_registration
-
-REGISTRATION = {
-    "name": "Zofia Wiśniewska",
-    "email": "zofia@example.org",
-    "institution": "Miejski Dom Kultury",
-    "category": "culture_staff",
-    "city": "Łódź",
-    "consent": True,
-}
-EVENT = {
-    "type": "seminar",
-    "title": "Seminarium: publiczność",
-    "city": "Wrocław",
-    "venue": "Wrocławski Dom Literatury",
-    "address": "Przejście Żelazne 1",
-    "starts_at": "2030-03-10T10:00:00+01:00",
-    "ends_at": "2030-03-10T15:00:00+01:00",
-    "capacity": 25,
-    "contact_email": "koalicja@example.org",
-}
+from tests.factories import (
+    EVENT_BODY,
+    REGISTRATION_BODY,
+    make_account,
+    make_event,
+    make_registration,
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +56,12 @@ REFUSALS = [
         documented=REGISTER,
     ),
     Refusal(
-        "POST", "/api/v1/events", 401, "unauthorized", json=EVENT, documented=("/events", "post")
+        "POST",
+        "/api/v1/events",
+        401,
+        "unauthorized",
+        json=EVENT_BODY,
+        documented=("/events", "post"),
     ),
     Refusal(
         "GET",
@@ -85,7 +76,7 @@ REFUSALS = [
         "/api/v1/events",
         403,
         "forbidden",
-        json=EVENT,
+        json=EVENT_BODY,
         token="gdansk",
         documented=("/events", "post"),
     ),
@@ -97,7 +88,7 @@ REFUSALS = [
         "/api/v1/events/987654/registrations",
         404,
         "about:blank",
-        json=REGISTRATION,
+        json=REGISTRATION_BODY,
         documented=REGISTER,
     ),
     Refusal("PUT", "/api/v1/events", 405, "about:blank"),
@@ -106,7 +97,7 @@ REFUSALS = [
         "/api/v1/events/{full}/registrations",
         409,
         "event-full",
-        json=REGISTRATION,
+        json=REGISTRATION_BODY,
         documented=REGISTER,
     ),
     Refusal(
@@ -114,7 +105,7 @@ REFUSALS = [
         "/api/v1/events/{closed}/registrations",
         409,
         "registration-closed",
-        json=REGISTRATION,
+        json=REGISTRATION_BODY,
         documented=REGISTER,
     ),
     Refusal(
@@ -122,7 +113,7 @@ REFUSALS = [
         "/api/v1/events/{open}/registrations",
         409,
         "already-registered",
-        json={**REGISTRATION, "email": "taken@example.org"},
+        json={**REGISTRATION_BODY, "email": "taken@example.org"},
         documented=REGISTER,
     ),
     Refusal(
@@ -154,7 +145,7 @@ REFUSALS = [
         "/api/v1/events/{full}/registrations",
         413,
         "about:blank",
-        json={**REGISTRATION, "needs": "x" * 1024 * 1024},
+        json={**REGISTRATION_BODY, "needs": "x" * 1024 * 1024},
         documented=REGISTER,
     ),
     Refusal(
@@ -162,7 +153,7 @@ REFUSALS = [
         "/api/v1/events/{full}/registrations",
         422,
         "invalid-input",
-        json={**REGISTRATION, "name": "", "consent": False},
+        json={**REGISTRATION_BODY, "name": "", "consent": False},
         documented=REGISTER,
         errors=["name", "consent"],
     ),
@@ -277,7 +268,7 @@ def test_a_refusal_no_page_shows_beside_a_form_is_a_page_in_the_visitors_languag
     with app.app_context():
         draft = make_event(status=EventStatus.DRAFT).id
         db.session.commit()
-    form = {**REGISTRATION, "consent": "y"}
+    form = {**REGISTRATION_BODY, "consent": "y"}
     polish = client.post(f"/events/{draft}", data=form)
     english = client.post(f"/events/{draft}", data=form, headers={"Accept-Language": "en"})
     assert (polish.status_code, english.status_code) == (404, 404)

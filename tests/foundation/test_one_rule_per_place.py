@@ -21,7 +21,7 @@ from registration.events.models import Event
 from registration.extensions import db
 from registration.i18n import WARSAW
 from registration.registrations.models import Registration
-from tests.factories import PASSWORD, make_account, make_event
+from tests.factories import EVENT_BODY, PASSWORD, REGISTRATION_BODY, make_account, make_event
 
 PACKAGE = Path(__file__).resolve().parents[2] / "registration"
 
@@ -37,6 +37,16 @@ ADDRESSES = [
 ]
 
 
+def event_fields(**overrides) -> dict:
+    """An event as ``events.services.create_event`` takes it."""
+    return {
+        **EVENT_BODY,
+        "starts_at": datetime(2030, 3, 10, 10, tzinfo=WARSAW),
+        "ends_at": datetime(2030, 3, 10, 15, tzinfo=WARSAW),
+        **overrides,
+    }
+
+
 @pytest.mark.parametrize(("address", "valid"), ADDRESSES)
 def test_every_place_that_takes_an_address_agrees_on_what_one_is(
     app, client, runner, address, valid
@@ -48,32 +58,14 @@ def test_every_place_that_takes_an_address_agrees_on_what_one_is(
         db.session.commit()
     registered = client.post(
         f"/api/v1/events/{event_id}/registrations",
-        json={
-            "name": "Zofia Wiśniewska",
-            "email": address,
-            "institution": "Miejski Dom Kultury",
-            "category": "culture_staff",
-            "city": "Łódź",
-            "consent": True,
-        },
+        json={**REGISTRATION_BODY, "email": address},
     )
     assert (registered.status_code == 201) is valid, registered.get_json()
 
     with app.app_context():
         admin = db.session.merge(admin)
-        fields = {
-            "type": "seminar",
-            "title": "Seminarium",
-            "city": "wroclaw",
-            "venue": "Wrocławski Dom Literatury",
-            "address": "Przejście Żelazne 1",
-            "starts_at": datetime(2030, 3, 10, 10, tzinfo=WARSAW),
-            "ends_at": datetime(2030, 3, 10, 15, tzinfo=WARSAW),
-            "capacity": 10,
-            "contact_email": address,
-        }
         try:
-            events.create_event(fields, account=admin)
+            events.create_event(event_fields(contact_email=address), account=admin)
             accepted = True
         except events.InvalidEvent as refused:
             accepted = "contact_email" not in refused.errors
@@ -200,18 +192,7 @@ def test_the_service_refuses_one_character_more_than_the_column_holds(app):
         for name, column in EVENT_TEXT_COLUMNS.items():
             if name in ("online_url", "contact_email"):
                 continue  # an address of that length is refused for its shape first
-            fields = {
-                "type": "seminar",
-                "title": "Seminarium",
-                "city": "wroclaw",
-                "venue": "Wrocławski Dom Literatury",
-                "address": "Przejście Żelazne 1",
-                "starts_at": datetime(2030, 3, 10, 10, tzinfo=WARSAW),
-                "ends_at": datetime(2030, 3, 10, 15, tzinfo=WARSAW),
-                "capacity": 10,
-                "contact_email": "koalicja@example.org",
-                name: "x" * (_length(column) + 1),
-            }
+            fields = event_fields(**{name: "x" * (_length(column) + 1)})
             with pytest.raises(events.InvalidEvent) as refused:
                 events.create_event(fields, account=admin)
             assert list(refused.value.errors) == [name]
