@@ -38,13 +38,13 @@ SEEDED_TABLES = {"city", "alembic_version"}
 
 
 def migrate_database(database_url: str, instance_path: Path) -> None:
-    app = create_app(testing_config(database_url), instance_path=str(instance_path))
+    app = create_app(app_config(database_url), instance_path=str(instance_path))
     with app.app_context():
         upgrade()
         db.engine.dispose()
 
 
-def testing_config(database_url: str, **overrides) -> dict:
+def app_config(database_url: str, **overrides) -> dict:
     return {
         "REGISTRATION_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -154,7 +154,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator:
 
     def build(**overrides) -> Flask:
         instance = tmp_path / "instance"
-        app = create_app(testing_config(database_url, **overrides), instance_path=str(instance))
+        app = create_app(app_config(database_url, **overrides), instance_path=str(instance))
         apps.append(app)
         return app
 

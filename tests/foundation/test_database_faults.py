@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from registration import create_app
 from registration.extensions import db
 from registration.registrations.models import Registration
-from tests.conftest import migrate_database, testing_config
+from tests.conftest import app_config, migrate_database
 from tests.factories import make_event
 
 BODY = {
@@ -63,7 +63,7 @@ def test_an_unreachable_database_answers_503_and_saves_nothing(tmp_path):
     folder.mkdir()
     path = folder / "registration.sqlite3"
     migrate_database(f"sqlite:///{path}", tmp_path)
-    app = create_app(testing_config(f"sqlite:///{path}"), instance_path=str(tmp_path / "instance"))
+    app = create_app(app_config(f"sqlite:///{path}"), instance_path=str(tmp_path / "instance"))
     with app.app_context():
         event_id = make_event().id
         db.session.commit()
