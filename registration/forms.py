@@ -1,10 +1,16 @@
-"""The base of every form in the project."""
+"""The base of every form in the project, and the checks their fields share."""
 
 from __future__ import annotations
 
 from flask import request
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.datastructures import MultiDict
+from wtforms import Field
+from wtforms.validators import Length, ValidationError
+
+from registration import fields
+from registration.email_addresses import is_email_address
 
 
 class Form(FlaskForm):
@@ -23,3 +29,35 @@ class Form(FlaskForm):
                 return formdata  # the caller's own (the API passes its JSON so), or none
             # Otherwise Flask-WTF would read the request: its form fields only, then.
             return request.form if form.is_submitted() and request.form else None
+
+
+def strip(value: str | None) -> str | None:
+    """A filter: the text without the spaces around it."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def one_line(form: FlaskForm, field: Field) -> None:
+    """Names and addresses go into email headers and calendars: no line breaks there."""
+    if field.data and not fields.is_one_line(field.data):
+        raise ValidationError(fields.NOT_ONE_LINE)
+
+
+def printable(form: FlaskForm, field: Field) -> None:
+    if field.data and not fields.is_printable(field.data):
+        raise ValidationError(fields.NOT_PRINTABLE)
+
+
+def email_address(form: FlaskForm, field: Field) -> None:
+    """The project's one address check (``registration.email_addresses``)."""
+    if field.data and not is_email_address(field.data):
+        raise ValidationError(fields.NOT_AN_EMAIL_ADDRESS)
+
+
+def at_most(limit: int) -> Length:
+    """At most ``limit`` characters; the input says so too (``maxlength``)."""
+    return Length(max=limit, message=fields.too_long(limit))
+
+
+def fits(column: InstrumentedAttribute) -> Length:
+    """No longer than ``column`` holds (``fields.max_length``)."""
+    return at_most(fields.max_length(column))

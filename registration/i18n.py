@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from babel import Locale, dates
 from flask import current_app, has_request_context, request, url_for
@@ -18,6 +19,8 @@ LANGUAGE_COOKIE = "lang"
 #: link from the request's Host), not a view argument's name (a TypeError).
 PAGE_ARGUMENTS = ("type", "city", "month", "page", "when", "q", "code", "next")
 DEFAULT_LANGUAGE = "pl"
+#: Where the coalition meets: events happen, and every time is shown, in Warsaw time.
+WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def select_locale() -> str:

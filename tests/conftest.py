@@ -37,14 +37,14 @@ BACKENDS = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
 SEEDED_TABLES = {"city", "alembic_version"}
 
 
-def _migrate(database_url: str, instance_path: Path) -> None:
-    app = create_app(_test_config(database_url), instance_path=str(instance_path))
+def migrate_database(database_url: str, instance_path: Path) -> None:
+    app = create_app(app_config(database_url), instance_path=str(instance_path))
     with app.app_context():
         upgrade()
         db.engine.dispose()
 
 
-def _test_config(database_url: str, **overrides) -> dict:
+def app_config(database_url: str, **overrides) -> dict:
     return {
         "REGISTRATION_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -60,7 +60,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database, copied afresh for every test."""
     folder = tmp_path_factory.mktemp("sqlite-template")
     path = folder / "template.sqlite3"
-    _migrate(f"sqlite:///{path}", folder)
+    migrate_database(f"sqlite:///{path}", folder)
     return path
 
 
@@ -81,7 +81,7 @@ def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"TEST_DATABASE_URL={TEST_DATABASE_URL} cannot be reached: {error.orig}")
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        _migrate(url, tmp_path_factory.mktemp("postgresql"))
+        migrate_database(url, tmp_path_factory.mktemp("postgresql"))
         yield url
     finally:
         engine = _postgresql_engines.pop(url, None)
@@ -154,7 +154,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator:
 
     def build(**overrides) -> Flask:
         instance = tmp_path / "instance"
-        app = create_app(_test_config(database_url, **overrides), instance_path=str(instance))
+        app = create_app(app_config(database_url, **overrides), instance_path=str(instance))
         apps.append(app)
         return app
 

@@ -84,6 +84,28 @@ def make_registration(event: Event, **overrides) -> Registration:
 
 PASSWORD = "correct horse battery staple"
 
+#: A registration as the API takes it (SPEC section 5).
+REGISTRATION_BODY = {
+    "name": "Zofia Wiśniewska",
+    "email": "zofia@example.org",
+    "institution": "Miejski Dom Kultury",
+    "category": "culture_staff",
+    "city": "Łódź",
+    "consent": True,
+}
+#: A Wrocław event as the organiser API takes it.
+EVENT_BODY = {
+    "type": "seminar",
+    "title": "Seminarium: publiczność instytucji kultury",
+    "city": "wroclaw",
+    "venue": "Wrocławski Dom Literatury",
+    "address": "Przejście Żelazne 1",
+    "starts_at": "2030-03-10T10:00:00+01:00",
+    "ends_at": "2030-03-10T15:00:00+01:00",
+    "capacity": 25,
+    "contact_email": "koalicja@example.org",
+}
+
 
 def make_account(
     email: str = "organiser@example.org",

@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from registration.accounts import services
 from registration.accounts.models import Account, Role
@@ -34,7 +35,8 @@ def create(email: str, role: str, city: str | None, password_stdin: bool) -> Non
     try:
         account = services.create_account(email, role=Role(role), city=city_row, password=password)
     except services.AccountError as error:
-        raise click.ClickException(str(error)) from None
+        with force_locale("en"):  # the command line speaks English
+            raise click.ClickException(str(error)) from None
     services.record(None, "account.create", email=account.email, role=role)
     db.session.commit()
     where = f" for {account.city.name}" if account.city else ""

@@ -13,11 +13,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
+# ``flask users create`` catches every refusal by this name.
+from registration.accounts.errors import AccountError as AccountError
+from registration.accounts.errors import AddressTaken, CityRequired, NotAnAddress, PasswordTooShort
 from registration.accounts.models import Account, AccountSession, ApiToken, AuditEntry, Role
 from registration.database import reading_only, storable, utcnow, write_aside
+from registration.email_addresses import MAX_EMAIL_LENGTH, is_email_address, normalise_email
 from registration.events.models import City
 from registration.extensions import db
-from registration.registrations.models import MAX_EMAIL_LENGTH, normalise_email
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown address as slow as for a known one.
@@ -33,25 +36,23 @@ LAST_USE_PRECISION = timedelta(minutes=1)
 SESSION_IDLE_LIMIT = timedelta(hours=12)
 
 
-class AccountError(Exception):
-    """An account operation that cannot be done; the message says why."""
-
-
 def create_account(
     email: str, *, role: Role, city: City | None = None, password: str | None = None
 ) -> Account:
     """Create an organiser or admin account.
 
-    :raise AccountError: the address is taken, an organiser has no city, or the
-        password is too short
+    :raise NotAnAddress: ``email`` is not an email address
+    :raise AddressTaken: an account has that address already
+    :raise CityRequired: an organiser has no city
+    :raise PasswordTooShort: the password is too short
     """
     email = normalise_email(email)
-    if "@" not in email:
-        raise AccountError(f"{email!r} is not an email address")
+    if not is_email_address(email):
+        raise NotAnAddress(email)
     if db.session.scalar(select(Account).where(Account.email == email)) is not None:
-        raise AccountError(f"an account for {email} already exists")
+        raise AddressTaken(email)
     if role == Role.ORGANISER and city is None:
-        raise AccountError("an organiser needs a city (--city)")
+        raise CityRequired
     account = Account(email=email, role=role, city=city if role == Role.ORGANISER else None)
     if password is not None:
         set_password(account, password)
@@ -67,7 +68,7 @@ def find_account(email: str) -> Account | None:
 
 def set_password(account: Account, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordTooShort(MIN_PASSWORD_LENGTH)
     account.password_hash = _hasher.hash(password)
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g, request
-from flask_babel import gettext as _
 
 from registration.accounts.models import Account
 from registration.accounts.services import account_for_api_token
-from registration.api.problems import problem
+from registration.api.problems import Unauthenticated
 from registration.events.models import Event
 from registration.extensions import db
 
@@ -22,14 +21,7 @@ def organiser_required(view):
         scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
         account = account_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
         if account is None:
-            response = problem(
-                401,
-                _("Authentication required"),
-                _("Send a valid organiser API token."),
-                code="unauthorized",
-            )
-            response.headers["WWW-Authenticate"] = 'Bearer realm="organiser"'
-            return response
+            raise Unauthenticated
         g.account = account
         return view(*args, **kwargs)
 

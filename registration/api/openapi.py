@@ -1,19 +1,28 @@
 """The OpenAPI 3.1 document of API v1, served at /api/v1/openapi.json.
 
-Kept beside the views and checked by ``tests/api/test_openapi.py``: every route
-must be described here, everything here must exist, and real responses must
-validate against these schemas.
+Checked by ``tests/api/test_openapi.py``: every route must be described here,
+everything here must exist, and real responses must validate against these
+schemas. What requests may hold is not written here but built from what the
+validation checks: an event's fields from ``events.services.EVENT_FIELDS``
+(``field_schema``), a registration from the ``RegistrationForm`` the API
+validates with (``form_schema``); the limits in both are the models' columns.
 """
 
 from __future__ import annotations
 
 from flask import current_app
+from wtforms import BooleanField, EmailField, SelectField
 
+from registration.api.schemas import blank_registration_form
+from registration.events.models import EventStatus, EventType
 from registration.events.services import FIRST_YEAR, LAST_YEAR
+from registration.fields import Kind, Rule
+from registration.forms import Form
+from registration.registrations.models import ACTIVE_STATUSES, RegistrationStatus
 
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-_TIMESTAMP = {"type": "string", "format": "date-time"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+TIMESTAMP = {"type": "string", "format": "date-time"}
 
 EVENT = {
     "type": "object",
@@ -46,7 +55,7 @@ EVENT = {
     "properties": {
         "id": {"type": "integer"},
         "slug": {"type": "string"},
-        "type": {"enum": ["study_visit", "seminar", "expert_meeting"]},
+        "type": {"enum": list(EventType)},
         "title": {"type": "string"},
         "summary": {"type": "string"},
         "description": {
@@ -56,44 +65,87 @@ EVENT = {
         "city": {"type": "string", "description": "The city's name, e.g. Łódź."},
         "venue": {"type": "string"},
         "address": {"type": "string"},
-        "online_url": _NULLABLE_STRING,
-        "starts_at": _TIMESTAMP,
-        "ends_at": _TIMESTAMP,
+        "online_url": NULLABLE_STRING,
+        "starts_at": TIMESTAMP,
+        "ends_at": TIMESTAMP,
         "capacity": {"type": "integer", "minimum": 0},
         "waitlist": {"type": "boolean"},
         "seats_left": {"type": "integer", "minimum": 0},
         "waitlist_length": {"type": "integer", "minimum": 0},
-        "registration_opens_at": _NULLABLE_TIMESTAMP,
-        "registration_closes_at": _TIMESTAMP,
+        "registration_opens_at": NULLABLE_TIMESTAMP,
+        "registration_closes_at": TIMESTAMP,
         "registration_open": {
             "type": "boolean",
             "description": "Whether registration is open now.",
         },
-        "status": {"enum": ["draft", "published", "cancelled"]},
+        "status": {"enum": list(EventStatus)},
         "contact_email": {"type": "string", "format": "email"},
         "url": {"type": "string", "format": "uri"},
         "ical_url": {"type": "string", "format": "uri"},
     },
 }
 
-REGISTRATION_REQUEST = {
-    "type": "object",
-    "required": ["name", "email", "institution", "category", "city", "consent"],
-    "properties": {
-        "name": {"type": "string", "maxLength": 200},
-        "email": {"type": "string", "format": "email", "maxLength": 254},
-        "institution": {"type": "string", "maxLength": 200},
-        "position": {"type": "string", "maxLength": 200},
-        "category": {"enum": ["culture_staff", "official", "ngo", "other"]},
-        "city": {"type": "string", "maxLength": 100},
-        "needs": {"type": "string", "maxLength": 1000},
-        "consent": {"const": True},
-        "language": {
-            "enum": ["pl", "en"],
-            "description": "Language of the emails; default from Accept-Language.",
-        },
-    },
-}
+_IN_YEARS = f"In the years {FIRST_YEAR}–{LAST_YEAR}."
+_FORMATS = {Kind.EMAIL: "email", Kind.URL: "uri", Kind.TIMESTAMP: "date-time"}
+
+
+def field_schema(rule: Rule) -> dict:
+    """A field's JSON Schema, from the rule its validation checks."""
+    if rule.kind == Kind.CHOICE:
+        schema: dict = {"enum": [str(choice) for choice in rule.choices]}
+    elif rule.kind == Kind.BOOLEAN:
+        schema = {"type": "boolean"}
+    elif rule.kind == Kind.INTEGER:
+        schema = {"type": "integer", "minimum": rule.minimum, "maximum": rule.maximum}
+    else:
+        schema = {"type": "string"}
+        if rule.kind in _FORMATS:
+            schema["format"] = _FORMATS[rule.kind]
+        if rule.kind == Kind.LINE and rule.required:
+            schema["minLength"] = 1  # blank is missing
+        if rule.max_length is not None:
+            schema["maxLength"] = rule.max_length
+    if rule.nullable:
+        schema["type"] = [schema["type"], "null"]
+    descriptions = [rule.description] if rule.description else []
+    if rule.kind == Kind.TIMESTAMP:
+        descriptions.append(_IN_YEARS)  # events.services.within_years
+    if descriptions:
+        schema["description"] = " ".join(descriptions)
+    return schema
+
+
+def form_schema(form: Form) -> dict:
+    """The JSON object a form takes through the API, from its fields and validators: a
+    checkbox the form requires is ``true``, a choice one of its values, anything else
+    text within the field's ``maxlength``."""
+    properties: dict[str, dict] = {}
+    required = []
+    for field in form:
+        if isinstance(field, BooleanField):
+            schema: dict = {"const": True} if field.flags.required else {"type": "boolean"}
+        elif isinstance(field, SelectField):
+            schema = {"enum": [choice.value for choice in field.choices if choice.value]}
+        else:
+            schema = {"type": "string"}
+            if isinstance(field, EmailField):
+                schema["format"] = "email"
+            if field.flags.maxlength:
+                schema["maxLength"] = field.flags.maxlength
+        properties[field.name] = schema
+        if field.flags.required:
+            required.append(field.name)
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _registration_request() -> dict:
+    schema = form_schema(blank_registration_form())
+    schema["properties"]["language"] = {
+        "enum": list(current_app.config["LANGUAGES"]),
+        "description": "Language of the emails; default from Accept-Language.",
+    }
+    return schema
+
 
 WAITLIST_POSITION = {
     "type": ["integer", "null"],
@@ -107,7 +159,7 @@ REGISTRATION_CREATED = {
     "required": ["id", "status", "waitlist_position", "manage_url"],
     "properties": {
         "id": {"type": "integer"},
-        "status": {"enum": ["confirmed", "waitlisted"]},
+        "status": {"enum": list(ACTIVE_STATUSES)},
         "waitlist_position": WAITLIST_POSITION,
         "manage_url": {"type": "string", "format": "uri"},
     },
@@ -119,7 +171,7 @@ REGISTRATION = {
     "required": ["id", "status", "waitlist_position", "manage_url", "event"],
     "properties": {
         "id": {"type": "integer"},
-        "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+        "status": {"enum": list(RegistrationStatus)},
         "waitlist_position": WAITLIST_POSITION,
         "manage_url": {"type": "string", "format": "uri"},
         "event": {"$ref": "#/components/schemas/Event"},
@@ -128,12 +180,22 @@ REGISTRATION = {
 
 PROBLEM = {
     "type": "object",
-    "required": ["type", "title", "status"],
+    "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string", "format": "uri-reference"},
-        "title": {"type": "string"},
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "Names the problem: `about:blank`, or a URI ending in its code.",
+        },
+        "title": {"type": "string", "description": "The kind of problem, in a few words."},
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
+        "detail": {
+            "type": "string",
+            "description": (
+                "One sentence in the client's language (Accept-Language): what happened "
+                "and what to do."
+            ),
+        },
         "errors": {
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
@@ -142,7 +204,8 @@ PROBLEM = {
 }
 
 
-def _problem(description: str) -> dict:
+def problem_response(description: str) -> dict:
+    """An OpenAPI response: a problem document, for the reason ``description`` gives."""
     return {
         "description": description,
         "content": {
@@ -163,10 +226,12 @@ _TOKEN = {
     "description": "The secret token of the registration's manage link.",
     "schema": {"type": "string"},
 }
-_RATE_LIMITED = _problem("Too many requests from this address; retry later.")
-_UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry later.")
+_RATE_LIMITED = problem_response("Too many requests from this address; retry later.")
+UNAUTHORISED = problem_response("No valid organiser token (`Authorization: Bearer <token>`).")
+NOT_JSON = problem_response("The body is not a JSON object.")
+UNAVAILABLE = problem_response("The database is unavailable; nothing was saved. Retry later.")
 #: Every request body; MAX_CONTENT_LENGTH in config.py.
-TOO_LARGE = _problem("The body is larger than 1 MB; nothing was saved.")
+TOO_LARGE = problem_response("The body is larger than 1 MB; nothing was saved.")
 
 
 def openapi_document() -> dict:
@@ -217,7 +282,7 @@ def _public_document() -> dict:
                         {
                             "name": "type",
                             "in": "query",
-                            "schema": {"enum": ["study_visit", "seminar", "expert_meeting"]},
+                            "schema": {"enum": list(EventType)},
                         },
                         {
                             "name": "city",
@@ -258,7 +323,7 @@ def _public_document() -> dict:
                                 },
                             },
                         ),
-                        "422": _problem(
+                        "422": problem_response(
                             "Invalid filter; `errors` names each parameter with its messages."
                         ),
                     },
@@ -271,7 +336,7 @@ def _public_document() -> dict:
                     "parameters": [_EVENT_ID],
                     "responses": {
                         "200": _json("The event.", {"$ref": "#/components/schemas/Event"}),
-                        "404": _problem("No such event, or a draft."),
+                        "404": problem_response("No such event, or a draft."),
                     },
                 }
             },
@@ -292,9 +357,9 @@ def _public_document() -> dict:
                         "201": _json(
                             "Registered.", {"$ref": "#/components/schemas/RegistrationCreated"}
                         ),
-                        "400": _problem("The body is not a JSON object."),
-                        "404": _problem("No such event, or a draft."),
-                        "409": _problem(
+                        "400": NOT_JSON,
+                        "404": problem_response("No such event, or a draft."),
+                        "409": problem_response(
                             "Not registered: `type` ends in /registration-closed, /event-full or "
                             "/already-registered (the manage link of the existing registration is "
                             "emailed to the address; nothing about it is revealed here). At a full "
@@ -302,9 +367,11 @@ def _public_document() -> dict:
                             "that holds a seat (its manage link goes to it by email)."
                         ),
                         "413": TOO_LARGE,
-                        "422": _problem("Invalid input; `errors` maps each field to its messages."),
+                        "422": problem_response(
+                            "Invalid input; `errors` maps each field to its messages."
+                        ),
                         "429": _RATE_LIMITED,
-                        "503": _UNAVAILABLE,
+                        "503": UNAVAILABLE,
                     },
                 }
             },
@@ -317,7 +384,7 @@ def _public_document() -> dict:
                         "200": _json(
                             "The registration.", {"$ref": "#/components/schemas/Registration"}
                         ),
-                        "404": _problem("Unknown token."),
+                        "404": problem_response("Unknown token."),
                     },
                 },
                 "delete": {
@@ -334,11 +401,11 @@ def _public_document() -> dict:
                                 "properties": {"status": {"const": "cancelled"}},
                             },
                         ),
-                        "404": _problem("Unknown token."),
-                        "409": _problem(
+                        "404": problem_response("Unknown token."),
+                        "409": problem_response(
                             "The event has started; `type` ends in /cancellation-closed."
                         ),
-                        "503": _UNAVAILABLE,
+                        "503": UNAVAILABLE,
                     },
                 },
             },
@@ -346,7 +413,7 @@ def _public_document() -> dict:
         "components": {
             "schemas": {
                 "Event": EVENT,
-                "RegistrationRequest": REGISTRATION_REQUEST,
+                "RegistrationRequest": _registration_request(),
                 "RegistrationCreated": REGISTRATION_CREATED,
                 "Registration": REGISTRATION,
                 "Problem": PROBLEM,

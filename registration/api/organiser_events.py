@@ -6,40 +6,32 @@ The same three steps as the back-office pages: JSON in (types checked here),
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask import Response, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask import request
 
 from registration.api import schemas
 from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
-from registration.api.openapi import TOO_LARGE
-from registration.api.problems import problem
+from registration.api.openapi import (
+    NOT_JSON,
+    TOO_LARGE,
+    UNAUTHORISED,
+    UNAVAILABLE,
+    field_schema,
+    problem_response,
+)
 from registration.api.views import bp
 from registration.database import utcnow
+from registration.domain_errors import InvalidInput
 from registration.events import services
 from registration.events.models import Event
 from registration.extensions import db
 from registration.registrations.services import availability
-
-_TEXT = ("type", "title", "summary", "description", "city", "venue", "address", "status")
-_TEXT_OR_NULL = ("online_url",)
-_TIMESTAMPS = ("starts_at", "ends_at")
-_TIMESTAMPS_OR_NULL = ("registration_opens_at", "registration_closes_at")
 
 
 @bp.post("/events")
 @organiser_required
 def create_event():
     """Create an event; a draft unless the body gives another status."""
-    fields, problem_response = _fields_from_body()
-    if problem_response is not None:
-        return problem_response
-    try:
-        event = services.create_event(fields, account=current_api_account())
-    except services.EventError as error:
-        return _refused(error)
+    event = services.create_event(_fields_from_body(), account=current_api_account())
     created = _event_json(event)  # before commit: no second transaction to read it back
     db.session.commit()
     return created, 201
@@ -50,93 +42,33 @@ def create_event():
 def update_event(event_id: int):
     """Change any of an event's fields; people registered hear of a new time, place or status."""
     event = managed_event_or_abort(event_id)
-    changes, problem_response = _fields_from_body()
-    if problem_response is not None:
-        return problem_response
-    try:
-        services.update_event(event, changes, account=current_api_account())
-    except services.EventError as error:
-        return _refused(error)
+    services.update_event(event, _fields_from_body(), account=current_api_account())
     changed = _event_json(event)
     db.session.commit()
     return changed
 
 
-def _fields_from_body() -> tuple[dict, Response | None]:
-    """The body's fields as Python values, or a problem response for the wrong JSON types."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return {}, problem(400, _("Bad request"), _("The body must be a JSON object."))
+def _fields_from_body() -> dict:
+    """The body's fields as Python values.
+
+    :raise NotJsonObject: the body is not a JSON object
+    :raise InvalidInput: a value has the wrong JSON type
+    """
+    body = schemas.json_object(request.get_json(silent=True))
     fields: dict = {}
     errors: dict[str, list[str]] = {}
     for name, value in body.items():
+        rule = services.EVENT_FIELDS.get(name)
+        if rule is None:
+            fields[name] = value  # the service names what cannot be set
+            continue
         try:
-            fields[name] = _from_json(name, value)
+            fields[name] = schemas.from_json(rule, value)
         except ValueError as error:
             errors[name] = [str(error.args[0])]
     if errors:
-        return {}, _invalid(errors)
-    return fields, None
-
-
-def _from_json(name: str, value):
-    """One JSON value as the service takes it. Unknown names pass: the service names them.
-
-    :raise ValueError: with the message for the person who sent it
-    """
-    nullable = name in _TEXT_OR_NULL or name in _TIMESTAMPS_OR_NULL
-    if value is None and nullable:
-        return None
-    if name in _TEXT or name in _TEXT_OR_NULL or name == "contact_email":
-        if not isinstance(value, str):
-            raise ValueError(_l("Must be text."))
-        return value
-    if name in _TIMESTAMPS or name in _TIMESTAMPS_OR_NULL:
-        return _timestamp(value)
-    if name == "capacity":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(_l("Enter a whole number."))
-        return value
-    if name == "waitlist":
-        if not isinstance(value, bool):
-            raise ValueError(_l("Must be true or false."))
-        return value
-    return value
-
-
-def _timestamp(value) -> datetime:
-    message = _l("Use a date and time with offset, e.g. 2027-03-10T10:00:00+01:00.")
-    if not isinstance(value, str):
-        raise ValueError(message)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(message) from None
-    if moment.tzinfo is None:
-        raise ValueError(message)
-    return moment
-
-
-def _refused(error: services.EventError):
-    """The service's objection as a problem response; nothing was saved."""
-    db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        return problem(403, _("Access denied"), str(error.message), code=error.code)
-    if isinstance(error, services.CapacityBelowConfirmed):
-        return problem(409, str(error.message), code=error.code)
-    if isinstance(error, services.InvalidEvent):
-        return _invalid(error.errors)
-    return _invalid({error.field or "event": [error.message]})
-
-
-def _invalid(errors: dict[str, list]):
-    return problem(
-        422,
-        _("Invalid input"),
-        _("Some fields are missing or invalid."),
-        code="invalid-input",
-        errors=errors,
-    )
+        raise InvalidInput(errors)
+    return fields
 
 
 def _event_json(event: Event) -> dict:
@@ -146,79 +78,14 @@ def _event_json(event: Event) -> dict:
 
 # --- OpenAPI -------------------------------------------------------------------
 
-_IN_YEARS = f"In the years {services.FIRST_YEAR}–{services.LAST_YEAR}."
-_NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-_WRITABLE = {
-    "type": {"enum": ["study_visit", "seminar", "expert_meeting"]},
-    "title": {"type": "string", "minLength": 1, "maxLength": 200},
-    "summary": {"type": "string", "maxLength": 500},
-    "description": {
-        "type": "string",
-        "maxLength": services.DESCRIPTION_LIMIT,
-        "description": "Plain text; blank lines separate paragraphs.",
-    },
-    "city": {
-        "type": "string",
-        "description": "The city's name (Łódź) or slug (lodz); an organiser's own only.",
-    },
-    "venue": {"type": "string", "minLength": 1, "maxLength": 200},
-    "address": {"type": "string", "minLength": 1, "maxLength": 300},
-    "online_url": {
-        "type": ["string", "null"],
-        "format": "uri",
-        "maxLength": 500,
-        "description": "An http(s) address, or null for none.",
-    },
-    "starts_at": {
-        "type": "string",
-        "format": "date-time",
-        "description": f"With offset. {_IN_YEARS}",
-    },
-    "ends_at": {
-        "type": "string",
-        "format": "date-time",
-        "description": f"After the start. {_IN_YEARS}",
-    },
-    "capacity": {
-        "type": "integer",
-        "minimum": 0,
-        "maximum": services.MAX_CAPACITY,
-        "description": (
-            "Seats that can be confirmed; never below the confirmed registrations. "
-            "Added seats go to the waitlist in order of registration."
-        ),
-    },
-    "waitlist": {"type": "boolean"},
-    "registration_opens_at": {
-        **_NULLABLE_TIMESTAMP,
-        "description": f"Null: open as soon as the event is published. {_IN_YEARS}",
-    },
-    "registration_closes_at": {
-        **_NULLABLE_TIMESTAMP,
-        "description": f"Null: open until the event starts. After the opening. {_IN_YEARS}",
-    },
-    "status": {
-        "enum": ["draft", "published", "cancelled"],
-        "description": "A published or cancelled event cannot become a draft again.",
-    },
-    "contact_email": {"type": "string", "format": "email", "maxLength": 254},
-}
+#: What organisers may send: built from the rules ``events.services`` checks.
+_WRITABLE = {name: field_schema(rule) for name, rule in services.EVENT_FIELDS.items()}
 
 SCHEMAS: dict = {
     "EventCreate": {
         "type": "object",
         "additionalProperties": False,
-        "required": [
-            "type",
-            "title",
-            "city",
-            "venue",
-            "address",
-            "starts_at",
-            "ends_at",
-            "capacity",
-            "contact_email",
-        ],
+        "required": [name for name, rule in services.EVENT_FIELDS.items() if rule.required],
         "properties": _WRITABLE,
     },
     "EventChanges": {
@@ -228,15 +95,6 @@ SCHEMAS: dict = {
         "properties": _WRITABLE,
     },
 }
-
-
-def _problem(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
 
 
 def _event_response(description: str) -> dict:
@@ -254,13 +112,10 @@ def _body(schema: str) -> dict:
 
 
 _SECURITY = [{"organiserToken": []}]
-_NOT_JSON = _problem("The body is not a JSON object.")
-_UNAUTHORISED = _problem("No valid organiser token (`Authorization: Bearer …`).")
-_INVALID = _problem(
+_INVALID = problem_response(
     "Invalid input, e.g. the end before the start or an unknown city; `errors` maps "
     "each field to its messages."
 )
-_UNAVAILABLE = _problem("The database is unavailable; nothing was saved. Retry later.")
 
 #: OpenAPI path items of this module, merged into the document by ``api/openapi.py``.
 PATHS: dict = {
@@ -272,12 +127,12 @@ PATHS: dict = {
             "requestBody": _body("EventCreate"),
             "responses": {
                 "201": _event_response("Created."),
-                "400": _NOT_JSON,
-                "401": _UNAUTHORISED,
-                "403": _problem("An organiser named a city other than their own."),
+                "400": NOT_JSON,
+                "401": UNAUTHORISED,
+                "403": problem_response("An organiser named a city other than their own."),
                 "413": TOO_LARGE,
                 "422": _INVALID,
-                "503": _UNAVAILABLE,
+                "503": UNAVAILABLE,
             },
         }
     },
@@ -296,17 +151,19 @@ PATHS: dict = {
             "requestBody": _body("EventChanges"),
             "responses": {
                 "200": _event_response("The event as it now is."),
-                "400": _NOT_JSON,
-                "401": _UNAUTHORISED,
-                "403": _problem("The event, or the city it would move to, is not the organiser's."),
-                "404": _problem("No such event."),
-                "409": _problem(
+                "400": NOT_JSON,
+                "401": UNAUTHORISED,
+                "403": problem_response(
+                    "The event, or the city it would move to, is not the organiser's."
+                ),
+                "404": problem_response("No such event."),
+                "409": problem_response(
                     "Capacity below the confirmed registrations; `type` ends in "
                     "/capacity-below-confirmed."
                 ),
                 "413": TOO_LARGE,
                 "422": _INVALID,
-                "503": _UNAVAILABLE,
+                "503": UNAVAILABLE,
             },
         }
     },

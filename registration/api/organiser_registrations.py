@@ -7,12 +7,17 @@ from collections.abc import Sequence
 from flask import Response, abort
 
 from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
-from registration.api.problems import problem
+from registration.api.openapi import (
+    NULLABLE_STRING,
+    NULLABLE_TIMESTAMP,
+    UNAUTHORISED,
+    problem_response,
+)
 from registration.api.schemas import timestamp
 from registration.api.views import bp
 from registration.extensions import db
 from registration.registrations import exports, services
-from registration.registrations.models import Registration
+from registration.registrations.models import Category, Registration, RegistrationStatus
 
 
 @bp.get("/events/<int:event_id>/registrations")
@@ -40,10 +45,7 @@ def check_in(registration_id: int):
     registration = db.session.get(Registration, registration_id) or abort(404)
     if not current_api_account().can_manage(registration.event):
         abort(403)
-    try:
-        services.check_in(registration, account=current_api_account())
-    except services.RegistrationError as error:
-        return problem(409, str(error.message), code=error.code)
+    services.check_in(registration, account=current_api_account())
     body = registrations_json([registration])[0]  # read before committing expires it
     db.session.commit()
     return body
@@ -77,9 +79,6 @@ def registrations_json(registrations: Sequence[Registration]) -> list[dict]:
     ]
 
 
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-
 #: OpenAPI component schemas of this module.
 SCHEMAS: dict = {
     "OrganiserRegistration": {
@@ -106,11 +105,11 @@ SCHEMAS: dict = {
             "name": {"type": "string"},
             "email": {"type": "string", "format": "email"},
             "institution": {"type": "string"},
-            "position": _NULLABLE_STRING,
-            "category": {"enum": ["culture_staff", "official", "ngo", "other"]},
+            "position": NULLABLE_STRING,
+            "category": {"enum": list(Category)},
             "city": {"type": "string", "description": "Where the person works, as they wrote it."},
-            "needs": _NULLABLE_STRING,
-            "status": {"enum": ["confirmed", "waitlisted", "cancelled"]},
+            "needs": NULLABLE_STRING,
+            "status": {"enum": list(RegistrationStatus)},
             "waitlist_position": {
                 "type": ["integer", "null"],
                 "minimum": 1,
@@ -118,25 +117,15 @@ SCHEMAS: dict = {
             },
             "language": {"enum": ["pl", "en"], "description": "Language of the person's emails."},
             "created_at": {"type": "string", "format": "date-time"},
-            "cancelled_at": _NULLABLE_TIMESTAMP,
-            "checked_in_at": _NULLABLE_TIMESTAMP,
+            "cancelled_at": NULLABLE_TIMESTAMP,
+            "checked_in_at": NULLABLE_TIMESTAMP,
         },
     },
 }
 
 
-def _problem(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
-
-
 _SECURITY = [{"organiserToken": []}]
-_UNAUTHORISED = _problem("No valid organiser token (`Authorization: Bearer <token>`).")
-_FORBIDDEN = _problem("The event is in a city the token's organiser does not manage.")
+_FORBIDDEN = problem_response("The event is in a city the token's organiser does not manage.")
 _EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 #: OpenAPI path items of this module, merged into the document by ``api/openapi.py``.
@@ -168,9 +157,9 @@ PATHS: dict = {
                         }
                     },
                 },
-                "401": _UNAUTHORISED,
+                "401": UNAUTHORISED,
                 "403": _FORBIDDEN,
-                "404": _problem("No such event."),
+                "404": problem_response("No such event."),
             },
         }
     },
@@ -192,9 +181,9 @@ PATHS: dict = {
                     "description": "The CSV file.",
                     "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
-                "401": _UNAUTHORISED,
+                "401": UNAUTHORISED,
                 "403": _FORBIDDEN,
-                "404": _problem("No such event."),
+                "404": problem_response("No such event."),
             },
         }
     },
@@ -221,13 +210,13 @@ PATHS: dict = {
                         }
                     },
                 },
-                "401": _UNAUTHORISED,
-                "403": _problem(
+                "401": UNAUTHORISED,
+                "403": problem_response(
                     "The registration is for an event in a city the token's organiser "
                     "does not manage."
                 ),
-                "404": _problem("No such registration."),
-                "409": _problem(
+                "404": problem_response("No such registration."),
+                "409": problem_response(
                     "The registration is not confirmed (waitlisted or cancelled); "
                     "`type` ends in /not-confirmed."
                 ),

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField
 
+from registration.api.problems import NotJsonObject
+from registration.domain_errors import InvalidInput
 from registration.events.models import Event
+from registration.fields import NOT_TEXT, TEXT_KINDS, Kind, Rule
+from registration.forms import Form
+from registration.i18n import WARSAW
 from registration.links import absolute_url
+from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration
 from registration.registrations.services import Availability
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -59,29 +64,90 @@ def registration_json(registration: Registration, waitlist_position: int | None)
     }
 
 
-#: Fields of a registration request, and whether JSON must give them as strings.
-REGISTRATION_TEXT_FIELDS = ("name", "email", "institution", "position", "category", "city", "needs")
+def json_object(body: object) -> dict:
+    """The request's JSON body, which must be an object.
+
+    :raise NotJsonObject: no body, invalid JSON, or another kind of value
+    """
+    if not isinstance(body, dict):
+        raise NotJsonObject
+    return body
 
 
-def registration_formdata(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
-    """Turn a JSON body into form data for ``RegistrationForm``, plus type errors.
+def registration_form(body: object) -> RegistrationForm:
+    """A JSON body as the page's ``RegistrationForm``, validated.
 
     The API and the page validate with the same form, so they cannot disagree on
     what a valid registration is.
+
+    :raise NotJsonObject: the body is not a JSON object
+    :raise InvalidInput: a field is missing, of the wrong type, or breaks a rule
     """
+    formdata, errors = _as_formdata(json_object(body), blank_registration_form())
+    form = RegistrationForm(formdata=formdata, meta={"csrf": False})
+    if not form.validate() or errors:
+        raise InvalidInput({**form.errors, **errors})
+    return form
+
+
+def blank_registration_form() -> RegistrationForm:
+    """The registration form with nothing in it: what its fields are and what they take."""
+    return RegistrationForm(formdata=None, meta={"csrf": False})
+
+
+def _as_formdata(body: dict, form: Form) -> tuple[MultiDict, dict[str, list[str]]]:
+    """A JSON object as the form data a browser would send for ``form``, plus type errors:
+    a checkbox is ``true`` or ``false`` in JSON, every other field text."""
     errors: dict[str, list[str]] = {}
     formdata = MultiDict()
-    for field in REGISTRATION_TEXT_FIELDS:
-        value = body.get(field)
+    for field in form:
+        value = body.get(field.name)
         if value is None:
             continue
-        if not isinstance(value, str):
-            errors[field] = [_("Must be text.")]
-            continue
-        formdata[field] = value
-    consent = body.get("consent")
-    if consent is True:
-        formdata["consent"] = "y"
-    elif consent is not None and not isinstance(consent, bool):
-        errors["consent"] = [_("Must be true.")]
+        if isinstance(field, BooleanField):
+            if value is True:
+                formdata[field.name] = "y"
+            elif not isinstance(value, bool):
+                errors[field.name] = [_("Must be true.")]
+        elif isinstance(value, str):
+            formdata[field.name] = value
+        else:
+            errors[field.name] = [NOT_TEXT]
     return formdata, errors
+
+
+def from_json(rule: Rule, value: object) -> object:
+    """A JSON value as the services take it, by the kind of field it is for.
+
+    :raise ValueError: the value has the wrong JSON type (its argument: the message)
+    """
+    if value is None and rule.nullable:
+        return None
+    if rule.kind in TEXT_KINDS:
+        if not isinstance(value, str):
+            raise ValueError(NOT_TEXT)
+        return value
+    if rule.kind == Kind.TIMESTAMP:
+        return _timestamp(value)
+    if rule.kind == Kind.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(_l("Enter a whole number."))
+        return value
+    if rule.kind == Kind.BOOLEAN:
+        if not isinstance(value, bool):
+            raise ValueError(_l("Must be true or false."))
+        return value
+    return value
+
+
+def _timestamp(value: object) -> datetime:
+    message = _l("Use a date and time with offset, e.g. 2027-03-10T10:00:00+01:00.")
+    if not isinstance(value, str):
+        raise ValueError(message)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(message) from None
+    if moment.tzinfo is None:
+        raise ValueError(message)
+    return moment

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from registration.api import schemas
 from registration.api.openapi import openapi_document
-from registration.api.problems import problem
 from registration.database import utcnow
+from registration.domain_errors import DomainError, InvalidInput
 from registration.events import services as events
 from registration.events.models import EventType
 from registration.extensions import db, limiter
-from registration.i18n import select_locale
+from registration.i18n import WARSAW, select_locale
 from registration.registrations import services
-from registration.registrations.forms import RegistrationForm
 from registration.registrations.views import REGISTRATION_LIMIT
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -43,7 +42,7 @@ def list_events():
     starts_from = _parse_bound(request.args.get("from"), "from", errors)
     starts_to = _parse_bound(request.args.get("to"), "to", errors, end_of_day=True)
     if errors:
-        return _invalid(errors)
+        raise InvalidInput(errors)
     now = utcnow()
     event_filter = events.EventFilter(
         type=EventType(event_type) if event_type else None,
@@ -72,24 +71,19 @@ def create_registration(event_id: int):
     # Shape first, database second: on SQLite a writing request holds the
     # database's lock from its first query, so nobody waits while JSON is checked.
     body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        events.get_public_event(event_id) or abort(404)
-        return problem(400, _("Bad request"), _("The body must be a JSON object."))
-    formdata, errors = schemas.registration_formdata(body)
-    form = RegistrationForm(formdata=formdata, meta={"csrf": False})
-    if not form.validate() or errors:
-        events.get_public_event(event_id) or abort(404)
-        return _invalid({**form.errors, **errors})
+    try:
+        form = schemas.registration_form(body)
+    except DomainError:
+        events.get_public_event(event_id) or abort(404)  # no event: 404, whatever the body
+        raise
     language = body.get("language")
-    if language not in ("pl", "en"):
+    if language not in current_app.config["LANGUAGES"]:
         language = select_locale()
     try:
         registered = services.register(event_id, form.applicant(language))
-    except services.EventNotFound:
-        abort(404)
-    except services.RegistrationError as error:
+    except services.RegistrationError:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
-        return problem(409, str(error.message), code=error.code)
+        raise
     # Before the commit, while the new row is loaded: afterwards it would be read again.
     created = schemas.registration_json(registered.registration, registered.waitlist_position)
     db.session.commit()
@@ -110,22 +104,9 @@ def get_registration(token: str):
 def cancel_registration(token: str):
     """Cancel through the manage link; cancelling twice is the same as once."""
     registration = services.find_by_token(token) or abort(404)
-    try:
-        services.cancel(registration)
-    except services.RegistrationError as error:
-        return problem(409, str(error.message), code=error.code)
+    services.cancel(registration)
     db.session.commit()
     return {"status": registration.status.value}
-
-
-def _invalid(errors: dict[str, list[str]]):
-    return problem(
-        422,
-        _("Invalid input"),
-        _("Some fields are missing or invalid."),
-        code="invalid-input",
-        errors=errors,
-    )
 
 
 def _parse_bound(
@@ -137,7 +118,7 @@ def _parse_bound(
     whole_day = len(value) == 10
     try:
         if whole_day:
-            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=events.WARSAW)
+            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=WARSAW)
         else:
             moment = datetime.fromisoformat(value)
     except ValueError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, select
 
 from registration.accounts import services
 from registration.accounts.models import Account
@@ -29,11 +28,3 @@ def managed_event_or_abort(event_id: int) -> Event:
     if not current_account().can_manage(event):
         abort(403)
     return event
-
-
-def managed_events(account: Account) -> Select:
-    """A query for the events the account may manage."""
-    query = select(Event)
-    if not account.is_admin:
-        query = query.where(Event.city_id == account.city_id)
-    return query

@@ -10,13 +10,11 @@ redirected, so that reloading a page never repeats it.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     RadioField,
@@ -27,24 +25,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired
 
-from registration.accounts.models import AuditEntry
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
 from registration.database import utcnow
-from registration.events.models import Event
 from registration.extensions import db
-from registration.forms import Form
-from registration.i18n import polish_sort_key
-from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
-from registration.registrations import exports, services
-from registration.registrations.forms import (
-    REQUIRED,
-    RegistrationForm,
-    _one_line,
-    _printable,
-    _strip,
-    _too_long,
-)
+from registration.fields import REQUIRED
+from registration.forms import Form, at_most, one_line, printable, strip
+from registration.registrations import exports, queries, services
+from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration, RegistrationStatus
 
 _BATCH_SHAPE = re.compile(r"[0-9a-f]{16}")
@@ -82,13 +70,13 @@ class MessageForm(Form):
     )
     subject = StringField(
         _l("Subject"),
-        filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(150), _one_line],
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), at_most(150), one_line],
     )
     body = TextAreaField(
         _l("Message"),
-        filters=[_strip],
-        validators=[DataRequired(REQUIRED), _too_long(5000), _printable],
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), at_most(5000), printable],
     )
 
 
@@ -100,25 +88,18 @@ class MessageForm(Form):
 def attendees(event_id: int):
     """The event's confirmed, waitlisted and cancelled people, with counts and actions."""
     event = managed_event_or_abort(event_id)
-    everyone = exports.attendees(event.id)
-    positions = exports.waitlist_positions(everyone)
-    query = request.args.get("q", "").strip()[:200]
-    shown = [r for r in everyone if _matches(r, query)] if query else everyone
+    listed = queries.attendee_list(event.id, request.args.get("q", ""))
     return render_template(
         "backoffice/attendees/list.html",
         event=event,
-        query=query,
-        confirmed=[r for r in shown if r.status == RegistrationStatus.CONFIRMED],
-        waitlisted=[r for r in shown if r.status == RegistrationStatus.WAITLISTED],
-        cancelled=[r for r in shown if r.status == RegistrationStatus.CANCELLED],
-        positions=positions,
-        found=len(shown),
+        query=listed.search,
+        confirmed=listed.confirmed,
+        waitlisted=listed.waitlisted,
+        cancelled=listed.cancelled,
+        positions=listed.positions,
+        found=listed.found,
         seats=services.availability([event.id])[event.id],
-        checked_in=sum(
-            1
-            for r in everyone
-            if r.status == RegistrationStatus.CONFIRMED and r.checked_in_at is not None
-        ),
+        checked_in=listed.checked_in,
         now=utcnow(),
     )
 
@@ -136,7 +117,8 @@ def add_attendee(event_id: int):
             )
         except services.RegistrationError as error:
             flash(str(error.message), "error")
-            return render_template("backoffice/attendees/new.html", event=event, form=form), 409
+            page = render_template("backoffice/attendees/new.html", event=event, form=form)
+            return page, error.status
         confirmed = registration.status == RegistrationStatus.CONFIRMED
         name, target = registration.full_name, url_for(".attendees", event_id=event_id)
         db.session.commit()
@@ -274,12 +256,9 @@ def attendees_xlsx(event_id: int):
 def sign_in_sheet(event_id: int):
     """A printable list of the confirmed people, alphabetically, with room to sign."""
     event = managed_event_or_abort(event_id)
-    confirmed = sorted(
-        (r for r in exports.attendees(event.id) if r.status == RegistrationStatus.CONFIRMED),
-        key=lambda registration: polish_sort_key(registration.full_name),
-    )
+    people = queries.sign_in_sheet(event.id)
     response = Response(
-        render_template("backoffice/attendees/sign_in_sheet.html", event=event, people=confirmed)
+        render_template("backoffice/attendees/sign_in_sheet.html", event=event, people=people)
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -306,7 +285,7 @@ def message_attendees(event_id: int):
             )
         except services.RegistrationError as error:
             flash(str(error.message), "error")
-            status = 409
+            status = error.status
         else:
             db.session.commit()
             flash(_("The message is queued for sending."), "success")
@@ -318,7 +297,7 @@ def message_attendees(event_id: int):
             "backoffice/attendees/message.html",
             event=event,
             form=form,
-            send_outs=_send_outs(event),
+            send_outs=queries.send_outs(event.id),
             seats=services.availability([event.id])[event.id],
         ),
         status,
@@ -332,23 +311,12 @@ def message_progress(event_id: int, batch: str):
     event = managed_event_or_abort(event_id)
     if not _BATCH_SHAPE.fullmatch(batch):
         abort(404)
-    send_out = next((s for s in _send_outs(event) if s["batch"] == batch), None) or abort(404)
-    failed = db.session.execute(
-        select(Registration.full_name, OutboxMessage.recipient, OutboxMessage.last_error)
-        .join(Registration, OutboxMessage.registration_id == Registration.id)
-        .where(
-            Registration.event_id == event.id,
-            OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE,
-            OutboxMessage.status == DeliveryStatus.FAILED,
-            OutboxMessage.context["batch"].as_string() == batch,
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
+    send_out = queries.send_out(event.id, batch) or abort(404)
     return render_template(
         "backoffice/attendees/message_progress.html",
         event=event,
         send_out=send_out,
-        failed=failed,
+        failed=queries.failed_deliveries(event.id, batch),
     )
 
 
@@ -399,48 +367,6 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # personal data: keep no copies
     return response
-
-
-def _send_outs(event: Event) -> list[dict]:
-    """The event's send-outs, newest first, with their subject, author and progress."""
-    progress = services.send_out_progress(event.id)
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.event_id == event.id, AuditEntry.action == "event.message")
-        .order_by(AuditEntry.id.desc())
-    )
-    send_outs = []
-    for entry in entries:
-        batch = entry.details.get("batch")
-        if batch in progress:
-            send_outs.append(
-                {
-                    "batch": batch,
-                    "subject": entry.details.get("subject", ""),
-                    "recipients": entry.details.get("recipients"),
-                    "author": entry.account.email if entry.account else None,
-                    "created_at": entry.created_at,
-                    "counts": progress[batch],
-                    "total": sum(progress[batch].values()),
-                }
-            )
-    return send_outs
-
-
-def _fold(text: str) -> str:
-    """Lower case without diacritics, so that "lodz" finds "Łódź"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ł", "l"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _matches(registration: Registration, query: str) -> bool:
-    """Whether the name, email or institution contains the query (searched in Python:
-    SQLite's lower() knows no Polish letters, and one event's list is short)."""
-    needle = _fold(query)
-    return any(
-        needle in _fold(value)
-        for value in (registration.full_name, registration.email, registration.institution)
-    )
 
 
 def _code_from(typed: str) -> str:

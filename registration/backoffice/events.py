@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import func, select
 
-from registration.accounts.models import AuditEntry
+from registration.accounts.queries import audit_page
 from registration.accounts.services import safe_next
 from registration.backoffice import bp
-from registration.backoffice.access import current_account, managed_event_or_abort, managed_events
+from registration.backoffice.access import current_account, managed_event_or_abort
 from registration.backoffice.forms import EventForm
-from registration.database import page_within, utcnow
+from registration.database import utcnow
 from registration.events import services
 from registration.events.models import Event
+from registration.events.queries import past_managed_events, upcoming_managed_events
 from registration.extensions import db
 from registration.registrations.services import availability
 
@@ -27,13 +27,8 @@ AUDIT_PAGE_SIZE = 100
 def event_list():
     """The organiser's events, drafts included, with seats taken and waitlists; upcoming or past."""
     when = "past" if request.args.get("when") == "past" else "upcoming"
-    now = utcnow()
-    query = managed_events(current_account())
-    if when == "past":
-        query = query.where(Event.ends_at <= now).order_by(Event.starts_at.desc(), Event.id.desc())
-    else:
-        query = query.where(Event.ends_at > now).order_by(Event.starts_at, Event.id)
-    events = list(db.session.scalars(query))
+    listed = past_managed_events if when == "past" else upcoming_managed_events
+    events = listed(current_account(), now=utcnow())
     return render_template(
         "backoffice/events/index.html",
         events=events,
@@ -89,8 +84,7 @@ def publish_event(event_id: int):
     try:
         services.publish(event, current_account())
     except services.EventError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        _flash_refusal(error)
     else:
         db.session.commit()
         flash(_("The event is published."), "success")
@@ -115,8 +109,7 @@ def cancel_event(event_id: int):
     try:
         services.cancel_event(event, current_account())
     except services.EventError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        _flash_refusal(error)
     else:
         db.session.commit()
         flash(_("The event is cancelled. Everyone registered is being told."), "success")
@@ -140,22 +133,8 @@ def audit_log():
     """Who did what, newest first (admins only)."""
     if not current_account().is_admin:
         abort(403)
-    total = db.session.scalar(select(func.count()).select_from(AuditEntry))
-    number, _ = page_within(
-        request.args.get("page", 1, type=int), total=total, per_page=AUDIT_PAGE_SIZE
-    )
-    page = db.paginate(
-        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
-        page=number,
-        per_page=AUDIT_PAGE_SIZE,
-        max_per_page=AUDIT_PAGE_SIZE,
-        error_out=False,
-    )
-    event_ids = {entry.event_id for entry in page.items if entry.event_id is not None}
-    events = db.session.scalars(select(Event).where(Event.id.in_(event_ids))) if event_ids else []
-    return render_template(
-        "backoffice/audit.html", page=page, events={event.id: event for event in events}
-    )
+    found = audit_page(request.args.get("page", 1, type=int), per_page=AUDIT_PAGE_SIZE)
+    return render_template("backoffice/audit.html", page=found.entries, events=found.events)
 
 
 def _form_page(form: EventForm, *, event: Event | None = None, status: int = 200):
@@ -166,14 +145,18 @@ def _form_page(form: EventForm, *, event: Event | None = None, status: int = 200
 def _rejected(form: EventForm, error: services.EventError, *, event: Event | None = None):
     """Show the service's objection next to the field it concerns; nothing was saved."""
     db.session.rollback()
-    if isinstance(error, services.InvalidEvent):
-        errors = error.errors
-    else:
-        errors = {error.field: [error.message]}
-    for field, messages in errors.items():
+    for field, messages in error.field_errors().items():
         for message in messages:
             form.show_error(field, str(message))
-    return _form_page(form, event=event, status=422)
+    return _form_page(form, event=event, status=error.status)
+
+
+def _flash_refusal(error: services.EventError) -> None:
+    """Say why a button did nothing (a button has no fields to show it beside)."""
+    db.session.rollback()
+    for messages in error.field_errors().values():
+        for message in messages:
+            flash(str(message), "error")
 
 
 def _back(event_id: int):

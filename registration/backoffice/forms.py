@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -21,20 +20,17 @@ from wtforms.validators import Optional, ValidationError
 
 from registration.accounts.models import Account
 from registration.events.models import Event
-from registration.events.services import EVENT_FIELDS, ONE_LINE_LIMITS, REQUIRED_FIELDS, cities_for
-from registration.forms import Form
+from registration.events.services import EVENT_FIELDS, cities_for
+from registration.fields import ONE_LINE_KINDS, Kind
+from registration.forms import Form, strip
+from registration.i18n import WARSAW
 from registration.labels import EVENT_TYPES
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 #: The browser sends minutes; seconds are accepted from hand-written requests.
 _DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 #: Everything but the status, which has buttons of its own (publish, cancel).
 _FIELDS = tuple(name for name in EVENT_FIELDS if name != "status")
-_TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+_TIMESTAMPS = tuple(name for name in _FIELDS if EVENT_FIELDS[name].kind == Kind.TIMESTAMP)
 
 
 def _city_id(value) -> int | None:
@@ -73,39 +69,44 @@ class EventForm(Form):
         validate_choice=False,  # validate_type says it in our words
         validators=[Optional()],
     )
-    title = StringField(_l("Title"), filters=[_strip])
-    summary = StringField(_l("Summary (optional)"), filters=[_strip])
-    description = TextAreaField(_l("Description (optional)"), filters=[_strip])
+    title = StringField(_l("Title"), filters=[strip])
+    summary = StringField(_l("Summary (optional)"), filters=[strip])
+    description = TextAreaField(_l("Description (optional)"), filters=[strip])
     city = SelectField(
         _l("City"),
         coerce=_city_id,
         validate_choice=False,  # validate_city: only the cities this account may use
         validators=[Optional()],
     )
-    venue = StringField(_l("Venue"), filters=[_strip])
-    address = StringField(_l("Address"), filters=[_strip])
-    online_url = URLField(_l("Link for online participation (optional)"), filters=[_strip])
+    venue = StringField(_l("Venue"), filters=[strip])
+    address = StringField(_l("Address"), filters=[strip])
+    online_url = URLField(_l("Link for online participation (optional)"), filters=[strip])
     starts_at = _warsaw_time(_l("Starts"))
     ends_at = _warsaw_time(_l("Ends"))
     capacity = IntegerField(
         _l("Seats"),
         validators=[Optional()],
         invalid_value_message=_l("Enter a whole number."),
-        render_kw={"min": 0, "inputmode": "numeric"},
+        render_kw={"inputmode": "numeric"},
     )
     waitlist = BooleanField(_l("Keep a waitlist when every seat is taken"))
     registration_opens_at = _warsaw_time(_l("Registration opens (optional)"))
     registration_closes_at = _warsaw_time(_l("Registration closes (optional)"))
     contact_email = EmailField(
-        _l("Contact email address"), filters=[_strip], render_kw={"autocomplete": "email"}
+        _l("Contact email address"), filters=[strip], render_kw={"autocomplete": "email"}
     )
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for name in REQUIRED_FIELDS:
-            self[name].flags.required = True
-        for name, limit in ONE_LINE_LIMITS.items():
-            self[name].flags.maxlength = limit
+        # The inputs say what the service will check (``events.services.EVENT_FIELDS``).
+        for name in _FIELDS:
+            rule = EVENT_FIELDS[name]
+            if rule.required:
+                self[name].flags.required = True
+            if rule.kind in ONE_LINE_KINDS:
+                self[name].flags.maxlength = rule.max_length
+            if rule.minimum is not None:
+                self[name].flags.min = rule.minimum
         self._cities = {city.id: city for city in cities_for(account)}
         choices = [SelectChoice(city.id, city.name) for city in self._cities.values()]
         if len(choices) != 1:

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from registration.database import utcnow
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
+from registration.i18n import WARSAW
 from registration.registrations.models import Category, RegistrationStatus
 from registration.registrations.services import Applicant, register
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registration.database import UTCDateTime, enum_column, utcnow
+from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.extensions import db
 
 
@@ -100,16 +101,18 @@ class Event(EventRules, db.Model):
     type: Mapped[EventType] = mapped_column(enum_column(EventType, "event_type"))
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500), default="")
-    #: Plain text; blank lines separate paragraphs. Never rendered as HTML.
-    description: Mapped[str] = mapped_column(Text, default="")
+    #: Plain text; blank lines separate paragraphs. Never rendered as HTML. Room for
+    #: a detailed programme, not for a book.
+    description: Mapped[str] = mapped_column(Text, default="", info={"max_length": 20_000})
     city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
     venue: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     online_url: Mapped[str | None] = mapped_column(String(500))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: Seats that can be confirmed; never fewer than the confirmed registrations.
-    capacity: Mapped[int] = mapped_column(Integer)
+    #: Seats that can be confirmed; never fewer than the confirmed registrations. At most
+    #: more than any venue of the coalition has, and far from any integer column's end.
+    capacity: Mapped[int] = mapped_column(Integer, info={"range": (0, 100_000)})
     #: Whether people may queue for a seat once the event is full.
     waitlist: Mapped[bool] = mapped_column(Boolean, default=True)
     #: NULL: open as soon as the event is published.
@@ -119,7 +122,7 @@ class Event(EventRules, db.Model):
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT
     )
-    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     #: The event's registrations by status, kept by the database (triggers of
     #: migration 0006), never written here. Deferred: a loaded copy goes stale as
     #: people register, so they are read when asked for.

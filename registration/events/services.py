@@ -8,17 +8,40 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, text
 
 from registration.accounts.services import record
 from registration.database import page_within, storable, utcnow
+from registration.email_addresses import is_email_address
+from registration.events.errors import (
+    CapacityBelowConfirmed,
+    CityNotAllowed,
+    InvalidEvent,
+    NotAllowed,
+)
+
+# Callers catch every refusal by its name here; the base is raised by none of these functions.
+from registration.events.errors import EventError as EventError
 from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
-from registration.i18n import lazy_number, polish_sort_key
+from registration.fields import (
+    NOT_AN_EMAIL_ADDRESS,
+    NOT_ONE_LINE,
+    NOT_PRINTABLE,
+    NOT_TEXT,
+    ONE_LINE_KINDS,
+    REQUIRED,
+    Kind,
+    Rule,
+    is_one_line,
+    is_printable,
+    max_length,
+    too_long,
+    value_range,
+)
+from registration.i18n import WARSAW, lazy_number, polish_sort_key
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind
 from registration.registrations import services as seats
@@ -27,7 +50,6 @@ from registration.registrations.models import ACTIVE_STATUSES, Registration
 if TYPE_CHECKING:
     from registration.accounts.models import Account
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 #: Events take place in these years. A date outside them is a slip of the keyboard
 #: (or a probe), and far enough from the ends of the calendar that no conversion
 #: to or from UTC can overflow.
@@ -168,94 +190,77 @@ def get_public_event(event_id: int) -> Event | None:
 # time either is on it or registers for the event as it now is.
 
 
-class EventError(Exception):
-    """An event operation said no. ``message`` is for people; ``field`` names the input."""
+_CAPACITY_RANGE = value_range(Event.capacity)
 
-    code = "invalid-event"
-    message = _l("The event could not be saved.")
-    field: str | None = None
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
-class InvalidEvent(EventError):
-    """Input that breaks a rule; ``errors`` maps each field to its messages."""
-
-    code = "invalid-input"
-
-    def __init__(self, errors: dict[str, list]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-        self.field, messages = next(iter(errors.items()))
-        self.message = messages[0]
-
-
-class NotAllowed(EventError):
-    """The account may not manage this event."""
-
-    code = "forbidden"
-    message = _l("You may not manage this event.")
-
-
-class CityNotAllowed(NotAllowed):
-    """An organiser tried to put an event into a city other than their own."""
-
-    field = "city"
-    message = _l("You may create and edit events only in your own city.")
-
-
-class CapacityBelowConfirmed(EventError, seats.CapacityBelowConfirmed):
-    """Fewer seats than confirmed registrations: the seat rule, said about the field."""
-
-    code = seats.CapacityBelowConfirmed.code
-    message = seats.CapacityBelowConfirmed.message
-    field = "capacity"
-
-
-#: What organisers may set, in the order forms and the API show them.
-EVENT_FIELDS = (
-    "type",
-    "title",
-    "summary",
-    "description",
-    "city",
-    "venue",
-    "address",
-    "online_url",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "waitlist",
-    "registration_opens_at",
-    "registration_closes_at",
-    "status",
-    "contact_email",
-)
-REQUIRED_FIELDS = frozenset(
-    {"type", "title", "city", "venue", "address", "starts_at", "ends_at", "capacity"}
-    | {"contact_email"}
-)
+#: What organisers may set, in the order forms and the API show them, and the shape
+#: of each: ``_validate`` below, the back office's form and the API (its type checks
+#: and its document) all read this table, and the limits in it are the columns'.
+EVENT_FIELDS: dict[str, Rule] = {
+    "type": Rule(Kind.CHOICE, required=True, choices=tuple(EventType)),
+    "title": Rule(Kind.LINE, required=True, max_length=max_length(Event.title)),
+    "summary": Rule(Kind.LINE, max_length=max_length(Event.summary)),
+    "description": Rule(
+        Kind.TEXT,
+        max_length=max_length(Event.description),
+        description="Plain text; blank lines separate paragraphs.",
+    ),
+    "city": Rule(
+        Kind.LOOKUP,
+        required=True,
+        description="The city's name (Łódź) or slug (lodz); an organiser's own only.",
+    ),
+    "venue": Rule(Kind.LINE, required=True, max_length=max_length(Event.venue)),
+    "address": Rule(Kind.LINE, required=True, max_length=max_length(Event.address)),
+    "online_url": Rule(
+        Kind.URL,
+        nullable=True,
+        max_length=max_length(Event.online_url),
+        description="An http(s) address, or null for none.",
+    ),
+    "starts_at": Rule(Kind.TIMESTAMP, required=True, description="With offset."),
+    "ends_at": Rule(Kind.TIMESTAMP, required=True, description="After the start."),
+    "capacity": Rule(
+        Kind.INTEGER,
+        required=True,
+        minimum=_CAPACITY_RANGE[0],
+        maximum=_CAPACITY_RANGE[1],
+        description=(
+            "Seats that can be confirmed; never below the confirmed registrations. "
+            "Added seats go to the waitlist in order of registration."
+        ),
+    ),
+    "waitlist": Rule(Kind.BOOLEAN),
+    "registration_opens_at": Rule(
+        Kind.TIMESTAMP,
+        nullable=True,
+        description="Null: open as soon as the event is published.",
+    ),
+    "registration_closes_at": Rule(
+        Kind.TIMESTAMP,
+        nullable=True,
+        description="Null: open until the event starts. After the opening.",
+    ),
+    "status": Rule(
+        Kind.CHOICE,
+        choices=tuple(EventStatus),
+        description="A published or cancelled event cannot become a draft again.",
+    ),
+    "contact_email": Rule(Kind.EMAIL, required=True, max_length=max_length(Event.contact_email)),
+}
+REQUIRED_FIELDS = frozenset(name for name, rule in EVENT_FIELDS.items() if rule.required)
 #: Changing these moves the event in people's calendars (iCalendar SEQUENCE).
 TIME_FIELDS = frozenset({"starts_at", "ends_at"})
 PLACE_FIELDS = frozenset({"venue", "address", "city", "online_url"})
 #: Most characters of each one-line text (the back-office form gives its inputs these too).
 ONE_LINE_LIMITS = {
-    "title": 200,
-    "summary": 500,
-    "venue": 200,
-    "address": 300,
-    "online_url": 500,
-    "contact_email": 254,
+    name: rule.max_length for name, rule in EVENT_FIELDS.items() if rule.kind in ONE_LINE_KINDS
 }
-#: Plain text with paragraphs: room for a detailed programme, not for a book.
-DESCRIPTION_LIMIT = 20_000
-#: More seats than any venue of the coalition has; also far from any integer column's end.
-MAX_CAPACITY = 100_000
-_TIMESTAMPS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"[\r\n\t]")
-REQUIRED = _l("This field is required.")
+DESCRIPTION_LIMIT = EVENT_FIELDS["description"].max_length
+MAX_CAPACITY = EVENT_FIELDS["capacity"].maximum
+_TIMESTAMPS = tuple(name for name, rule in EVENT_FIELDS.items() if rule.kind == Kind.TIMESTAMP)
+_TEXTS = tuple(
+    name for name, rule in EVENT_FIELDS.items() if rule.kind in ONE_LINE_KINDS | {Kind.TEXT}
+)
 
 #: Stored data, not interface: event titles are Polish, whoever makes the copy.
 COPY_PREFIX = "Kopia: "
@@ -450,9 +455,9 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
     for name in REQUIRED_FIELDS | {"status", "waitlist"}:
         if values.get(name) is None or values.get(name) == "":
             fail(name, REQUIRED)
-    for name in (*ONE_LINE_LIMITS, "description"):
+    for name in _TEXTS:
         if values.get(name) is not None and not isinstance(values[name], str):
-            fail(name, _l("Must be text."))
+            fail(name, NOT_TEXT)
     if errors:
         raise InvalidEvent(errors)
     if not isinstance(values["waitlist"], bool):
@@ -462,12 +467,12 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
         if not line:
             continue
         if len(line) > limit:
-            fail(name, _l("At most %(max)d characters.", max=limit))
-        if _CONTROL_CHARACTERS.search(line) or _LINE_BREAKS.search(line):
-            fail(name, _l("Use a single line without special characters."))
+            fail(name, too_long(limit))
+        if not is_one_line(line):
+            fail(name, NOT_ONE_LINE)
     description = values.get("description")
-    if description and _CONTROL_CHARACTERS.search(description):
-        fail("description", _l("Remove the special characters."))
+    if description and not is_printable(description):
+        fail("description", NOT_PRINTABLE)
     if description and len(description) > DESCRIPTION_LIMIT:
         fail(
             "description",
@@ -480,16 +485,20 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
     if online_url and not online_url.lower().startswith(("https://", "http://")):
         fail("online_url", _l("Enter a web address that begins with https://."))
     contact_email = values.get("contact_email")
-    if contact_email and not _is_email_address(contact_email):
-        fail("contact_email", _l("Enter a valid email address, e.g. name@example.org."))
+    if contact_email and not is_email_address(contact_email):
+        fail("contact_email", NOT_AN_EMAIL_ADDRESS)
     capacity = values.get("capacity")
     if capacity is not None:
         if isinstance(capacity, bool) or not isinstance(capacity, int):
             fail("capacity", _l("Enter a whole number."))
-        elif not 0 <= capacity <= MAX_CAPACITY:
+        elif not _CAPACITY_RANGE[0] <= capacity <= _CAPACITY_RANGE[1]:
             fail(
                 "capacity",
-                _l("Enter a number of seats from 0 to %(max)s.", max=lazy_number(MAX_CAPACITY)),
+                _l(
+                    "Enter a number of seats from %(min)s to %(max)s.",
+                    min=lazy_number(_CAPACITY_RANGE[0]),
+                    max=lazy_number(_CAPACITY_RANGE[1]),
+                ),
             )
     for name in _TIMESTAMPS:
         moment = values.get(name)
@@ -519,15 +528,6 @@ def _validate_times(values: dict, fail) -> None:
         fail("registration_closes_at", _l("Registration must close after it opens."))
     elif opens_at is not None and closes_at is None and opens_at >= starts_at:
         fail("registration_opens_at", _l("Registration must open before the event starts."))
-
-
-def _is_email_address(text: str) -> bool:
-    """Checked as the registration form checks every participant's address."""
-    try:
-        validate_email(text, check_deliverability=False)
-    except EmailNotValidError:
-        return False
-    return True
 
 
 def _check_city(account: Account, city: City | None) -> None:

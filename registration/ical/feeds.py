@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import functools
 import re
-import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
@@ -64,11 +63,11 @@ from icalendar import Event as VEvent
 from icalendar.prop import vDuration, vText
 
 from registration.events.models import Event
+from registration.i18n import WARSAW
 from registration.links import path_for
 from registration.registrations.models import Registration, RegistrationStatus
 
-TZID = "Europe/Warsaw"
-WARSAW = zoneinfo.ZoneInfo(TZID)
+TZID = WARSAW.key
 PRODID = "-//Koalicja Miast//Rejestracja//PL"
 #: How often subscribers should fetch the feed again (REFRESH-INTERVAL, X-PUBLISHED-TTL).
 REFRESH_INTERVAL = timedelta(hours=1)

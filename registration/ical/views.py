@@ -2,9 +2,9 @@
 
 A subscribed calendar client asks for its feed every few minutes, for months,
 and almost always already has the current version. So every view first asks
-the database one aggregate question about what the feed would contain (how
-many events, which ones, when they last changed, and for the personal feed
-the state of the person's registrations), makes the ``ETag`` and
+the database one aggregate question (``ical.queries``) about what the feed
+would contain (how many events, which ones, when they last changed, and for
+the personal feed the state of the person's registrations), makes the ``ETag`` and
 ``Last-Modified`` of that version from the answer, and answers ``304 Not
 Modified`` to a client that holds it, before loading or rendering anything.
 
@@ -31,12 +31,10 @@ alike to such a client; the ETag does not have that gap.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from flask import (
@@ -51,32 +49,21 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
-from sqlalchemy.orm import aliased
 from werkzeug.http import http_date, is_resource_modified
 
 from registration import labels
 from registration.caching import LastUsed
 from registration.database import utcnow
 from registration.events import services as events
-from registration.events.models import City, Event, EventStatus, EventType
+from registration.events.models import City, Event, EventType
 from registration.extensions import db, limiter
 from registration.forms import Form
 from registration.i18n import current_language
-from registration.ical import feeds
+from registration.ical import feeds, queries
 from registration.registrations import services as registrations
-from registration.registrations.models import (
-    ACTIVE_STATUSES,
-    Participant,
-    Registration,
-    RegistrationStatus,
-    looks_like_secret,
-)
 
 bp = Blueprint("ical", __name__)
 
-#: The public and personal feeds keep events this long after they end.
-PAST = timedelta(days=90)
 #: Feeds kept rendered per worker process, the most recently used.
 RENDERED_FEEDS = 64
 #: Seconds for which a worker answers from the version it last looked up, without
@@ -122,7 +109,7 @@ def personal_feed(token: str):
 
     def render() -> bytes:
         return feeds.personal_calendar(
-            _personal_registrations(participant_id, since), base_url=_base_url()
+            queries.personal_registrations(participant_id, since), base_url=_base_url()
         )
 
     return _answer(("personal", participant_id), version, render, private=True)
@@ -169,43 +156,17 @@ def _calendar_links(event: Event) -> dict[str, str]:
     }
 
 
-# --- Versions: what a feed would contain, in one cheap query ----------------
+# --- Versions: what a feed would contain, in one cheap query (``ical.queries``) ----
 
 
-@dataclass(frozen=True)
-class _Version:
-    #: Whatever identifies the feed's content; any change of the feed changes it.
-    facts: tuple
-    last_modified: datetime | None
+def _public_state(
+    event_type: str | None, city: str | None
+) -> tuple[queries.PublicScope, queries.FeedVersion]:
+    scope = _public_scope(event_type, city)
+    return scope, queries.public_version(scope)
 
 
-@dataclass(frozen=True)
-class _PublicScope:
-    type: EventType | None
-    city_id: int | None
-    city_name: str | None
-    since: datetime
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        return _public_conditions(self.since, self.type, self.city_id)
-
-
-def _public_conditions(
-    since: object, event_type: object | None, city_id: object | None
-) -> list[ColumnElement[bool]]:
-    """Which events the public feed shows; values or bound parameters."""
-    conditions = [
-        Event.status.in_((EventStatus.PUBLISHED, EventStatus.CANCELLED)),
-        Event.ends_at > since,
-    ]
-    if event_type is not None:
-        conditions.append(Event.type == event_type)
-    if city_id is not None:
-        conditions.append(Event.city_id == city_id)
-    return conditions
-
-
-def _public_scope(event_type: str | None, city: str | None) -> _PublicScope:
+def _public_scope(event_type: str | None, city: str | None) -> queries.PublicScope:
     """The public feed's filters; an unknown type or city is a calendar that does not exist."""
     if event_type and event_type not in EventType._value2member_map_:
         abort(404)
@@ -214,162 +175,46 @@ def _public_scope(event_type: str | None, city: str | None) -> _PublicScope:
         found = events.find_city(city)
         if found is None:
             abort(404)
-    return _PublicScope(
+    return queries.PublicScope(
         type=EventType(event_type) if event_type else None,
         city_id=found.id if found else None,
         city_name=found.name if found else None,
-        since=utcnow() - PAST,
+        since=utcnow() - queries.PAST,
     )
 
 
-def _public_state(event_type: str | None, city: str | None) -> tuple[_PublicScope, _Version]:
-    scope = _public_scope(event_type, city)
-    return scope, _public_version(scope)
-
-
-def _public_version(scope: _PublicScope) -> _Version:
-    parameters: dict[str, object] = {"since": scope.since}
-    if scope.type is not None:
-        parameters["type"] = scope.type
-    if scope.city_id is not None:
-        parameters["city_id"] = scope.city_id
-    statement = _public_version_query(scope.type is not None, scope.city_id is not None)
-    count, ids, newest, last_change = db.session.execute(statement, parameters).one()
-    return _Version((count, ids, newest), last_change)
-
-
-@functools.cache
-def _public_version_query(by_type: bool, by_city: bool) -> Select:
-    """Built once: composing a statement costs more than SQLite takes to answer it."""
-    # Count and sum of ids change when an event joins or leaves the feed (one can
-    # only join by being changed, which moves the newest change).
-    anything = aliased(Event)
-    conditions = _public_conditions(
-        bindparam("since"),
-        bindparam("type") if by_type else None,
-        bindparam("city_id") if by_city else None,
-    )
-    return select(
-        func.count(Event.id),
-        func.coalesce(func.sum(Event.id), 0),
-        func.max(Event.updated_at),
-        select(func.max(anything.updated_at)).scalar_subquery(),
-    ).where(*conditions)
-
-
-def _event_version(event_id: int) -> _Version:
-    changed = db.session.scalar(_event_version_query(), {"event_id": event_id})
-    if changed is None:
+def _event_version(event_id: int) -> queries.FeedVersion:
+    version = queries.event_version(event_id)
+    if version is None:
         abort(404)
-    return _Version((changed,), changed)
+    return version
 
 
-@functools.cache
-def _event_version_query() -> Select:
-    return select(Event.updated_at).where(
-        Event.id == bindparam("event_id"), Event.status != EventStatus.DRAFT
-    )
-
-
-def _personal_state(token: str) -> tuple[int, datetime, _Version]:
-    participant_id = _participant_id(token)
+def _personal_state(token: str) -> tuple[int, datetime, queries.FeedVersion]:
+    participant_id = queries.participant_id(token)
     if participant_id is None:
         abort(404)
-    since = utcnow() - PAST
-    return participant_id, since, _personal_version(participant_id, since)
-
-
-def _participant_id(token: str) -> int | None:
-    if not looks_like_secret(token):
-        return None
-    return db.session.scalar(_participant_query(), {"token": token})
-
-
-@functools.cache
-def _participant_query() -> Select:
-    return select(Participant.id).where(Participant.feed_token == bindparam("token"))
-
-
-def _personal_conditions(participant_id: object, since: object) -> list[ColumnElement[bool]]:
-    return [
-        Registration.participant_id == participant_id,
-        Registration.status.in_(ACTIVE_STATUSES),
-        Event.status != EventStatus.DRAFT,
-        Event.ends_at > since,
-    ]
-
-
-def _personal_version(participant_id: int, since: datetime) -> _Version:
-    count, ids, waitlisted, newest, activity, last_change = db.session.execute(
-        _personal_version_query(), {"participant_id": participant_id, "since": since}
-    ).one()
-    changes = [moment for moment in (activity, last_change) if moment is not None]
-    return _Version((count, ids, waitlisted, newest), max(changes, default=None))
-
-
-@functools.cache
-def _personal_version_query() -> Select:
-    participant_id = bindparam("participant_id")
-    own = aliased(Registration)
-    registered_for = select(own.event_id).where(own.participant_id == participant_id)
-    anyone = aliased(Registration)
-    registered_event = aliased(Event)
-    waitlisted_ids = func.sum(
-        case((Registration.status == RegistrationStatus.WAITLISTED, Registration.id), else_=0)
-    )
-    return (
-        select(
-            func.count(Registration.id),
-            func.coalesce(func.sum(Registration.id), 0),
-            func.coalesce(waitlisted_ids, 0),
-            func.max(Event.updated_at),
-            # A cancelled_at is always later than the created_at beside it.
-            select(func.max(func.coalesce(anyone.cancelled_at, anyone.created_at)))
-            .where(anyone.event_id.in_(registered_for))
-            .scalar_subquery(),
-            select(func.max(registered_event.updated_at))
-            .where(registered_event.id.in_(registered_for))
-            .scalar_subquery(),
-        )
-        .select_from(Registration)
-        .join(Event, Registration.event_id == Event.id)
-        .where(*_personal_conditions(participant_id, bindparam("since")))
-    )
+    since = utcnow() - queries.PAST
+    return participant_id, since, queries.personal_version(participant_id, since)
 
 
 # --- Rendering -----------------------------------------------------------------
 
 
-def _render_public(scope: _PublicScope) -> bytes:
-    found = db.session.scalars(
-        select(Event).where(*scope.conditions()).order_by(Event.starts_at, Event.id)
-    )
+def _render_public(scope: queries.PublicScope) -> bytes:
     type_label = labels.label(labels.EVENT_TYPES_PLURAL, scope.type) if scope.type else None
     return feeds.public_calendar(
-        found,
+        queries.public_events(scope),
         base_url=_base_url(),
         name=feeds.calendar_name(type_label=type_label, city_name=scope.city_name),
     )
-
-
-def _personal_registrations(participant_id: int, since: datetime) -> list[Registration]:
-    registrations = db.session.scalars(
-        select(Registration).where(
-            Registration.id.in_(
-                select(Registration.id)
-                .join(Event, Registration.event_id == Event.id)
-                .where(*_personal_conditions(participant_id, since))
-            )
-        )
-    )
-    return sorted(registrations, key=lambda r: (r.event.starts_at, r.event.id))
 
 
 def _base_url() -> str:
     return current_app.config["BASE_URL"]
 
 
-def _etag(key: tuple, version: _Version) -> str:
+def _etag(key: tuple, version: queries.FeedVersion) -> str:
     """A strong ETag: the same bytes for the same tag, in every worker."""
     identity = (feeds.FORMAT_VERSION, _base_url(), str(get_locale()), key, version.facts)
     return hashlib.blake2b(repr(identity).encode(), digest_size=16).hexdigest()
@@ -377,7 +222,7 @@ def _etag(key: tuple, version: _Version) -> str:
 
 def _answer(
     key: tuple,
-    version: _Version,
+    version: queries.FeedVersion,
     render: Callable[[], bytes],
     *,
     private: bool,

@@ -21,7 +21,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -32,9 +31,9 @@ from sqlalchemy import select
 
 from registration import labels
 from registration.extensions import db
+from registration.i18n import WARSAW
 from registration.registrations.models import Registration, RegistrationStatus
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Signs that make a spreadsheet read a cell as a formula, also after invisible characters.

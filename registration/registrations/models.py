@@ -5,14 +5,13 @@ from __future__ import annotations
 import enum
 import re
 import secrets
-import unicodedata
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registration.database import UTCDateTime, enum_column, utcnow
+from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.events.models import Event
 from registration.extensions import db
 
@@ -33,37 +32,6 @@ def looks_like_secret(text: str | None) -> bool:
     """Whether ``text`` could be a token of ours; only those reach the database
     (PostgreSQL would reject, for one, a NUL byte in a forged one)."""
     return bool(text) and _SECRET_SHAPE.fullmatch(text) is not None
-
-
-#: The longest address a mail server takes (RFC 5321: a path of 256 octets, with <>).
-MAX_EMAIL_LENGTH = 254
-
-
-def normalise_email(email: str) -> str:
-    """The form under which an address is unique: trimmed, in Unicode NFC, lower-cased,
-    and its domain in ASCII.
-
-    One mailbox has many spellings: "Zoë" with a composed "ë" or with "e" and a
-    combining diaeresis; "exämple.pl" or its punycode "xn--exmple-cua.pl".
-    email-validator brings both parts to one form (the local part to NFC, the
-    domain through IDNA 2008 with UTS 46 to ASCII). An address it cannot read
-    (no domain, a broken punycode label) must still not fail here: forms refuse
-    those before, and anything else (a sign-in attempt, the command line) gets it
-    trimmed, NFC-normalised and lower-cased, as addresses always were.
-
-    Lower-cased, because the database checks that ``email = lower(trim(email))``.
-    """
-    address = unicodedata.normalize("NFC", email.strip())
-    if len(address) <= MAX_EMAIL_LENGTH:  # a longer one is not worth a validator's time
-        try:
-            valid = validate_email(address, check_deliverability=False)
-        except EmailNotValidError:
-            pass
-        else:
-            # Lower-casing can leave a character decomposed (a dotted capital I): NFC again.
-            local_part = unicodedata.normalize("NFC", valid.local_part.lower())
-            return f"{local_part}@{valid.ascii_domain}"
-    return unicodedata.normalize("NFC", address.lower())
 
 
 class Category(enum.StrEnum):
@@ -89,7 +57,7 @@ class Participant(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     #: Language of the emails about the person as a whole (their calendar address):
     #: that of their first registration, or the one they used to ask for such an email.
@@ -132,15 +100,15 @@ class Registration(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     institution: Mapped[str] = mapped_column(String(200))
     #: Job title; optional.
     position: Mapped[str | None] = mapped_column(String(200))
     category: Mapped[Category] = mapped_column(enum_column(Category, "registration_category"))
     #: Where the person works, as they wrote it.
     city: Mapped[str] = mapped_column(String(100))
-    #: Accessibility or dietary needs; optional.
-    needs: Mapped[str | None] = mapped_column(Text)
+    #: Accessibility or dietary needs; optional. A few sentences, not a letter.
+    needs: Mapped[str | None] = mapped_column(Text, info={"max_length": 1000})
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Which wording of the consent text the person agreed to.
     consent_version: Mapped[str] = mapped_column(String(20))

@@ -34,24 +34,44 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import bindparam, func, select
 
 from registration.accounts.services import record
 from registration.database import add_as_loaded, utcnow
+from registration.email_addresses import normalise_email
 from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications import outbox
-from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import statements
+from registration.registrations.errors import (
+    AlreadyCheckedIn,
+    AlreadyOnList,
+    AlreadyRegistered,
+    CancellationClosed,
+    CapacityBelowConfirmed,
+    CheckInRefused,
+    ConsentMissing,
+    EventFull,
+    EventNotFound,
+    NobodyWaiting,
+    NoRecipients,
+    NoSeatFree,
+    NotConfirmed,
+    NotWaitlisted,
+    RegistrationClosed,
+    SeatsClosed,
+)
+
+# Callers catch every refusal by its name here; the base is raised by none of these functions.
+from registration.registrations.errors import RegistrationError as RegistrationError
 from registration.registrations.models import (
     Category,
     Registration,
     RegistrationStatus,
     looks_like_secret,
     new_secret,
-    normalise_email,
 )
 from registration.registrations.statements import LockedEvent
 
@@ -63,57 +83,6 @@ MANAGE_LINK_QUIET_PERIOD = timedelta(hours=1)
 
 #: The wording of the consent checkbox people agree to; bump it when the text changes.
 CONSENT_VERSION = "2026-11"
-
-
-class RegistrationError(Exception):
-    """A rule said no. ``code`` names the rule for the API; ``message`` is for people."""
-
-    code = "registration-error"
-    message = _l("The registration could not be completed.")
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
-class RegistrationClosed(RegistrationError):
-    code = "registration-closed"
-    message = _l("Registration for this event is closed.")
-
-
-class EventNotFound(RegistrationClosed):
-    """No such event, or a draft: nobody may register, and the public may not learn which."""
-
-    code = "not-found"
-
-
-class EventFull(RegistrationError):
-    code = "event-full"
-    message = _l("This event is full and has no waitlist.")
-
-
-class AlreadyRegistered(RegistrationError):
-    """The address already holds a seat or a place; its manage link went to that address."""
-
-    code = "already-registered"
-    message = _l(
-        "This email address is already registered for this event. "
-        "We have sent the link to manage that registration to it."
-    )
-
-
-class ConsentMissing(RegistrationError):
-    code = "consent-required"
-    message = _l("Registration needs your consent to the processing of your data.")
-
-
-class CancellationClosed(RegistrationError):
-    code = "cancellation-closed"
-    message = _l("This event has already started; the registration can no longer be cancelled.")
-
-
-class CapacityBelowConfirmed(RegistrationError):
-    code = "capacity-below-confirmed"
-    message = _l("Capacity cannot be lower than the number of confirmed seats.")
 
 
 @dataclass(frozen=True)
@@ -545,53 +514,6 @@ def _blank_to_none(value: str | None) -> str | None:
 #   so the move is refused.
 
 
-class SeatsClosed(RegistrationClosed):
-    message = _l("Seats can be changed only for a published event that has not ended.")
-
-
-class AlreadyOnList(AlreadyRegistered):
-    """An organiser adds an address that is already on the list; nobody is emailed."""
-
-    message = _l("This email address already has a seat or a place on the waitlist of this event.")
-
-
-class NoSeatFree(EventFull):
-    message = _l(
-        "No seat is free for this person. Seats go to the waitlist in order of "
-        "registration; raise the capacity to confirm more people."
-    )
-
-
-class NotWaitlisted(RegistrationError):
-    code = "not-waitlisted"
-    message = _l("Only a person on the waitlist can be confirmed from it.")
-
-
-class NotConfirmed(RegistrationError):
-    code = "not-confirmed"
-    message = _l("Only a person with a confirmed seat can be moved to the waitlist.")
-
-
-class NobodyWaiting(RegistrationError):
-    code = "nobody-waiting"
-    message = _l("Nobody is on the waitlist, so the seat would go straight back to this person.")
-
-
-class AlreadyCheckedIn(RegistrationError):
-    code = "already-checked-in"
-    message = _l("This person has already checked in; their seat cannot be given away.")
-
-
-class CheckInRefused(RegistrationError):
-    code = "not-confirmed"
-    message = _l("Only a person with a confirmed seat can be checked in.")
-
-
-class NoRecipients(RegistrationError):
-    code = "no-recipients"
-    message = _l("Nobody on the list has that status, so no message was sent.")
-
-
 def add_by_hand(
     event: Event, applicant: Applicant, *, account: Account, now: datetime | None = None
 ) -> Registration:
@@ -634,7 +556,7 @@ def confirm_from_waitlist(
     """Give a waitlisted person a free seat, if their turn has come.
 
     Free seats go to the earliest people in line first (see the comment above
-    ``SeatsClosed``), and each of them is told. A person confirmed meanwhile is
+    ``add_by_hand``), and each of them is told. A person confirmed meanwhile is
     left as they are.
 
     :raise NotWaitlisted: the registration is cancelled
@@ -663,7 +585,7 @@ def move_to_waitlist(
 
     The seat frees and goes to the earliest waitlisted person, as invariant 2
     says; then the moved person takes their place in line by arrival, which is
-    usually first (see the comment above ``SeatsClosed``). Both are told. A person
+    usually first (see the comment above ``add_by_hand``). Both are told. A person
     already on the waitlist is left as they are.
 
     :raise NotConfirmed: the registration is cancelled
@@ -769,7 +691,7 @@ def message_attendees(
     """Queue one email per person with the given status; each sees only their own address.
 
     The messages of one send-out share a ``batch`` key in their context, by which
-    ``send_out_progress`` counts them.
+    ``queries.send_out_progress`` counts them.
 
     :param recipients: a key of ``MESSAGE_RECIPIENTS``
     :return: the batch key
@@ -806,30 +728,6 @@ def message_attendees(
         count=len(people),
     )
     return batch
-
-
-def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict[str, int]]:
-    """How many messages of each send-out of the event are queued, sent and failed.
-
-    :return: ``{batch: {"queued": n, "sent": n, "failed": n}}``, one send-out if ``batch`` is given
-    """
-    batch_key = OutboxMessage.context["batch"].as_string()
-    query = (
-        select(batch_key, OutboxMessage.status, func.count(OutboxMessage.id))
-        .join(Registration, OutboxMessage.registration_id == Registration.id)
-        .where(
-            Registration.event_id == event_id,
-            OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE,
-        )
-        .group_by(batch_key, OutboxMessage.status)
-    )
-    if batch is not None:
-        query = query.where(batch_key == batch)
-    progress: dict[str, dict[str, int]] = {}
-    for key, status, count in db.session.execute(query):
-        counts = progress.setdefault(key, dict.fromkeys((d.value for d in DeliveryStatus), 0))
-        counts[DeliveryStatus(status).value] = count
-    return progress
 
 
 def _check_seats_open(event: Event | LockedEvent, now: datetime) -> None:

@@ -35,12 +35,11 @@ def register(event_id: int):
         return render_event_page(events.get_public_event(event_id) or abort(404), form, 422)
     try:
         registration = services.register(event_id, form.applicant(current_language())).registration
-    except services.EventNotFound:
-        abort(404)
     except services.RegistrationError as error:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
+        event = events.get_public_event(event_id) or abort(404)  # no form to show it beside
         flash(str(error.message), "error")
-        return render_event_page(events.get_public_event(event_id), form, 409)
+        return render_event_page(event, form, error.status)
     confirmed, token = registration.status == RegistrationStatus.CONFIRMED, registration.token
     db.session.commit()
     if confirmed:

@@ -420,11 +420,12 @@ class TestEditing:
     def test_capacity_below_the_confirmed_seats_is_refused_in_polish(
         self, app, client, signed_in, events
     ):
+        """A conflict with the seats taken, as the API answers it (409), beside the field."""
         signed_in()
         values = edit_form(client, events["published"])
         values.update(capacity="1", title="Nie zapisze się")
         response = client.post(f"/organiser/events/{events['published']}/edit", data=values)
-        assert response.status_code == 422
+        assert response.status_code == 409
         assert re.search(
             r'id="capacity-error">Liczba miejsc nie może być mniejsza niż liczba '
             r"potwierdzonych zgłoszeń.</p>",

@@ -190,7 +190,7 @@ class TestCreating:
         with pytest.raises(services.InvalidEvent) as raised:
             services.create_event(values, account=organiser)
         assert raised.value.field == field
-        assert english(raised.value.message).startswith(message)
+        assert english(raised.value.errors[field][0]).startswith(message)
         assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 0
 
     def test_every_missing_field_is_reported_at_once(self, organiser):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from registration import create_app
 from registration.extensions import db
 from registration.registrations.models import Registration
-from tests.conftest import _migrate, _test_config
+from tests.conftest import app_config, migrate_database
 from tests.factories import make_event
 
 BODY = {
@@ -62,8 +62,8 @@ def test_an_unreachable_database_answers_503_and_saves_nothing(tmp_path):
     folder = tmp_path / "db"
     folder.mkdir()
     path = folder / "registration.sqlite3"
-    _migrate(f"sqlite:///{path}", tmp_path)
-    app = create_app(_test_config(f"sqlite:///{path}"), instance_path=str(tmp_path / "instance"))
+    migrate_database(f"sqlite:///{path}", tmp_path)
+    app = create_app(app_config(f"sqlite:///{path}"), instance_path=str(tmp_path / "instance"))
     with app.app_context():
         event_id = make_event().id
         db.session.commit()

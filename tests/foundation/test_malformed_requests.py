@@ -23,7 +23,15 @@ from werkzeug.test import TestResponse
 from registration.accounts.services import issue_api_token
 from registration.events.models import Event
 from registration.extensions import db
-from tests.factories import PASSWORD, city, make_account, make_event, make_registration
+from tests.factories import (
+    EVENT_BODY,
+    PASSWORD,
+    REGISTRATION_BODY,
+    city,
+    make_account,
+    make_event,
+    make_registration,
+)
 
 ORGANISER = "organiser@example.org"
 ADMIN = "admin@example.org"
@@ -32,27 +40,8 @@ PAST_INT4 = 2**31
 PAST_INT8 = 99999999999999999999
 MEGABYTE = 1024 * 1024
 
-REGISTRATION = {
-    "name": "Zofia Wiśniewska",
-    "email": "zofia@example.org",
-    "institution": "Miejski Dom Kultury",
-    "category": "culture_staff",
-    "city": "Łódź",
-    "consent": True,
-}
 #: The page's registration form, as a browser posts it.
-REGISTRATION_FORM = {**REGISTRATION, "consent": "y"}
-EVENT = {
-    "type": "seminar",
-    "title": "Seminarium: publiczność instytucji kultury",
-    "city": "wroclaw",
-    "venue": "Wrocławski Dom Literatury",
-    "address": "Przejście Żelazne 1",
-    "starts_at": "2030-03-10T10:00:00+01:00",
-    "ends_at": "2030-03-10T15:00:00+01:00",
-    "capacity": 25,
-    "contact_email": "koalicja@example.org",
-}
+REGISTRATION_FORM = {**REGISTRATION_BODY, "consent": "y"}
 
 
 @dataclass
@@ -78,7 +67,7 @@ class Visit:
         with self.app.app_context():
             wroclaw = city("wroclaw").id
         values = {
-            **EVENT,
+            **EVENT_BODY,
             "city": str(wroclaw),
             "starts_at": "2030-03-10T10:00",
             "ends_at": "2030-03-10T15:00",
@@ -230,7 +219,7 @@ def with_file(data: dict, field: str) -> dict:
 
 
 def _surrogate_name() -> str:
-    body = json.dumps(REGISTRATION, ensure_ascii=True)
+    body = json.dumps(REGISTRATION_BODY, ensure_ascii=True)
     return body.replace("Zofia", "\\ud800", 1)
 
 
@@ -301,7 +290,7 @@ CASES = [
         post("/events/{event}", json=[1, 2]), FORM_REFUSED, id="JSON list to the page form"
     ),
     pytest.param(
-        post("/events/{event}", json={**REGISTRATION, "name": 5}),
+        post("/events/{event}", json={**REGISTRATION_BODY, "name": 5}),
         FORM_REFUSED,
         id="JSON object to the page form",
     ),
@@ -325,7 +314,7 @@ CASES = [
         id="sign-in address with NUL",
     ),
     pytest.param(
-        registration_json(json.dumps({**REGISTRATION, "needs": "x" * MEGABYTE})),
+        registration_json(json.dumps({**REGISTRATION_BODY, "needs": "x" * MEGABYTE})),
         Answer(413, "problem", says="Nic nie zostało zapisane"),
         id="API body over 1 MB",
     ),
@@ -395,7 +384,7 @@ CASES = [
     ),
     # Organisers' numbers and dates past what the database or a calendar can hold
     pytest.param(
-        api("POST", "/api/v1/events", {**EVENT, "capacity": PAST_INT4}),
+        api("POST", "/api/v1/events", {**EVENT_BODY, "capacity": PAST_INT4}),
         Answer(422, "problem", names="capacity"),
         id="API capacity 2^31",
     ),
@@ -409,7 +398,7 @@ CASES = [
             "POST",
             "/api/v1/events",
             {
-                **EVENT,
+                **EVENT_BODY,
                 "starts_at": "0001-01-01T10:00:00+01:00",
                 "ends_at": "0001-01-01T12:00:00+01:00",
             },
@@ -422,7 +411,7 @@ CASES = [
             "POST",
             "/api/v1/events",
             {
-                **EVENT,
+                **EVENT_BODY,
                 "starts_at": "9999-12-31T20:00:00-14:00",
                 "ends_at": "9999-12-31T23:00:00-14:00",
             },
@@ -487,8 +476,9 @@ def test_a_malformed_request_gets_a_clear_answer_and_changes_nothing(
         problem = response.get_json()
         assert problem["status"] == answer.status
         assert problem["title"]
+        assert problem["detail"]
         if answer.says:
-            assert answer.says in problem.get("detail", "")
+            assert answer.says in problem["detail"]
         if answer.names:
             assert answer.names in problem["errors"], problem
     elif answer.kind == "redirect":

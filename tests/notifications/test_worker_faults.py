@@ -23,7 +23,7 @@ from registration.extensions import db
 from registration.notifications import cli
 from registration.notifications.delivery import deliver_due, lease
 from registration.notifications.models import DeliveryStatus, OutboxMessage
-from tests.conftest import _migrate, _test_config
+from tests.conftest import app_config, migrate_database
 from tests.support.mail import HangingSmtpServer, mail_worker, queue_confirmations
 
 
@@ -303,8 +303,8 @@ def test_without_loop_a_dead_database_ends_the_command_in_one_line(tmp_path):
     folder = tmp_path / "db"
     folder.mkdir()
     path = folder / "registration.sqlite3"
-    _migrate(f"sqlite:///{path}", tmp_path)
-    app = create_app(_test_config(f"sqlite:///{path}"), instance_path=str(tmp_path / "instance"))
+    migrate_database(f"sqlite:///{path}", tmp_path)
+    app = create_app(app_config(f"sqlite:///{path}"), instance_path=str(tmp_path / "instance"))
     queue_confirmations(app, 1)
     with app.app_context():
         db.engine.dispose()

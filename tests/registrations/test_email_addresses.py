@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from registration.email_addresses import normalise_email
 from registration.extensions import db
-from registration.registrations.models import Participant, Registration, normalise_email
+from registration.registrations.models import Participant, Registration
 from tests.factories import make_event
 
 #: One mailbox, three spellings: capitals and a composed "ë" with a Unicode domain;

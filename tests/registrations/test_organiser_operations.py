@@ -19,7 +19,7 @@ from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications.delivery import deliver_due
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
-from registration.registrations import services
+from registration.registrations import queries, services
 from registration.registrations.models import Registration, RegistrationStatus
 from tests.factories import make_account, make_applicant, make_event, make_registration
 
@@ -308,7 +308,7 @@ class TestMessages:
         both = services.message_attendees(
             event, subject="Hej", body="…", recipients="active", account=organiser
         )
-        progress = services.send_out_progress(event.id)
+        progress = queries.send_out_progress(event.id)
         assert progress == {
             batch: {"queued": 2, "sent": 0, "failed": 0},
             both: {"queued": 3, "sent": 0, "failed": 0},
@@ -346,7 +346,7 @@ def test_each_recipient_gets_the_message_alone_with_hostile_text_escaped(mail_ap
         )
         db.session.commit()
         deliver_due()
-        assert services.send_out_progress(event.id, batch)[batch]["sent"] == 2
+        assert queries.send_out_progress(event.id, batch)[batch]["sent"] == 2
     notes = [m for m in smtp.received if m["Subject"].startswith("Room change · ")]
     assert sorted(m["X-Envelope-To"] for m in notes) == ["anna@example.org", "ben@example.org"]
     for message in notes:

@@ -1,0 +1,185 @@
+"""What organisers read about an event's people: the attendee list and its search, the
+sign-in sheet, and how far each message to attendees has got.
+
+Reads only; every change is ``registrations.services``'s.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+
+from registration.accounts.models import AuditEntry
+from registration.extensions import db
+from registration.i18n import polish_sort_key
+from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.registrations import exports
+from registration.registrations.models import Registration, RegistrationStatus
+
+#: The longest search the attendee list takes: longer matches nobody anyway.
+SEARCH_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class AttendeeList:
+    """An event's registrations as the attendee page shows them, by status."""
+
+    #: What was searched for, as it was used (trimmed, shortened), or "".
+    search: str
+    confirmed: list[Registration]
+    waitlisted: list[Registration]
+    cancelled: list[Registration]
+    #: Place in line of each waitlisted registration, by id (of everyone, searched or not).
+    positions: dict[int, int]
+    #: Confirmed people already checked in (of everyone, searched or not).
+    checked_in: int
+
+    @property
+    def found(self) -> int:
+        return len(self.confirmed) + len(self.waitlisted) + len(self.cancelled)
+
+
+def attendee_list(event_id: int, search: str = "") -> AttendeeList:
+    """The event's registrations in order of arrival; only those matching ``search``
+    (in the name, email or institution, without regard to case or Polish marks), if given."""
+    everyone = exports.attendees(event_id)
+    search = search.strip()[:SEARCH_LIMIT]
+    shown = [r for r in everyone if _matches(r, search)] if search else everyone
+    return AttendeeList(
+        search=search,
+        confirmed=[r for r in shown if r.status == RegistrationStatus.CONFIRMED],
+        waitlisted=[r for r in shown if r.status == RegistrationStatus.WAITLISTED],
+        cancelled=[r for r in shown if r.status == RegistrationStatus.CANCELLED],
+        positions=exports.waitlist_positions(everyone),
+        checked_in=sum(
+            1
+            for r in everyone
+            if r.status == RegistrationStatus.CONFIRMED and r.checked_in_at is not None
+        ),
+    )
+
+
+def sign_in_sheet(event_id: int) -> list[Registration]:
+    """The confirmed people, in Polish alphabetical order of their names."""
+    confirmed = (r for r in exports.attendees(event_id) if r.status == RegistrationStatus.CONFIRMED)
+    return sorted(confirmed, key=lambda registration: polish_sort_key(registration.full_name))
+
+
+def _fold(text: str) -> str:
+    """Lower case without diacritics, so that "lodz" finds "Łódź"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ł", "l"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _matches(registration: Registration, search: str) -> bool:
+    """Whether the name, email or institution contains the search (searched in Python:
+    SQLite's lower() knows no Polish letters, and one event's list is short)."""
+    needle = _fold(search)
+    return any(
+        needle in _fold(value)
+        for value in (registration.full_name, registration.email, registration.institution)
+    )
+
+
+# --- Messages to attendees ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOut:
+    """One message an organiser sent to an event's people, and how far it has got."""
+
+    batch: str
+    subject: str
+    #: A key of ``services.MESSAGE_RECIPIENTS``.
+    recipients: str | None
+    #: Who sent it (``None``: an account since removed).
+    author: str | None
+    created_at: datetime
+    #: ``{"queued": n, "sent": n, "failed": n}``
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class FailedDelivery(NamedTuple):
+    """A message of a send-out that could not be delivered."""
+
+    name: str
+    recipient: str
+    error: str | None
+
+
+def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict[str, int]]:
+    """How many messages of each send-out of the event are queued, sent and failed.
+
+    :return: ``{batch: {"queued": n, "sent": n, "failed": n}}``, one send-out if ``batch`` is given
+    """
+    batch_key = OutboxMessage.context["batch"].as_string()
+    query = (
+        select(batch_key, OutboxMessage.status, func.count(OutboxMessage.id))
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event_id,
+            OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE,
+        )
+        .group_by(batch_key, OutboxMessage.status)
+    )
+    if batch is not None:
+        query = query.where(batch_key == batch)
+    progress: dict[str, dict[str, int]] = {}
+    for key, status, count in db.session.execute(query):
+        counts = progress.setdefault(key, dict.fromkeys((d.value for d in DeliveryStatus), 0))
+        counts[DeliveryStatus(status).value] = count
+    return progress
+
+
+def send_outs(event_id: int) -> list[SendOut]:
+    """The event's send-outs, newest first, with their subject, author and progress.
+
+    A send-out is its audit entry (``event.message``) and the messages of its batch.
+    """
+    progress = send_out_progress(event_id)
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event_id, AuditEntry.action == "event.message")
+        .order_by(AuditEntry.id.desc())
+    )
+    return [
+        SendOut(
+            batch=entry.details["batch"],
+            subject=entry.details.get("subject", ""),
+            recipients=entry.details.get("recipients"),
+            author=entry.account.email if entry.account else None,
+            created_at=entry.created_at,
+            counts=progress[entry.details["batch"]],
+        )
+        for entry in entries
+        if entry.details.get("batch") in progress
+    ]
+
+
+def send_out(event_id: int, batch: str) -> SendOut | None:
+    """One send-out of the event, or ``None`` if it has no such batch."""
+    return next((found for found in send_outs(event_id) if found.batch == batch), None)
+
+
+def failed_deliveries(event_id: int, batch: str) -> list[FailedDelivery]:
+    """The messages of a send-out that could not be delivered: to whom, and why."""
+    rows = db.session.execute(
+        select(Registration.full_name, OutboxMessage.recipient, OutboxMessage.last_error)
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event_id,
+            OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE,
+            OutboxMessage.status == DeliveryStatus.FAILED,
+            OutboxMessage.context["batch"].as_string() == batch,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [FailedDelivery(*row) for row in rows]
