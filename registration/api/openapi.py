@@ -65,7 +65,12 @@ EVENT = {
         "city": {"type": "string", "description": "The city's name, e.g. Łódź."},
         "venue": {"type": "string"},
         "address": {"type": "string"},
-        "online_url": NULLABLE_STRING,
+        "online_url": {
+            **NULLABLE_STRING,
+            "description": "The meeting link of an online or hybrid event: only for registered "
+            "people (their registration's event) and organisers; null in the public list and "
+            "detail.",
+        },
         "starts_at": TIMESTAMP,
         "ends_at": TIMESTAMP,
         "capacity": {"type": "integer", "minimum": 0},

@@ -26,7 +26,11 @@ def timestamp(value: datetime | None) -> str | None:
     return value.astimezone(WARSAW).isoformat() if value is not None else None
 
 
-def event_json(event: Event, seats: Availability, *, now: datetime) -> dict:
+def event_json(
+    event: Event, seats: Availability, *, now: datetime, for_registered: bool = False
+) -> dict:
+    """The Event object. ``online_url`` (the meeting link of an online or hybrid event) is
+    for registered people and organisers: ``for_registered`` says the reader is one."""
     return {
         "id": event.id,
         "slug": event.slug,
@@ -37,7 +41,7 @@ def event_json(event: Event, seats: Availability, *, now: datetime) -> dict:
         "city": event.city.name,
         "venue": event.venue,
         "address": event.address,
-        "online_url": event.online_url,
+        "online_url": event.online_url if for_registered else None,
         "starts_at": timestamp(event.starts_at),
         "ends_at": timestamp(event.ends_at),
         "capacity": event.capacity,

@@ -96,7 +96,9 @@ def get_registration(token: str):
     registration = services.find_by_token(token) or abort(404)
     seats = services.availability([registration.event_id])[registration.event_id]
     body = schemas.registration_json(registration, services.waitlist_position(registration))
-    body["event"] = schemas.event_json(registration.event, seats, now=utcnow())
+    body["event"] = schemas.event_json(
+        registration.event, seats, now=utcnow(), for_registered=registration.is_active
+    )
     return body
 
 

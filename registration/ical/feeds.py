@@ -202,19 +202,22 @@ def vevent(
     url: str,
     notes: Iterable[str] = (),
     status: str | None = None,
+    for_registered: bool = False,
 ) -> VEvent:
     """The VEVENT of ``event``: the same UID, times, place and SEQUENCE in every calendar.
 
-    :param url: the link for URL and the end of DESCRIPTION (event page, manage page)
+    :param url: the link for URL and the end of DESCRIPTION (the event's page)
     :param notes: lines for the top of DESCRIPTION (say, "you are on the waitlist")
     :param status: STATUS; by default CONFIRMED, or CANCELLED for a cancelled event
+    :param for_registered: the calendar is a registered person's own (their feed, their
+        invitation): only then does it carry the link for online participation
     """
     cancelled = event.is_cancelled
     status = "CANCELLED" if cancelled else (status or "CONFIRMED")
     title = _clean(event.title)
     summary = _("Cancelled: %(title)s", title=title) if cancelled else title
     paragraphs = [*notes, event.summary, event.description]
-    if event.online_url:
+    if event.online_url and for_registered:
         paragraphs.append(_("Online participation: %(url)s", url=event.online_url))
     paragraphs.append(url)
 
@@ -287,6 +290,7 @@ def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -
                 url=link(base_url, "events.detail", event_id=registration.event_id),
                 notes=notes,
                 status="TENTATIVE" if waitlisted else "CONFIRMED",
+                for_registered=True,
             )
         )
     return _calendar(_("Koalicja Miast: my registrations"), components)
