@@ -28,6 +28,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Blueprints whose every answer is for one person's eyes: the organiser back office, and
 #: registering (a form with what was typed, manage pages and tickets reached by a secret).
 PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations"})
+#: ... and single pages elsewhere whose address holds a secret.
+PRIVATE_ENDPOINTS = frozenset({"ical.replace_personal_feed"})
 #: The only API answers a cache may keep: what every visitor gets alike. Any other API
 #: answer (the registration behind a token, the organiser API) is private by default.
 PUBLIC_API_ENDPOINTS = frozenset({"api.openapi", "api.list_events", "api.get_event"})
@@ -195,8 +197,10 @@ def register_cache_rules(app: Flask) -> None:
 
     @app.after_request
     def keep_private_answers_out_of_caches(response):
-        private = request.blueprint in PRIVATE_BLUEPRINTS or (
-            request.blueprint == "api" and request.endpoint not in PUBLIC_API_ENDPOINTS
+        private = (
+            request.blueprint in PRIVATE_BLUEPRINTS
+            or request.endpoint in PRIVATE_ENDPOINTS
+            or (request.blueprint == "api" and request.endpoint not in PUBLIC_API_ENDPOINTS)
         )
         if private:
             # A shared computer's browser or a proxy must keep no copy: a manage page

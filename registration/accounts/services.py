@@ -21,6 +21,7 @@ from registration.database import reading_only, storable, utcnow, write_aside
 from registration.email_addresses import MAX_EMAIL_LENGTH, is_email_address, normalise_email
 from registration.events.models import City
 from registration.extensions import db
+from registration.tokens import looks_like_secret, new_secret
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown address as slow as for a known one.
@@ -138,7 +139,7 @@ def start_session(account: Account, *, replacing: str | None = None) -> str:
             AccountSession.last_seen_at <= now - SESSION_IDLE_LIMIT,
         )
     )
-    secret = secrets.token_urlsafe(32)
+    secret = new_secret()
     db.session.add(
         AccountSession(
             account_id=account.id, digest=_digest(secret), created_at=now, last_seen_at=now
@@ -152,7 +153,7 @@ def account_for_session(secret: str, *, now: datetime | None = None) -> Account 
     """The account signed in with this session secret, while its session lasts (not
     ended, not idle for ``SESSION_IDLE_LIMIT``) and the account is active; notes the use
     in ``last_seen_at`` (to the minute)."""
-    if not isinstance(secret, str) or not 0 < len(secret) <= 100:
+    if not isinstance(secret, str) or not looks_like_secret(secret):
         return None  # a cookie from before sessions were kept held an account id
     session = db.session.scalar(
         select(AccountSession).where(AccountSession.digest == _digest(secret))
@@ -202,7 +203,7 @@ def revoke_api_tokens(account: Account) -> int:
 
 def issue_api_token(account: Account) -> str:
     """A new bearer token for the account; only its digest is kept, so show it now."""
-    token = secrets.token_urlsafe(32)
+    token = new_secret()
     db.session.add(ApiToken(account=account, digest=_digest(token)))
     db.session.flush()
     return token
@@ -211,7 +212,7 @@ def issue_api_token(account: Account) -> str:
 def account_for_api_token(token: str, *, now: datetime | None = None) -> Account | None:
     """The active account whose unrevoked token this is, or ``None``; notes the use in
     ``last_used_at`` (to the minute)."""
-    if not token or len(token) > 100:
+    if not looks_like_secret(token):
         return None
     api_token = db.session.scalar(
         select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None))

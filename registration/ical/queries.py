@@ -22,8 +22,8 @@ from registration.registrations.models import (
     Participant,
     Registration,
     RegistrationStatus,
-    looks_like_secret,
 )
+from registration.tokens import looks_like_secret
 
 #: The public and personal feeds keep events this long after they end.
 PAST = timedelta(days=90)

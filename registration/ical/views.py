@@ -42,7 +42,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
@@ -130,9 +129,7 @@ def replace_personal_feed(key: str):
         db.session.commit()
         # Not back to this address: its key is spent now that the feed has a new one.
         return redirect(url_for(".personal_feed_replaced"), code=303)
-    response = make_response(render_template("ical/replace_personal_feed.html", form=form))
-    response.headers["Cache-Control"] = "no-store"  # the key in the address is a secret
-    return response
+    return render_template("ical/replace_personal_feed.html", form=form)
 
 
 @bp.get("/calendar/personal/new-address-sent")

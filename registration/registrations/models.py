@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
-import secrets
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
@@ -14,24 +12,11 @@ from registration.database import UTCDateTime, enum_column, utcnow
 from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.events.models import Event
 from registration.extensions import db
+from registration.tokens import new_secret
 
 #: Statuses that hold a seat or a place in line. At most one per event and email.
 ACTIVE_STATUSES = ("confirmed", "waitlisted")
 _ACTIVE_SQL = "status IN ('confirmed', 'waitlisted')"
-
-
-def new_secret() -> str:
-    """256 random bits, URL-safe: a token nobody can guess."""
-    return secrets.token_urlsafe(32)
-
-
-_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-def looks_like_secret(text: str | None) -> bool:
-    """Whether ``text`` could be a token of ours; only those reach the database
-    (PostgreSQL would reject, for one, a NUL byte in a forged one)."""
-    return bool(text) and _SECRET_SHAPE.fullmatch(text) is not None
 
 
 class Category(enum.StrEnum):

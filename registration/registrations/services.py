@@ -70,10 +70,9 @@ from registration.registrations.models import (
     Category,
     Registration,
     RegistrationStatus,
-    looks_like_secret,
-    new_secret,
 )
 from registration.registrations.statements import LockedEvent
+from registration.tokens import looks_like_secret, new_secret
 
 if TYPE_CHECKING:
     from registration.accounts.models import Account
