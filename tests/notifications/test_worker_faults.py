@@ -46,15 +46,22 @@ def wait_for(condition, *, seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def test_a_server_silent_from_the_start_costs_one_timeout_and_no_attempt(make_app):
-    with HangingSmtpServer("banner") as server:
-        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=0.5)
+def deliver_to_silent_server(make_app, silent_from: str, *, timeout: float):
+    """Three confirmations, one delivery run against a server that goes silent at
+    ``silent_from``: the app, the run's report and the seconds it took."""
+    with HangingSmtpServer(silent_from) as server:
+        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=timeout)
         queue_confirmations(app, 3)
         started = time.monotonic()
         with app.app_context():
             report = deliver_due()
         waited = time.monotonic() - started
     assert server.hung.is_set()
+    return app, report, waited
+
+
+def test_a_server_silent_from_the_start_costs_one_timeout_and_no_attempt(make_app):
+    app, report, waited = deliver_to_silent_server(make_app, "banner", timeout=0.5)
     assert waited < 3, f"the worker waited {waited:.1f} s on a 0.5 s timeout"
     assert (report.sent, report.retrying) == (0, 3)
     assert "timed out" in report.errors[0]
@@ -67,14 +74,7 @@ def test_a_message_the_server_never_answered_is_sent_again_only_after_a_back_off
     """Once its text has gone out, the server may have the message: sending it again at
     once, and every time the server falls silent, would be copy after copy. So it counts
     as a failed attempt, and waits its back-off; the messages not started do not."""
-    with HangingSmtpServer("end of data") as server:
-        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=0.1)
-        queue_confirmations(app, 3)
-        started = time.monotonic()
-        with app.app_context():
-            report = deliver_due()
-        waited = time.monotonic() - started
-    assert server.hung.is_set()
+    app, report, waited = deliver_to_silent_server(make_app, "end of data", timeout=0.1)
     # The verdict on a message's text is waited for ten times as long as a command's.
     assert 1 <= waited < 4, f"the worker waited {waited:.1f} s for the final reply"
     assert (report.sent, report.retrying) == (0, 3)
