@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from registration.events.models import Event
 from registration.links import absolute_url
 from registration.registrations.models import Registration
-from registration.registrations.services import Availability
+from registration.registrations.services import Availability, NewRegistration
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -49,7 +49,9 @@ def event_json(event: Event, seats: Availability, *, now: datetime) -> dict:
     }
 
 
-def registration_json(registration: Registration, waitlist_position: int | None) -> dict:
+def registration_json(
+    registration: Registration | NewRegistration, waitlist_position: int | None
+) -> dict:
     """What the holder of a manage link may see about their registration."""
     return {
         "id": registration.id,

@@ -1,11 +1,13 @@
 """The statements that run while an event's seat lock is held, each built once.
 
 Everybody else registering for the event waits while these run (see
-``services``), so they are few, and each is built at import rather than per
-call: building and caching a statement costs more than running these ones.
-They run on the driver's cursor (``DriverStatement``), in the transaction of
-``db.session.connection()``. The rules that decide what to write stay in
-``services``; here is only how.
+``services``), so they are few, and each is a Core statement built at import
+rather than per call: SQLAlchemy then finds its compiled form in its cache
+instead of building and compiling it again. They run with
+``Connection.execute`` on ``db.session.connection()``, in the session's
+transaction, so SQLAlchemy's events, logging and error handling see them like
+any other. The rules that decide what to write stay in ``services``; here is
+only how.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from registration.database import DriverStatement
 from registration.events.models import Event, EventRules, EventStatus
 from registration.notifications.models import OutboxMessage
 from registration.registrations.models import ACTIVE_STATUSES, Participant, Registration
@@ -73,7 +74,7 @@ def _active_registration(event_id: BindParameter, email: BindParameter) -> Selec
 #: PostgreSQL this takes the row lock, and returns the row as the previous holder of the
 #: lock left it, counts included (the database keeps them on the row, see migration
 #: 0006). On SQLite the transaction holds the database's write lock from its start.
-LOCK_EVENT_WITH_SEATS = DriverStatement(
+LOCK_EVENT_WITH_SEATS = (
     select(
         *(_events.c[field.name] for field in fields(LockedEvent)),
         _events.c.confirmed_count,
@@ -84,9 +85,7 @@ LOCK_EVENT_WITH_SEATS = DriverStatement(
 )
 
 #: The id of the active registration of ``email`` for ``event_id``, if any.
-ACTIVE_REGISTRATION = DriverStatement(
-    _active_registration(bindparam("event_id"), bindparam("email"))
-)
+_ACTIVE_REGISTRATION = _active_registration(bindparam("event_id"), bindparam("email"))
 
 #: Parameters of the participant upsert, each prefixed ``participant_``.
 PARTICIPANT_COLUMNS = ("email", "name", "language", "feed_token", "created_at")
@@ -110,7 +109,7 @@ class AddressHeld(Exception):
 
 def refuse_if_held(connection: Connection, event_id: int, email: str) -> None:
     """:raise AddressHeld: ``email`` holds a seat or a place at the event"""
-    held = ACTIVE_REGISTRATION.first(connection, {"event_id": event_id, "email": email})
+    held = connection.execute(_ACTIVE_REGISTRATION, {"event_id": event_id, "email": email}).first()
     if held is not None:
         raise AddressHeld(held[0])
 
@@ -130,17 +129,17 @@ def insert_registration(connection: Connection, values: dict) -> tuple[int, int]
     :raise AddressHeld: the address already holds a registration for the event
     """
     if connection.dialect.name == "postgresql":
-        registration_id, participant_id, held_id = _REGISTRATION_UNLESS_HELD.first(
-            connection, values
-        )
+        registration_id, participant_id, held_id = connection.execute(
+            _REGISTRATION_UNLESS_HELD, values
+        ).one()
         if held_id is not None:
             raise AddressHeld(held_id)
         return registration_id, participant_id
     refuse_if_held(connection, values["registration_event_id"], values["registration_email"])
-    (participant_id,) = _UPSERT_PARTICIPANT_SQLITE.first(connection, values)
+    participant_id = connection.execute(_UPSERT_PARTICIPANT_SQLITE, values).scalar_one()
     values = {**values, "registration_participant_id": participant_id}
-    (registration_id,) = _INSERT_REGISTRATION.first(connection, values)
-    _INSERT_MESSAGE.rows(connection, {**values, "message_registration_id": registration_id})
+    registration_id = connection.execute(_INSERT_REGISTRATION, values).scalar_one()
+    connection.execute(_INSERT_MESSAGE, {**values, "message_registration_id": registration_id})
     return registration_id, participant_id
 
 
@@ -208,15 +207,11 @@ def _registration_unless_held() -> CompoundSelect:
     ).add_cte(message)
 
 
-_REGISTRATION_UNLESS_HELD = DriverStatement(_registration_unless_held())
-_UPSERT_PARTICIPANT_SQLITE = DriverStatement(
-    _upsert_participant(
-        sqlite_insert(_participants).values(
-            _values(_participants, "participant", PARTICIPANT_COLUMNS)
-        )
-    )
+_REGISTRATION_UNLESS_HELD = _registration_unless_held()
+_UPSERT_PARTICIPANT_SQLITE = _upsert_participant(
+    sqlite_insert(_participants).values(_values(_participants, "participant", PARTICIPANT_COLUMNS))
 )
-_INSERT_REGISTRATION = DriverStatement(
+_INSERT_REGISTRATION = (
     insert(_registrations)
     .values(
         participant_id=bindparam("registration_participant_id"),
@@ -224,9 +219,7 @@ _INSERT_REGISTRATION = DriverStatement(
     )
     .returning(_registrations.c.id)
 )
-_INSERT_MESSAGE = DriverStatement(
-    insert(_messages).values(
-        registration_id=bindparam("message_registration_id"),
-        **_values(_messages, "message", MESSAGE_COLUMNS),
-    )
+_INSERT_MESSAGE = insert(_messages).values(
+    registration_id=bindparam("message_registration_id"),
+    **_values(_messages, "message", MESSAGE_COLUMNS),
 )
