@@ -119,10 +119,11 @@ def insert_registration(connection: Connection, values: dict) -> tuple[int, int]
     its first message, unless the address already holds a seat or a
     place at the event; return the registration's id and the participant's.
 
-    The check and the writes are one statement on PostgreSQL; four on SQLite, which
-    cannot write in a CTE. Either way the check runs after the event's lock is taken
-    (PostgreSQL gives each statement a fresh snapshot), so it sees what the previous
-    holder of the lock wrote.
+    The check and the writes are one statement on PostgreSQL; three on SQLite, which
+    cannot write in a CTE: there the check is part of the participant's upsert, which
+    writes nothing when the address holds a registration. Either way the check runs
+    after the event's lock is taken (PostgreSQL gives each statement a fresh
+    snapshot), so it sees what the previous holder of the lock wrote.
 
     :param values: ``participant_*`` (``PARTICIPANT_COLUMNS``), ``registration_*``
         (``REGISTRATION_COLUMNS``) and ``message_*`` (``MESSAGE_COLUMNS``)
@@ -135,8 +136,10 @@ def insert_registration(connection: Connection, values: dict) -> tuple[int, int]
         if held_id is not None:
             raise AddressHeld(held_id)
         return registration_id, participant_id
-    refuse_if_held(connection, values["registration_event_id"], values["registration_email"])
-    participant_id = connection.execute(_UPSERT_PARTICIPANT_SQLITE, values).scalar_one()
+    participant_id = connection.execute(_PARTICIPANT_UNLESS_HELD_SQLITE, values).scalar()
+    if participant_id is None:  # nothing written: the address holds a registration
+        held = {"event_id": values["registration_event_id"], "email": values["registration_email"]}
+        raise AddressHeld(connection.execute(_ACTIVE_REGISTRATION, held).scalar_one())
     values = {**values, "registration_participant_id": participant_id}
     registration_id = connection.execute(_INSERT_REGISTRATION, values).scalar_one()
     connection.execute(_INSERT_MESSAGE, {**values, "message_registration_id": registration_id})
@@ -162,6 +165,21 @@ def _upsert_participant(statement: Insert) -> Insert:
     return statement.on_conflict_do_update(
         index_elements=["email"], set_={"email": statement.excluded.email}
     ).returning(_participants.c.id)
+
+
+def _participant_unless_held(insert_into_participant: Insert) -> Insert:
+    """The participant upsert (``_upsert_participant``), which inserts and returns nothing
+    when the address holds a seat or a place at the event.
+
+    :param insert_into_participant: the dialect's ``insert(participant)``
+    """
+    values = _values(_participants, "participant", PARTICIPANT_COLUMNS)
+    held = _active_registration(bindparam("registration_event_id"), bindparam("registration_email"))
+    return _upsert_participant(
+        insert_into_participant.from_select(
+            list(values), select(*values.values()).where(~held.exists())
+        )
+    )
 
 
 def _registration_unless_held() -> CompoundSelect:
@@ -208,9 +226,7 @@ def _registration_unless_held() -> CompoundSelect:
 
 
 _REGISTRATION_UNLESS_HELD = _registration_unless_held()
-_UPSERT_PARTICIPANT_SQLITE = _upsert_participant(
-    sqlite_insert(_participants).values(_values(_participants, "participant", PARTICIPANT_COLUMNS))
-)
+_PARTICIPANT_UNLESS_HELD_SQLITE = _participant_unless_held(sqlite_insert(_participants))
 _INSERT_REGISTRATION = (
     insert(_registrations)
     .values(
