@@ -10,12 +10,13 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from registration.extensions import db
+from registration.sessions import API_PATH_PREFIX
 
 bp = Blueprint("errors", __name__)
 
 
 def wants_problem_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PATH_PREFIX)
 
 
 def error_page(template: str, status: int, **context) -> Response:
