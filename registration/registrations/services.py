@@ -239,8 +239,6 @@ def _new_registration(event_id: int, applicant: Applicant) -> dict:
         "token": new_secret(),
         "check_in_code": new_secret(),
         "language": applicant.language,
-        "cancelled_at": None,
-        "checked_in_at": None,
     }
 
 

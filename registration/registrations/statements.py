@@ -89,13 +89,27 @@ _ACTIVE_REGISTRATION = _active_registration(bindparam("event_id"), bindparam("em
 
 #: Parameters of the participant upsert, each prefixed ``participant_``.
 PARTICIPANT_COLUMNS = ("email", "name", "language", "feed_token", "created_at")
-#: Columns of a new registration that its caller gives (the rest come from the database).
+# Every value below is a parameter that SQLAlchemy and the driver convert while the
+# lock is held, so the columns a new row leaves empty (NULL) are not among them.
+
+#: Columns of a new registration that its caller gives; its id comes from the database
+#: and it is neither cancelled nor checked in.
 REGISTRATION_COLUMNS = tuple(
-    column.key for column in _registrations.columns if column.key not in ("id", "participant_id")
+    column.key
+    for column in _registrations.columns
+    if column.key not in ("id", "participant_id", "cancelled_at", "checked_in_at")
 )
 #: Columns of its first message that its caller gives (``outbox.queued_message``).
-MESSAGE_COLUMNS = tuple(
-    column.key for column in _messages.columns if column.key not in ("id", "registration_id")
+MESSAGE_COLUMNS = (
+    "kind",
+    "recipient",
+    "language",
+    "context",
+    "message_key",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
 )
 
 
