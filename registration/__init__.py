@@ -21,6 +21,7 @@ from registration.database import (
 from registration.extensions import babel, csrf, db, limiter, login, mail, migrate, talisman
 from registration.i18n import LANGUAGE_COOKIE, select_locale
 from registration.json_bodies import RequestJSONProvider
+from registration.sessions import PagesOnlySessionInterface
 
 #: Alembic's scripts ship inside the package, beside the templates, static files and catalogues.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -48,6 +49,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     """
     app = Flask(__name__, instance_path=instance_path or str(config.instance_folder()))
     app.json = RequestJSONProvider(app)
+    app.session_interface = PagesOnlySessionInterface()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path), overrides))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {

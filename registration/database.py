@@ -4,28 +4,23 @@ Seats are counted under a lock (see ``registrations.services``). PostgreSQL
 gives us row locks. SQLite has none: a transaction that may write must take the
 database's write lock when it begins (``BEGIN IMMEDIATE``), otherwise two
 processes could both read "one seat left" and the later one would fail on
-commit with "database is locked" instead of waiting its turn. Writers wait
-for that lock in a queue (``QueueingSQLiteConnection``).
+commit with "database is locked" instead of waiting its turn. It is SQLAlchemy's
+documented recipe for pysqlite: the driver is told not to begin transactions
+itself (``isolation_level = None``), and a ``begin`` listener issues the
+``BEGIN``. A writer that finds the lock taken waits in SQLite's busy handler,
+for up to ``SQLITE_BUSY_TIMEOUT_SECONDS``.
 """
 
 from __future__ import annotations
 
 import enum
-import fcntl
-import os
-import sqlite3
-import threading
-import weakref
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import Connection, DateTime, Dialect, Engine, Enum, Executable, event
-from sqlalchemy.exc import DBAPIError, StatementError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import DateTime, Engine, Enum, Executable, event
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
 
@@ -171,217 +166,11 @@ def render_migration_type(type_: str, obj, autogen_context):
     return False
 
 
-class DriverStatement:
-    """A Core statement run on the DB-API cursor: compiled once per dialect, its values
-    converted by the columns' own types, its errors raised as SQLAlchemy's.
-
-    For the few statements run while an event's seat lock is held, where everyone
-    else registering waits: there SQLAlchemy's per-execution work (cache key,
-    execution context, result object) costs several times what SQLite or
-    PostgreSQL spend on the statement. Everything else uses ``execute``.
-
-    It supports what those statements need: named ``bindparam`` values, all
-    given at execution, and plain result columns. It fires none of SQLAlchemy's
-    execution events (``before_cursor_execute`` and the like): listeners that
-    log or count statements do not see these.
-    """
-
-    def __init__(self, statement: Executable) -> None:
-        self.statement = statement
-        self._compiled: weakref.WeakKeyDictionary[Dialect, _CompiledForDriver] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> list[tuple]:
-        """Run in ``connection``'s transaction (``db.session.connection()`` has one begun).
-
-        :param parameters: a value for each ``bindparam``; other keys are ignored
-        :raise sqlalchemy.exc.StatementError: a value is missing or cannot be converted
-        """
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect) or self._compile(dialect)
-        try:
-            values = compiled.values(parameters)
-        except (KeyError, TypeError, ValueError, LookupError) as error:  # as SQLAlchemy says it
-            raise StatementError(str(error), compiled.sql, parameters, error) from error
-        dbapi_connection = connection.connection.dbapi_connection
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(compiled.sql, values)
-            rows = cursor.fetchall() if cursor.description is not None else []
-        except dialect.loaded_dbapi.Error as error:
-            invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
-            with suppress(dialect.loaded_dbapi.Error):
-                cursor.close()
-            if invalidated:  # as SQLAlchemy would: the pool must not hand it out again
-                connection.invalidate(error)
-            raise DBAPIError.instance(
-                compiled.sql,
-                values,
-                error,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=invalidated,
-                dialect=dialect,
-            ) from error
-        cursor.close()
-        return [compiled.row(row) for row in rows] if compiled.converts_results else rows
-
-    def first(self, connection: Connection, parameters: Mapping[str, Any]) -> tuple | None:
-        """The first row, or ``None``; as ``rows``."""
-        rows = self.rows(connection, parameters)
-        return rows[0] if rows else None
-
-    def _compile(self, dialect: Dialect) -> _CompiledForDriver:
-        compiled = _CompiledForDriver(self.statement, dialect)
-        self._compiled[dialect] = compiled
-        return compiled
-
-
-class _CompiledForDriver:
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        if any(not bind.required for bind in compiled.binds.values()):
-            raise ValueError("a DriverStatement takes every value at execution")
-        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
-            raise ValueError("a DriverStatement takes no values rendered into its SQL")
-        self.sql = compiled.string
-        self.names = compiled.positiontup if dialect.positional else list(compiled.binds)
-        self.positional = dialect.positional
-        processors = (
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in self.names
-        )
-        # Most values go to the driver as they are: keep only the ones to convert.
-        self.conversions = [(index, p) for index, p in enumerate(processors) if p is not None]
-        self.results = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.exported_columns
-        ]
-        self.converts_results = any(self.results)
-
-    def values(self, parameters: Mapping[str, Any]) -> list | dict:
-        values = [parameters[name] for name in self.names]
-        for index, convert in self.conversions:
-            values[index] = convert(values[index])
-        return values if self.positional else dict(zip(self.names, values, strict=True))
-
-    def row(self, row: tuple) -> tuple:
-        return tuple(
-            convert(value) if convert else value
-            for convert, value in zip(self.results, row, strict=True)
-        )
-
-
-def add_as_loaded(instance: object) -> None:
-    """Put ``instance``, whose row a Core statement has just inserted, in the session as
-    if loaded from it: its id and every column must be set.
-
-    Like an object the session inserted itself, it leaves the session if the
-    transaction rolls back, taking its row with it.
-    """
-    make_transient_to_detached(instance)
-    db.session.add(instance)
-    db.session.info.setdefault(_INSERTED_HERE, []).append(instance)
-
-
-_INSERTED_HERE = "registration.inserted_in_this_transaction"
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_inserted(session: Session) -> None:
-    session.info.pop(_INSERTED_HERE, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _expunge_inserted(session: Session, previous_transaction) -> None:
-    if previous_transaction.nested:
-        return  # a savepoint: what was inserted before it stays
-    for instance in session.info.pop(_INSERTED_HERE, ()):
-        if instance in session:
-            session.expunge(instance)
-
-
-class QueueingSQLiteConnection(sqlite3.Connection):
-    """A SQLite connection whose writers wait their turn in a queue, not in a polling loop.
-
-    A writer that finds the database locked sleeps in SQLite's busy handler
-    and looks again after 1, 2, 5, 10… ms, so under a rush the write lock is
-    often free while everyone sleeps. Here each writing transaction first takes
-    an exclusive ``flock`` on a file beside the database: the kernel wakes the
-    next writer the moment the last one commits. The file lock only orders
-    writers; SQLite's own lock still decides, so a process that bypasses the
-    queue (the ``sqlite3`` shell, say) is still safe, merely slower.
-
-    A writer waits in the queue for as long as those ahead of it write, without
-    the busy handler's time limit: a writer that hangs holds up the others
-    until it is killed. Under gunicorn the worker timeout does that, as it does
-    for any hung request; a killed process leaves the queue with its files.
-    """
-
-    #: Writing transactions of this thread that hold the queue, on any connection.
-    _held = threading.local()
-
-    def __init__(self, database, *args, **kwargs) -> None:
-        super().__init__(database, *args, **kwargs)
-        path = os.fspath(database)
-        in_memory = path in ("", ":memory:") or kwargs.get("uri")
-        self._queue = None if in_memory else os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT)
-        #: The id of the process that holds the queue through this connection, or False.
-        self._in_queue: int | bool = False
-
-    def begin_writing(self) -> None:
-        """``BEGIN IMMEDIATE``, after waiting for the writers ahead of us."""
-        # A thread that already writes on another connection waits in the busy
-        # handler instead, which gives up after a timeout: the queue would wait forever.
-        if self._queue is not None and not getattr(self._held, "count", 0):
-            fcntl.flock(self._queue, fcntl.LOCK_EX)
-            self._in_queue = os.getpid()  # a forked copy of this object must not unlock it
-            self._held.count = 1
-        try:
-            self.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._leave_queue()
-            raise
-
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            if not self.in_transaction:  # a failed COMMIT leaves it open, for a rollback
-                self._leave_queue()
-
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self._leave_queue()
-
-    def close(self) -> None:
-        try:
-            super().close()  # ends an open transaction first
-        finally:
-            self._leave_queue()
-            if self._queue is not None:
-                os.close(self._queue)
-                self._queue = None
-
-    def _leave_queue(self) -> None:
-        if self._in_queue:
-            owner, self._in_queue = self._in_queue, False
-            self._held.count = 0
-            if owner == os.getpid():
-                fcntl.flock(self._queue, fcntl.LOCK_UN)
-
-
 def engine_options(database_url: str) -> dict:
     """Engine options for the backend named by the URL."""
     if database_url.startswith("sqlite"):
-        return {
-            "connect_args": {
-                "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
-                "factory": QueueingSQLiteConnection,
-            }
-        }
+        # How long a writer waits for the write lock before "database is locked".
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}}
     return {
         # A restarted database leaves dead connections in the pool: test before use.
         "pool_pre_ping": True,
@@ -408,7 +197,9 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
+        # A reader begins a deferred transaction, which takes no lock and runs beside
+        # a writer (WAL); a writer takes the write lock at once, before its first read.
         if reading_now() and not _writing_aside.get():
             connection.exec_driver_sql("BEGIN")
         else:
-            connection.connection.dbapi_connection.begin_writing()
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

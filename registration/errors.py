@@ -23,12 +23,13 @@ from werkzeug.exceptions import BadHost, HTTPException, NotFound, SecurityError
 from registration.api.problems import Unauthenticated, problem
 from registration.domain_errors import DomainError, InvalidInput
 from registration.extensions import db
+from registration.sessions import API_PATH_PREFIX
 
 bp = Blueprint("errors", __name__)
 
 
 def wants_problem_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PATH_PREFIX)
 
 
 def error_page(template: str, status: int, /, **context) -> Response:

@@ -79,7 +79,8 @@ def make_applicant(**overrides) -> Applicant:
 def make_registration(event: Event, **overrides) -> Registration:
     """Register a new person through the one domain operation."""
     now = overrides.pop("now", None)
-    return register(event.id, make_applicant(**overrides), now=now).registration
+    registered = register(event.id, make_applicant(**overrides), now=now)
+    return db.session.get(Registration, registered.registration.id)
 
 
 PASSWORD = "correct horse battery staple"

@@ -18,7 +18,7 @@ from registration.i18n import WARSAW
 from registration.links import absolute_url
 from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration
-from registration.registrations.services import Availability
+from registration.registrations.services import Availability, NewRegistration
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -58,7 +58,9 @@ def event_json(
     }
 
 
-def registration_json(registration: Registration, waitlist_position: int | None) -> dict:
+def registration_json(
+    registration: Registration | NewRegistration, waitlist_position: int | None
+) -> dict:
     """What the holder of a manage link may see about their registration."""
     return {
         "id": registration.id,

@@ -84,10 +84,9 @@ def create_registration(event_id: int):
     except services.RegistrationError:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
         raise
-    # Before the commit, while the new row is loaded: afterwards it would be read again.
-    created = schemas.registration_json(registered.registration, registered.waitlist_position)
     db.session.commit()
-    return created, 201
+    # After the commit: the answer is built from what register returned, no query, no lock.
+    return schemas.registration_json(registered.registration, registered.waitlist_position), 201
 
 
 @bp.get("/registrations/<token>")

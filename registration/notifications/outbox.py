@@ -42,7 +42,8 @@ def enqueue(
 
 
 def queued_message(kind: MessageKind, *, recipient: str, language: str, context: dict) -> dict:
-    """The row of a message waiting for its first attempt, but for its id and registration."""
+    """The row of a message waiting for its first attempt, but for its id and registration,
+    and the columns it leaves empty (claim, last error, time sent)."""
     now = utcnow()
     return {
         "kind": kind,
@@ -53,9 +54,6 @@ def queued_message(kind: MessageKind, *, recipient: str, language: str, context:
         "message_key": secrets.token_hex(16),
         "status": DeliveryStatus.QUEUED,
         "attempts": 0,
-        "claim": None,
         "next_attempt_at": now,
-        "last_error": None,
         "created_at": now,
-        "sent_at": None,
     }

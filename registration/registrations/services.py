@@ -13,7 +13,7 @@ the lock is the event row's ``SELECT … FOR UPDATE``, held to commit; waiting
 for it blocks, it does not fail, so nobody is turned away by contention. On
 SQLite, which has no row locks, every writing transaction begins with ``BEGIN
 IMMEDIATE`` (see ``registration.database``) and so holds the database's write
-lock from its first statement; others wait their turn in a queue of writers.
+lock from its first statement; others wait for it in SQLite's busy handler.
 The unique index on active registrations per event and email backs
 the "one seat per person" rule in the database as well.
 
@@ -38,7 +38,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import bindparam, func, select
 
 from registration.accounts.services import record
-from registration.database import add_as_loaded, utcnow
+from registration.database import utcnow
 from registration.email_addresses import normalise_email
 from registration.events.models import Event, EventStatus
 from registration.extensions import db
@@ -119,10 +119,23 @@ _LOCK_EVENT = (
 
 
 @dataclass(frozen=True)
+class NewRegistration:
+    """A registration just written, as its maker is answered: the page redirects to its
+    manage link, the API returns these. Not an ORM object: nothing loads it, and a
+    commit does not expire it. ``db.session.get(Registration, id)`` gives the whole row.
+    """
+
+    id: int
+    event_id: int
+    status: RegistrationStatus
+    token: str
+
+
+@dataclass(frozen=True)
 class Registered:
     """What registering gave a person: the registration, and their place in line if waitlisted."""
 
-    registration: Registration
+    registration: NewRegistration
     waitlist_position: int | None
 
 
@@ -180,29 +193,28 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
         raise AlreadyRegistered from None
 
 
-def _new_registration(event_id: int, applicant: Applicant) -> Registration:
-    """The registration the applicant asks for, all but its status and times, not yet stored."""
-    return Registration(
-        event_id=event_id,
-        full_name=applicant.name.strip(),
-        email=normalise_email(applicant.email),
-        institution=applicant.institution.strip(),
-        position=_blank_to_none(applicant.position),
-        category=applicant.category,
-        city=applicant.city.strip(),
-        needs=_blank_to_none(applicant.needs),
-        consent_version=CONSENT_VERSION,
-        token=new_secret(),
-        check_in_code=new_secret(),
-        language=applicant.language,
-        cancelled_at=None,
-        checked_in_at=None,
-    )
+def _new_registration(event_id: int, applicant: Applicant) -> dict:
+    """The columns of the registration the applicant asks for, all but its status and
+    times (``statements.REGISTRATION_COLUMNS``)."""
+    return {
+        "event_id": event_id,
+        "full_name": applicant.name.strip(),
+        "email": normalise_email(applicant.email),
+        "institution": applicant.institution.strip(),
+        "position": _blank_to_none(applicant.position),
+        "category": applicant.category,
+        "city": applicant.city.strip(),
+        "needs": _blank_to_none(applicant.needs),
+        "consent_version": CONSENT_VERSION,
+        "token": new_secret(),
+        "check_in_code": new_secret(),
+        "language": applicant.language,
+    }
 
 
 def _seat_or_place(
     event: LockedEvent,
-    registration: Registration,
+    registration: dict,
     seats: Availability,
     *,
     now: datetime,
@@ -216,7 +228,7 @@ def _seat_or_place(
         # A seat freed without promotion (say, a capacity edited in the
         # database) belongs to the first person in line, not to the newcomer.
         # A repeat registration is refused first: a refusal changes nothing.
-        statements.refuse_if_held(db.session.connection(), event.id, registration.email)
+        statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
         _promote_waitlist(event, now=now)
         seats = _seats(event.id)
     if seats.confirmed < event.capacity:
@@ -226,15 +238,15 @@ def _seat_or_place(
     else:
         # A holder is refused as such, so that nothing is written and ``register`` can
         # mail them their manage link (an organiser adding them hears it too).
-        statements.refuse_if_held(db.session.connection(), event.id, registration.email)
+        statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
         raise EventFull
-    registration.status = status
-    registration.consent_at = registration.created_at = now
+    registration = {**registration, "status": status, "consent_at": now, "created_at": now}
     if status == RegistrationStatus.CONFIRMED:
-        _insert(registration, MessageKind.CONFIRMED, {})
+        registration_id = _insert(registration, MessageKind.CONFIRMED, {})
     else:
-        _insert(registration, MessageKind.WAITLISTED, {"position": position})
-    return Registered(registration, position)
+        registration_id = _insert(registration, MessageKind.WAITLISTED, {"position": position})
+    new = NewRegistration(registration_id, event.id, status, registration["token"])
+    return Registered(new, position)
 
 
 def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
@@ -433,7 +445,11 @@ def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability]:
 
     :raise EventNotFound: there is no such event
     """
-    row = statements.LOCK_EVENT_WITH_SEATS.first(db.session.connection(), {"event_id": event_id})
+    row = (
+        db.session.connection()
+        .execute(statements.LOCK_EVENT_WITH_SEATS, {"event_id": event_id})
+        .first()
+    )
     if row is None:
         raise EventNotFound
     *columns, confirmed, waitlisted = row
@@ -454,32 +470,31 @@ def _count(event_id: int, status: RegistrationStatus) -> int:
     )
 
 
-def _insert(registration: Registration, kind: MessageKind, context: dict) -> None:
-    """Write a new registration, its participant and its first message; the
-    registration ends in the session as if loaded.
+def _insert(registration: dict, kind: MessageKind, context: dict) -> int:
+    """Write a new registration (``statements.REGISTRATION_COLUMNS``), its participant
+    and its first message; return the registration's id.
 
     :raise statements.AddressHeld: the address already holds a seat or a place here
     """
     participant = {
-        "email": registration.email,
-        "name": registration.full_name,
-        "language": registration.language,
+        "email": registration["email"],
+        "name": registration["full_name"],
+        "language": registration["language"],
         "feed_token": new_secret(),
-        "created_at": registration.created_at,
+        "created_at": registration["created_at"],
     }
-    columns = {name: getattr(registration, name) for name in statements.REGISTRATION_COLUMNS}
     message = outbox.queued_message(
-        kind, recipient=registration.email, language=registration.language, context=context
+        kind, recipient=registration["email"], language=registration["language"], context=context
     )
-    registration.id, registration.participant_id = statements.insert_registration(
+    registration_id, _participant_id = statements.insert_registration(
         db.session.connection(),
         {
             **_prefixed("participant", participant),
-            **_prefixed("registration", columns),
+            **_prefixed("registration", registration),
             **_prefixed("message", message),
         },
     )
-    add_as_loaded(registration)
+    return registration_id
 
 
 def _prefixed(prefix: str, values: dict) -> dict:
@@ -530,14 +545,15 @@ def add_by_hand(
     """
     if not applicant.consent:
         raise ConsentMissing
-    registration = _new_registration(event.id, applicant)
+    wanted = _new_registration(event.id, applicant)
     event, seats = _lock_and_count(event.id)
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
     try:
-        _seat_or_place(event, registration, seats, now=now)
+        registered = _seat_or_place(event, wanted, seats, now=now)
     except statements.AddressHeld:
         raise AlreadyOnList from None
+    registration = db.session.get(Registration, registered.registration.id)
     record(
         account,
         "registration.add_by_hand",

@@ -1,11 +1,13 @@
 """The statements that run while an event's seat lock is held, each built once.
 
 Everybody else registering for the event waits while these run (see
-``services``), so they are few, and each is built at import rather than per
-call: building and caching a statement costs more than running these ones.
-They run on the driver's cursor (``DriverStatement``), in the transaction of
-``db.session.connection()``. The rules that decide what to write stay in
-``services``; here is only how.
+``services``), so they are few, and each is a Core statement built at import
+rather than per call: SQLAlchemy then finds its compiled form in its cache
+instead of building and compiling it again. They run with
+``Connection.execute`` on ``db.session.connection()``, in the session's
+transaction, so SQLAlchemy's events, logging and error handling see them like
+any other. The rules that decide what to write stay in ``services``; here is
+only how.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from registration.database import DriverStatement
 from registration.events.models import Event, EventRules, EventStatus
 from registration.notifications.models import OutboxMessage
 from registration.registrations.models import ACTIVE_STATUSES, Participant, Registration
@@ -73,7 +74,7 @@ def _active_registration(event_id: BindParameter, email: BindParameter) -> Selec
 #: PostgreSQL this takes the row lock, and returns the row as the previous holder of the
 #: lock left it, counts included (the database keeps them on the row, see migration
 #: 0006). On SQLite the transaction holds the database's write lock from its start.
-LOCK_EVENT_WITH_SEATS = DriverStatement(
+LOCK_EVENT_WITH_SEATS = (
     select(
         *(_events.c[field.name] for field in fields(LockedEvent)),
         _events.c.confirmed_count,
@@ -84,19 +85,31 @@ LOCK_EVENT_WITH_SEATS = DriverStatement(
 )
 
 #: The id of the active registration of ``email`` for ``event_id``, if any.
-ACTIVE_REGISTRATION = DriverStatement(
-    _active_registration(bindparam("event_id"), bindparam("email"))
-)
+_ACTIVE_REGISTRATION = _active_registration(bindparam("event_id"), bindparam("email"))
 
 #: Parameters of the participant upsert, each prefixed ``participant_``.
 PARTICIPANT_COLUMNS = ("email", "name", "language", "feed_token", "created_at")
-#: Columns of a new registration that its caller gives (the rest come from the database).
+# Every value below is a parameter that SQLAlchemy and the driver convert while the
+# lock is held, so the columns a new row leaves empty (NULL) are not among them.
+
+#: Columns of a new registration that its caller gives; its id comes from the database
+#: and it is neither cancelled nor checked in.
 REGISTRATION_COLUMNS = tuple(
-    column.key for column in _registrations.columns if column.key not in ("id", "participant_id")
+    column.key
+    for column in _registrations.columns
+    if column.key not in ("id", "participant_id", "cancelled_at", "checked_in_at")
 )
 #: Columns of its first message that its caller gives (``outbox.queued_message``).
-MESSAGE_COLUMNS = tuple(
-    column.key for column in _messages.columns if column.key not in ("id", "registration_id")
+MESSAGE_COLUMNS = (
+    "kind",
+    "recipient",
+    "language",
+    "context",
+    "message_key",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
 )
 
 
@@ -110,7 +123,7 @@ class AddressHeld(Exception):
 
 def refuse_if_held(connection: Connection, event_id: int, email: str) -> None:
     """:raise AddressHeld: ``email`` holds a seat or a place at the event"""
-    held = ACTIVE_REGISTRATION.first(connection, {"event_id": event_id, "email": email})
+    held = connection.execute(_ACTIVE_REGISTRATION, {"event_id": event_id, "email": email}).first()
     if held is not None:
         raise AddressHeld(held[0])
 
@@ -120,27 +133,30 @@ def insert_registration(connection: Connection, values: dict) -> tuple[int, int]
     its first message, unless the address already holds a seat or a
     place at the event; return the registration's id and the participant's.
 
-    The check and the writes are one statement on PostgreSQL; four on SQLite, which
-    cannot write in a CTE. Either way the check runs after the event's lock is taken
-    (PostgreSQL gives each statement a fresh snapshot), so it sees what the previous
-    holder of the lock wrote.
+    The check and the writes are one statement on PostgreSQL; three on SQLite, which
+    cannot write in a CTE: there the check is part of the participant's upsert, which
+    writes nothing when the address holds a registration. Either way the check runs
+    after the event's lock is taken (PostgreSQL gives each statement a fresh
+    snapshot), so it sees what the previous holder of the lock wrote.
 
     :param values: ``participant_*`` (``PARTICIPANT_COLUMNS``), ``registration_*``
         (``REGISTRATION_COLUMNS``) and ``message_*`` (``MESSAGE_COLUMNS``)
     :raise AddressHeld: the address already holds a registration for the event
     """
     if connection.dialect.name == "postgresql":
-        registration_id, participant_id, held_id = _REGISTRATION_UNLESS_HELD.first(
-            connection, values
-        )
+        registration_id, participant_id, held_id = connection.execute(
+            _REGISTRATION_UNLESS_HELD, values
+        ).one()
         if held_id is not None:
             raise AddressHeld(held_id)
         return registration_id, participant_id
-    refuse_if_held(connection, values["registration_event_id"], values["registration_email"])
-    (participant_id,) = _UPSERT_PARTICIPANT_SQLITE.first(connection, values)
+    participant_id = connection.execute(_PARTICIPANT_UNLESS_HELD_SQLITE, values).scalar()
+    if participant_id is None:  # nothing written: the address holds a registration
+        held = {"event_id": values["registration_event_id"], "email": values["registration_email"]}
+        raise AddressHeld(connection.execute(_ACTIVE_REGISTRATION, held).scalar_one())
     values = {**values, "registration_participant_id": participant_id}
-    (registration_id,) = _INSERT_REGISTRATION.first(connection, values)
-    _INSERT_MESSAGE.rows(connection, {**values, "message_registration_id": registration_id})
+    registration_id = connection.execute(_INSERT_REGISTRATION, values).scalar_one()
+    connection.execute(_INSERT_MESSAGE, {**values, "message_registration_id": registration_id})
     return registration_id, participant_id
 
 
@@ -163,6 +179,21 @@ def _upsert_participant(statement: Insert) -> Insert:
     return statement.on_conflict_do_update(
         index_elements=["email"], set_={"email": statement.excluded.email}
     ).returning(_participants.c.id)
+
+
+def _participant_unless_held(insert_into_participant: Insert) -> Insert:
+    """The participant upsert (``_upsert_participant``), which inserts and returns nothing
+    when the address holds a seat or a place at the event.
+
+    :param insert_into_participant: the dialect's ``insert(participant)``
+    """
+    values = _values(_participants, "participant", PARTICIPANT_COLUMNS)
+    held = _active_registration(bindparam("registration_event_id"), bindparam("registration_email"))
+    return _upsert_participant(
+        insert_into_participant.from_select(
+            list(values), select(*values.values()).where(~held.exists())
+        )
+    )
 
 
 def _registration_unless_held() -> CompoundSelect:
@@ -208,15 +239,9 @@ def _registration_unless_held() -> CompoundSelect:
     ).add_cte(message)
 
 
-_REGISTRATION_UNLESS_HELD = DriverStatement(_registration_unless_held())
-_UPSERT_PARTICIPANT_SQLITE = DriverStatement(
-    _upsert_participant(
-        sqlite_insert(_participants).values(
-            _values(_participants, "participant", PARTICIPANT_COLUMNS)
-        )
-    )
-)
-_INSERT_REGISTRATION = DriverStatement(
+_REGISTRATION_UNLESS_HELD = _registration_unless_held()
+_PARTICIPANT_UNLESS_HELD_SQLITE = _participant_unless_held(sqlite_insert(_participants))
+_INSERT_REGISTRATION = (
     insert(_registrations)
     .values(
         participant_id=bindparam("registration_participant_id"),
@@ -224,9 +249,7 @@ _INSERT_REGISTRATION = DriverStatement(
     )
     .returning(_registrations.c.id)
 )
-_INSERT_MESSAGE = DriverStatement(
-    insert(_messages).values(
-        registration_id=bindparam("message_registration_id"),
-        **_values(_messages, "message", MESSAGE_COLUMNS),
-    )
+_INSERT_MESSAGE = insert(_messages).values(
+    registration_id=bindparam("message_registration_id"),
+    **_values(_messages, "message", MESSAGE_COLUMNS),
 )
