@@ -183,14 +183,24 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
         raise RegistrationClosed
     try:
         return _seat_or_place(event, registration, seats, now=now)
+    except _HeldAtFullEvent as held:
+        # Everybody hears that a full event is full, whether or not the address holds
+        # a seat: a different answer would tell a stranger who registered (invariant
+        # 6). The holder gets their manage link by email.
+        _send_manage_link_again(held.registration_id, now=now)
+        raise EventFull from None
     except statements.AddressHeld as held:
         _send_manage_link_again(held.registration_id, now=now)
-        if not event.waitlist and seats.confirmed >= event.capacity:
-            # Everybody hears that a full event is full, whether or not the address
-            # holds a seat: a different answer would tell a stranger who registered
-            # (invariant 6). The holder has their manage link by email.
-            raise EventFull from None
         raise AlreadyRegistered from None
+    except EventFull:
+        # The same question as for a holder, so that neither does the time the answer
+        # takes tell who registered.
+        _manage_link_sent_recently(0, now=now)
+        raise
+
+
+class _HeldAtFullEvent(statements.AddressHeld):
+    """The address holds a seat at an event that is full and has no waitlist."""
 
 
 def _new_registration(event_id: int, applicant: Applicant) -> dict:
@@ -238,7 +248,10 @@ def _seat_or_place(
     else:
         # A holder is refused as such, so that nothing is written and ``register`` can
         # mail them their manage link (an organiser adding them hears it too).
-        statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
+        try:
+            statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
+        except statements.AddressHeld as held:
+            raise _HeldAtFullEvent(held.registration_id) from None
         raise EventFull
     registration = {**registration, "status": status, "consent_at": now, "created_at": now}
     if status == RegistrationStatus.CONFIRMED:
@@ -425,19 +438,25 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
     Anybody can type anybody's address into the form; without the quiet period
     that would be a way to flood a registered person with mail.
     """
-    recently = db.session.scalar(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.registration_id == registration_id,
-            OutboxMessage.kind == MessageKind.ALREADY_REGISTERED,
-            OutboxMessage.created_at > now - MANAGE_LINK_QUIET_PERIOD,
-        )
-        .limit(1)
-    )
-    if recently is None:
+    if not _manage_link_sent_recently(registration_id, now=now):
         outbox.enqueue(
             MessageKind.ALREADY_REGISTERED, db.session.get(Registration, registration_id)
         )
+
+
+def _manage_link_sent_recently(registration_id: int, *, now: datetime) -> bool:
+    return (
+        db.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.registration_id == registration_id,
+                OutboxMessage.kind == MessageKind.ALREADY_REGISTERED,
+                OutboxMessage.created_at > now - MANAGE_LINK_QUIET_PERIOD,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability]:
