@@ -1,4 +1,4 @@
-"""``gunicorn wsgi:app`` and ``flask --app wsgi …`` from the checkout (SPEC section 4).
+"""``gunicorn wsgi:app`` and ``flask --app wsgi …`` from the checkout (docs/commands.md).
 
 The entry point itself is ``registration/wsgi.py``, which ships with the package:
 an installed service runs ``gunicorn registration.wsgi:app`` and

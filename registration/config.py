@@ -1,4 +1,4 @@
-"""Configuration from the environment (SPEC section 3).
+"""Configuration from the environment (docs/configuration.md).
 
 Every setting has a development default, so ``make run`` works with nothing
 set; production refuses to start without what it cannot safely invent.

@@ -26,7 +26,7 @@ from werkzeug.routing import IntegerConverter
 
 from registration.extensions import db
 
-# Requests with these methods never change state (SPEC section 8), so on SQLite
+# Requests with these methods never change state (docs/registrations.md, pages), so on SQLite
 # they may read in a deferred transaction, beside a writer.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SQLITE_BUSY_TIMEOUT_SECONDS = 30

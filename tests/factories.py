@@ -85,7 +85,7 @@ def make_registration(event: Event, **overrides) -> Registration:
 
 PASSWORD = "correct horse battery staple"
 
-#: A registration as the API takes it (SPEC section 5).
+#: A registration as the API takes it (docs/api.md).
 REGISTRATION_BODY = {
     "name": "Zofia Wiśniewska",
     "email": "zofia@example.org",

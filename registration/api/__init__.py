@@ -1,1 +1,1 @@
-"""The JSON API v1 (SPEC section 5): no rules of its own, only translation to and from JSON."""
+"""The JSON API v1 (docs/api.md): no rules of its own, only translation to and from JSON."""

@@ -1,4 +1,4 @@
-"""Organiser API: creating and changing events (SPEC section 5, organiser endpoints).
+"""Organiser API: creating and changing events (docs/api.md, organiser endpoints).
 
 The same three steps as the back-office pages: JSON in (types checked here),
 ``events.services`` for the rules, problem responses out.

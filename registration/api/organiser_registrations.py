@@ -1,4 +1,4 @@
-"""Organiser API: attendee lists, the CSV export and check-in (SPEC section 5)."""
+"""Organiser API: attendee lists, the CSV export and check-in (docs/api.md)."""
 
 from __future__ import annotations
 

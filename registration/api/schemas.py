@@ -1,4 +1,4 @@
-"""JSON in and out: the Event object of SPEC section 5, and request bodies as forms."""
+"""JSON in and out: the Event object of docs/api.md, and request bodies as forms."""
 
 from __future__ import annotations
 

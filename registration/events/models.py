@@ -1,4 +1,4 @@
-"""Cities and events (SPEC section 2)."""
+"""Cities and events (docs/registrations.md)."""
 
 from __future__ import annotations
 

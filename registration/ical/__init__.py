@@ -1,1 +1,1 @@
-"""Calendars: the public, one-event and personal iCalendar feeds (SPEC section 6)."""
+"""Calendars: the public, one-event and personal iCalendar feeds (docs/calendars.md)."""

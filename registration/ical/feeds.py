@@ -1,4 +1,4 @@
-"""Calendars for calendar clients (SPEC section 6): events in, iCalendar bytes out.
+"""Calendars for calendar clients (docs/calendars.md): events in, iCalendar bytes out.
 
 Three calendars are built here, all from the same VEVENT of an event:
 

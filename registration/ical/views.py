@@ -1,4 +1,4 @@
-"""Calendar feeds over HTTP (SPEC section 6): cheap to ask again, 304 without rendering.
+"""Calendar feeds over HTTP (docs/calendars.md): cheap to ask again, 304 without rendering.
 
 A subscribed calendar client asks for its feed every few minutes, for months,
 and almost always already has the current version. So every view first asks

@@ -23,7 +23,7 @@ Crashes. A message is recorded as sent right after the SMTP server accepts
 it. A worker that dies, or loses its database, between those two steps leaves
 one message claimed; when the lease runs out, a worker sends it again with the
 same ``Message-ID``, so mail systems can drop the copy. That window is one
-message wide (SPEC invariant 5). A worker that dies anywhere else loses and
+message wide (docs/emails.md). A worker that dies anywhere else loses and
 repeats nothing: the messages it had claimed but not sent become due again
 when their lease ends. (``mail send-queued --loop`` waits out a database
 outage; see ``cli``.)

@@ -1,4 +1,4 @@
-"""Participants and registrations (SPEC section 2)."""
+"""Participants and registrations (docs/registrations.md)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ class Registration(db.Model):
     #: Secret part of the manage link /r/{token}.
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     #: Secret on the ticket's QR code: it checks the person in, for an organiser of
-    #: the event, and does nothing else (SPEC section 8). Never the manage token.
+    #: the event, and does nothing else (docs/registrations.md, pages). Never the manage token.
     check_in_code: Mapped[str] = mapped_column(String(64), default=new_secret)
     #: Language of this registration's emails, as chosen when registering. Kept per
     #: registration: a registration made in someone's name changes none of theirs.

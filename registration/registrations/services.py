@@ -365,7 +365,7 @@ def find_by_check_in_code(code: str) -> Registration | None:
     """The registration whose ticket carries ``code``, or ``None`` for any other string.
 
     Only for organisers checking people in: the code is printed on the ticket, so
-    it must never lead anyone else to the registration (SPEC section 8).
+    it must never lead anyone else to the registration (docs/registrations.md, pages).
     """
     if not looks_like_secret(code):
         return None

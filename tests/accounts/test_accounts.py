@@ -263,7 +263,7 @@ def test_safe_next(target, expected):
 
 @pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL is not set")
 def test_rate_limits_are_shared_between_processes_through_redis(make_app):
-    """With several gunicorn workers, each must see the others' attempts (SPEC section 3)."""
+    """With several gunicorn workers, each must see the others' attempts (docs/configuration.md)."""
     settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": os.environ["TEST_REDIS_URL"]}
     workers = [make_app(**settings).test_client(), make_app(**settings).test_client()]
     # Limits are counted per client address, and Redis outlives test runs: each run

@@ -1,6 +1,6 @@
 """Sessions live on the server: signing out or deactivating an account ends them, so a
 copied cookie stops working with the original; the cookie itself is a ``__Host-`` cookie
-in production. API tokens can be revoked from the command line (SPEC section 4)."""
+in production. API tokens can be revoked from the command line (docs/commands.md)."""
 
 from __future__ import annotations
 

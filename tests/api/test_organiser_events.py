@@ -1,4 +1,4 @@
-"""Organiser API: POST /api/v1/events and PATCH /api/v1/events/{id} (SPEC section 5)."""
+"""Organiser API: POST /api/v1/events and PATCH /api/v1/events/{id} (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every refusal is a problem document that says, in the client's language, what happened
-and what to do (SPEC section 5, RFC 9457): ``type``, ``title``, ``status``, ``detail``, and
+and what to do (docs/api.md, RFC 9457): ``type``, ``title``, ``status``, ``detail``, and
 ``errors`` for invalid input. The ``type`` codes are the contract's and never change."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The public pages as a visitor sees them, in headless Chromium (SPEC section 8).
+"""The public pages as a visitor sees them, in headless Chromium (docs/registrations.md, pages).
 
 Every page works without JavaScript, meets WCAG 2.1 AA (checked with axe-core),
 loads nothing from other hosts and logs no errors (a CSP violation is one).

@@ -1,4 +1,4 @@
-"""Invariant 7: no request, however malformed, gets a 500 (SPEC section 2).
+"""Invariant 7: no request, however malformed, gets a 500 (docs/registrations.md).
 
 Every case below once answered 500. Each must now get a clear answer: a
 problem document in the API, a page in the visitor's language on the site

@@ -1,4 +1,4 @@
-"""The three calendars of SPEC section 6, as calendar clients read them.
+"""The three calendars of docs/calendars.md, as calendar clients read them.
 
 Every calendar here is read by icalendar and by Mozilla's ical.js, which must
 agree (``reading.read``); the assertions are about what both saw.

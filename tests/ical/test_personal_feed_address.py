@@ -1,4 +1,4 @@
-"""The personal calendar's address belongs to the person's mailbox (SPEC section 6):
+"""The personal calendar's address belongs to the person's mailbox (docs/calendars.md):
 it arrives only by email, and every email lets the person replace it."""
 
 from __future__ import annotations

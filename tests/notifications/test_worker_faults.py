@@ -1,4 +1,4 @@
-"""The mail worker keeps working (SPEC invariant 5): a silent SMTP server costs it one
+"""The mail worker keeps working (docs/emails.md): a silent SMTP server costs it one
 timeout, a stop request is obeyed within seconds, a claim that ran out never lets two
 workers send the same message, and a database outage is waited out."""
 

@@ -25,7 +25,7 @@ def statuses(app) -> Counter:
 @pytest.mark.processes
 def test_a_worker_killed_mid_batch_loses_nothing(mail_app, smtp, database_url):
     """Killed at an arbitrary moment: at most the one message in flight is sent again,
-    with the same Message-ID, so mail systems can drop the copy (SPEC invariant 5)."""
+    with the same Message-ID, so mail systems can drop the copy (docs/emails.md)."""
     queue_confirmations(mail_app, 20)
     smtp.delay = 0.05
     process = mail_worker(database_url, smtp.port, "--batch", "20")

@@ -3,7 +3,7 @@
 Each test starts the application under gunicorn with several worker processes
 (``tests.support.servers``) on the test's own database, SQLite or PostgreSQL,
 and fires requests at the JSON API from a crowd of client threads released at
-the same instant. What the people were promised (SPEC section 2) is then
+the same instant. What the people were promised (docs/registrations.md) is then
 checked in the answers and in the database:
 
 1. never more confirmed seats than the capacity;

@@ -1,4 +1,4 @@
-"""The ticket is not a key (SPEC section 8): its QR code carries a check-in code that
+"""The ticket is not a key (docs/registrations.md, pages): its QR code carries a check-in code that
 checks the person in for an organiser of the event, and does nothing for anyone else."""
 
 from __future__ import annotations
