@@ -222,7 +222,8 @@ class TestChangingTimeOrPlace:
     def test_moving_the_start_bumps_sequence_and_tells_each_active_person_once(
         self, organiser, full_event
     ):
-        """People holding a seat or a place must learn that the event moved (docs/emails.md, docs/calendars.md)."""
+        """People holding a seat or a place must learn that the event moved
+        (docs/emails.md, docs/calendars.md)."""
         event, people = full_event
         services.update_event(
             event,
