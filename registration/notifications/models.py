@@ -62,7 +62,7 @@ class OutboxMessage(db.Model):
     #: What the message needs beyond the registration, e.g. the waitlist position.
     context: Mapped[dict] = mapped_column(JSON, default=dict)
     #: Left part of the Message-ID; fixed at enqueue so a resend carries the same one.
-    #: 128 random bits: unique without an index to say so (migration 0008).
+    #: 128 random bits: unique without an index to say so (migration 0009).
     message_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     status: Mapped[DeliveryStatus] = mapped_column(
         enum_column(DeliveryStatus, "delivery_status"), default=DeliveryStatus.QUEUED
