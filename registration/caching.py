@@ -1,30 +1,44 @@
-"""Small in-process caches: each worker keeps what it rendered a moment ago."""
+"""Small in-process caches: each worker keeps what it found or rendered a moment ago.
+
+The caches are cachetools'; here is only what they leave to their user: a lock,
+since the development server answers in threads, and a cache per application
+whose time to live follows the application's configuration.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 
+from cachetools import Cache, LRUCache, TTLCache
+from flask import Flask
 
-class LastUsed:
-    """A bounded mapping that forgets the least recently used; safe for threaded servers."""
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
+class Memo:
+    """A cachetools cache that a worker's threads share."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> object | None:
         with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
+            return self.cache.get(key)
 
-    def put(self, key: Hashable, item: object) -> None:
+    def put(self, key: Hashable, value: object) -> None:
         with self._lock:
-            self._items[key] = item
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            self.cache[key] = value
+
+
+def lru_memo(app: Flask, name: str, *, maxsize: int) -> Memo:
+    """The application's memo ``name``, keeping the ``maxsize`` most recently used."""
+    return app.extensions.setdefault(name, Memo(LRUCache(maxsize)))
+
+
+def ttl_memo(app: Flask, name: str, *, maxsize: int, ttl: float) -> Memo:
+    """The application's memo ``name``, whose entries are forgotten ``ttl`` seconds after
+    they were put (a new, empty one when the configured ``ttl`` has changed)."""
+    memo = app.extensions.get(name)
+    if memo is None or memo.cache.ttl != ttl:
+        memo = app.extensions[name] = Memo(TTLCache(maxsize, ttl))
+    return memo

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, abort, current_app, render_template, request, session
 
-from registration.caching import LastUsed
+from registration.caching import ttl_memo
 from registration.database import utcnow
 from registration.events import services
 from registration.events.models import Event, EventType
@@ -30,19 +28,21 @@ def index():
     # The busiest page: each worker reuses what it rendered for the same
     # language and filters a moment ago. Seats left may then be a second old;
     # the registration itself always counts afresh under the lock.
+    ttl = current_app.config["EVENT_LIST_CACHE_SECONDS"]
+    if ttl <= 0:
+        return _render_index()[0]
     asked = _asked()
     key = (current_language(), asked)
-    cache: LastUsed = current_app.extensions["event_list_pages"]
+    cache = ttl_memo(current_app, "event_list_pages", maxsize=EVENT_LIST_PAGES, ttl=ttl)
     remembered = cache.get(key)
-    ttl = current_app.config["EVENT_LIST_CACHE_SECONDS"]
-    if remembered is not None and time.monotonic() - remembered[0] < ttl:
-        return remembered[1]
+    if remembered is not None:
+        return remembered
     page, shown = _render_index()
     # Only a list asked for exactly as its own links ask for it is kept: junk
     # arguments (or a city that does not exist) cannot fill the cache, and no
     # visitor gets links built from what somebody else typed.
-    if ttl > 0 and shown == asked:
-        cache.put(key, (time.monotonic(), page))
+    if shown == asked:
+        cache.put(key, page)
     return page
 
 
@@ -100,8 +100,7 @@ def _list_arguments(event_filter: services.EventFilter) -> dict[str, str]:
 
 
 @bp.record_once
-def _keep_list_pages(state) -> None:
-    state.app.extensions["event_list_pages"] = LastUsed(EVENT_LIST_PAGES)
+def _configure_list_cache(state) -> None:
     state.app.config.setdefault("EVENT_LIST_CACHE_SECONDS", 0 if state.app.testing else 1.0)
 
 

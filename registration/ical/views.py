@@ -32,7 +32,6 @@ alike to such a client; the ETag does not have that gap.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -51,7 +50,7 @@ from flask_babel import get_locale
 from werkzeug.http import http_date, is_resource_modified
 
 from registration import labels
-from registration.caching import LastUsed
+from registration.caching import lru_memo, ttl_memo
 from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import City, Event, EventType
@@ -230,7 +229,7 @@ def _answer(
     last_modified = version.last_modified or _EPOCH
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         return _validated(Response(status=304), etag, last_modified, private=private)
-    cache: LastUsed = current_app.extensions["ical_rendered_feeds"]
+    cache = lru_memo(current_app, "ical_rendered_feeds", maxsize=RENDERED_FEEDS)
     body = cache.get(etag)
     if body is None:
         body = render()
@@ -262,19 +261,14 @@ def _recent(key: Hashable, compute: Callable[[], _T]) -> _T:
     ttl = current_app.config["ICAL_VERSION_TTL"]
     if ttl <= 0:
         return compute()
-    versions: LastUsed = current_app.extensions["ical_versions"]
-    now = time.monotonic()
+    versions = ttl_memo(current_app, "ical_versions", maxsize=REMEMBERED_VERSIONS, ttl=ttl)
     remembered = versions.get(key)
-    if remembered is not None and now - remembered[0] < ttl:
-        return remembered[1]
-    value = compute()
-    versions.put(key, (now, value))
-    return value
+    if remembered is None:
+        remembered = (compute(),)  # a tuple, so that a value of None is remembered too
+        versions.put(key, remembered)
+    return remembered[0]
 
 
 @bp.record_once
-def _keep_feeds_in_memory(state) -> None:
-    # One of each per application: tests build many, each on its own database.
-    state.app.extensions["ical_rendered_feeds"] = LastUsed(RENDERED_FEEDS)
-    state.app.extensions["ical_versions"] = LastUsed(REMEMBERED_VERSIONS)
+def _configure_feed_memos(state) -> None:
     state.app.config.setdefault("ICAL_VERSION_TTL", 0 if state.app.testing else VERSION_TTL)
