@@ -73,7 +73,7 @@ def _fields_from_body() -> dict:
 
 def _event_json(event: Event) -> dict:
     seats = availability([event.id])[event.id]
-    return schemas.event_json(event, seats, now=utcnow(), for_registered=True)
+    return schemas.event_json(event, seats, now=utcnow(), online_url=event.online_url)
 
 
 # --- OpenAPI -------------------------------------------------------------------

@@ -27,10 +27,14 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def event_json(
-    event: Event, seats: Availability, *, now: datetime, for_registered: bool = False
+    event: Event, seats: Availability, *, now: datetime, online_url: str | None = None
 ) -> dict:
-    """The Event object. ``online_url`` (the meeting link of an online or hybrid event) is
-    for registered people and organisers: ``for_registered`` says the reader is one."""
+    """The Event object.
+
+    :param online_url: the meeting link of an online or hybrid event, for a reader who may
+        have it (an organiser: ``event.online_url``; a registered person:
+        ``Registration.online_url``); the public gets ``null``
+    """
     return {
         "id": event.id,
         "slug": event.slug,
@@ -41,7 +45,7 @@ def event_json(
         "city": event.city.name,
         "venue": event.venue,
         "address": event.address,
-        "online_url": event.online_url if for_registered else None,
+        "online_url": online_url,
         "starts_at": timestamp(event.starts_at),
         "ends_at": timestamp(event.ends_at),
         "capacity": event.capacity,

@@ -96,7 +96,7 @@ def get_registration(token: str):
     seats = services.availability([registration.event_id])[registration.event_id]
     body = schemas.registration_json(registration, services.waitlist_position(registration))
     body["event"] = schemas.event_json(
-        registration.event, seats, now=utcnow(), for_registered=registration.is_active
+        registration.event, seats, now=utcnow(), online_url=registration.online_url
     )
     return body
 

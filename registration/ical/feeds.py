@@ -202,23 +202,23 @@ def vevent(
     url: str,
     notes: Iterable[str] = (),
     status: str | None = None,
-    for_registered: bool = False,
+    online_url: str | None = None,
 ) -> VEvent:
     """The VEVENT of ``event``: the same UID, times, place and SEQUENCE in every calendar.
 
     :param url: the link for URL and the end of DESCRIPTION (the event's page)
     :param notes: lines for the top of DESCRIPTION (say, "you are on the waitlist")
     :param status: STATUS; by default CONFIRMED, or CANCELLED for a cancelled event
-    :param for_registered: the calendar is a registered person's own (their feed, their
-        invitation): only then does it carry the link for online participation
+    :param online_url: the link for online participation, in a registered person's own
+        calendar (``Registration.online_url``); shared calendars never carry it
     """
     cancelled = event.is_cancelled
     status = "CANCELLED" if cancelled else (status or "CONFIRMED")
     title = _clean(event.title)
     summary = _("Cancelled: %(title)s", title=title) if cancelled else title
     paragraphs = [*notes, event.summary, event.description]
-    if event.online_url and for_registered:
-        paragraphs.append(_("Online participation: %(url)s", url=event.online_url))
+    if online_url:
+        paragraphs.append(_("Online participation: %(url)s", url=online_url))
     paragraphs.append(url)
 
     component = VEvent()
@@ -290,7 +290,7 @@ def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -
                 url=link(base_url, "events.detail", event_id=registration.event_id),
                 notes=notes,
                 status="TENTATIVE" if waitlisted else "CONFIRMED",
-                for_registered=True,
+                online_url=registration.online_url,
             )
         )
     return _calendar(_("Koalicja Miast: my registrations"), components)

@@ -61,7 +61,7 @@ def invitation(registration: Registration, *, method: str, base_url: str, stamp:
         # The event page, not the manage page: an entry in a calendar may be seen by others.
         url=feeds.link(base_url, "events.detail", event_id=event.id),
         status="CANCELLED" if method == CANCEL else None,
-        for_registered=True,
+        online_url=registration.online_url,
     )
     # In a message, DTSTAMP is when the message was made (RFC 5546, 2.1.5).
     component.pop("DTSTAMP")

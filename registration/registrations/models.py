@@ -121,3 +121,9 @@ class Registration(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def online_url(self) -> str | None:
+        """The event's link for online participation, as far as this registration may see
+        it: the link is for registered people, so only while it holds a seat or a place."""
+        return self.event.online_url if self.is_active else None
