@@ -169,6 +169,7 @@ def register_template_helpers(app: Flask) -> None:
         languages=app.config["LANGUAGES"],
         current_language=i18n.current_language,
         url_for_language=i18n.url_for_language,
+        when=i18n.event_period,
     )
     app.jinja_env.filters.update(
         paragraphs=i18n.paragraphs,

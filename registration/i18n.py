@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -111,7 +112,7 @@ def _format(kind: str, value: date | datetime, pattern: str) -> str:
     return _formatted(kind, value, pattern, get_locale(), get_timezone())
 
 
-def local_datetime(value: datetime, format: str = "medium") -> str:
+def local_datetime(value: datetime, format: str = "d MMMM y, HH:mm") -> str:
     return _format("datetime", value, format)
 
 
@@ -119,5 +120,68 @@ def local_date(value: date | datetime, format: str = "full") -> str:
     return _format("date", value, format)
 
 
-def local_time(value: datetime, format: str = "short") -> str:
+def local_time(value: datetime, format: str = "HH:mm") -> str:
     return _format("time", value, format)
+
+
+# --- When an event happens: one formatter for pages, emails, feeds and exports ----
+
+#: A day as each language writes it in running text; 24-hour time in both languages
+#: (English in the British style: "Monday 21 December 2026, 09:30").
+_DAY = {"pl": "EEEE, d MMMM y", "en": "EEEE d MMMM y"}
+_SHORT_DAY = {"pl": "d MMMM y", "en": "d MMMM y"}
+_CLOCK = "HH:mm"
+
+
+@dataclass(frozen=True)
+class Period:
+    """When something happens, in Warsaw time: one day, or overnight and multi-day.
+
+    ``str()`` is the plain text (emails, exports, feeds); in a template ``{{ period }}``
+    gives the same words with ``<time>`` elements for machines and screen readers.
+    """
+
+    starts_at: datetime
+    ends_at: datetime
+    start_day: str
+    end_day: str
+    start_time: str
+    end_time: str
+
+    @property
+    def one_day(self) -> bool:
+        return self.start_day == self.end_day
+
+    def __str__(self) -> str:
+        if self.one_day:
+            return f"{self.start_day}, {self.start_time}–{self.end_time}"
+        return f"{self.start_day}, {self.start_time} – {self.end_day}, {self.end_time}"
+
+    def __html__(self) -> str:
+        start, end = self.starts_at.isoformat(), self.ends_at.isoformat()
+        if self.one_day:
+            return Markup(
+                '<time datetime="{}">{}, {}</time>–<time datetime="{}">{}</time>'
+            ).format(start, self.start_day, self.start_time, end, self.end_time)
+        return Markup(
+            '<time datetime="{}">{}, {}</time> – <time datetime="{}">{}, {}</time>'
+        ).format(start, self.start_day, self.start_time, end, self.end_day, self.end_time)
+
+
+def period(starts_at: datetime, ends_at: datetime, *, weekday: bool = True) -> Period:
+    """The one way an event's time is written, in the current language and Warsaw time."""
+    days = _DAY if weekday else _SHORT_DAY
+    pattern = days.get(current_language(), days[DEFAULT_LANGUAGE])
+    return Period(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        start_day=local_date(starts_at, pattern),
+        end_day=local_date(ends_at, pattern),
+        start_time=local_time(starts_at, _CLOCK),
+        end_time=local_time(ends_at, _CLOCK),
+    )
+
+
+def event_period(event, *, weekday: bool = True) -> Period:
+    """``period`` of an event (anything with ``starts_at`` and ``ends_at``)."""
+    return period(event.starts_at, event.ends_at, weekday=weekday)
