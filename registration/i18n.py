@@ -160,9 +160,9 @@ class Period:
     def __html__(self) -> str:
         start, end = self.starts_at.isoformat(), self.ends_at.isoformat()
         if self.one_day:
-            return Markup(
-                '<time datetime="{}">{}, {}</time>–<time datetime="{}">{}</time>'
-            ).format(start, self.start_day, self.start_time, end, self.end_time)
+            return Markup('<time datetime="{}">{}, {}</time>–<time datetime="{}">{}</time>').format(
+                start, self.start_day, self.start_time, end, self.end_time
+            )
         return Markup(
             '<time datetime="{}">{}, {}</time> – <time datetime="{}">{}, {}</time>'
         ).format(start, self.start_day, self.start_time, end, self.end_day, self.end_time)

@@ -52,13 +52,12 @@ def test_english_never_uses_the_twelve_hour_clock(ctx):
     with force_locale("en"):
         text = str(period(*afternoon))
     assert text.endswith("12:00–15:00")
-    assert "PM" not in text and "AM" not in text
+    assert "PM" not in text
+    assert "AM" not in text
 
 
 @pytest.mark.parametrize("language", ["pl", "en"])
-def test_the_event_page_and_the_emails_give_both_days_of_a_study_visit(
-    mail_app, smtp, language
-):
+def test_the_event_page_and_the_emails_give_both_days_of_a_study_visit(mail_app, smtp, language):
     with mail_app.app_context():
         event = make_event(starts_at=TWO_DAYS[0], ends_at=TWO_DAYS[1])
         make_registration(event, email="anna@example.org", language=language)
