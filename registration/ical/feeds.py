@@ -54,6 +54,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -306,6 +307,36 @@ def _public_vevent(event: Event, base_url: str) -> VEvent:
 def webcal(url: str) -> str:
     """The subscription form of an http(s) URL: calendar apps open ``webcal://`` links."""
     return "webcal://" + url.split("://", 1)[1]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Ways to subscribe to one feed, for people whose browser does nothing with ``webcal://``.
+
+    Each calendar service takes the feed's address its own way: Google Calendar by a
+    ``cid`` link, Outlook.com and Microsoft 365 by "add from web" links, Apple Calendar
+    and most desktop and phone apps by ``webcal://``; anything else by the plain
+    https address, copied into the app's "subscribe by URL".
+    """
+
+    https: str
+    webcal: str
+    google: str
+    outlook: str
+    microsoft_365: str
+
+
+def subscription(url: str, name: str) -> Subscription:
+    """The subscription links of the feed at the absolute https ``url``, called ``name``."""
+    webcal_url = webcal(url)
+    outlook = urlencode({"url": url, "name": name})
+    return Subscription(
+        https=url,
+        webcal=webcal_url,
+        google="https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal_url}),
+        outlook="https://outlook.live.com/calendar/0/addfromweb?" + outlook,
+        microsoft_365="https://outlook.office.com/calendar/0/addfromweb?" + outlook,
+    )
 
 
 def _google_time(instant: datetime) -> str:

@@ -139,8 +139,19 @@ def personal_feed_replaced():
 
 @bp.app_context_processor
 def calendar_links() -> dict:
-    """Template helper: ``calendar_links(event)``."""
-    return {"calendar_links": _calendar_links}
+    """Template helpers: ``calendar_links(event)`` and ``public_subscription(type, city)``."""
+    return {"calendar_links": _calendar_links, "public_subscription": _public_subscription}
+
+
+def _public_subscription(
+    event_type: str | None = None, city: City | None = None
+) -> feeds.Subscription:
+    """The subscription links of the public feed, narrowed like the list's filters."""
+    arguments = {"type": event_type, "city": city.slug if city else None}
+    url = feeds.link(_base_url(), "ical.public_feed", **{k: v for k, v in arguments.items() if v})
+    type_label = labels.label(labels.EVENT_TYPES, event_type) if event_type else None
+    name = feeds.calendar_name(type_label=type_label, city_name=city.name if city else None)
+    return feeds.subscription(url, name)
 
 
 def _calendar_links(event: Event) -> dict[str, str]:
