@@ -150,13 +150,16 @@ def calendar_links() -> dict:
 
 
 def _public_subscription(
-    event_type: str | None = None, city: City | None = None
+    event_type: EventType | str | None = None, city: City | None = None
 ) -> feeds.Subscription:
     """The subscription links of the public feed, narrowed like the list's filters.
 
     On an English page the feed's address asks for English (``lang=en``), so that the
     calendar app shows the English name and texts; Polish, the default, needs nothing.
+    A type that does not exist narrows nothing (its feed would be a 404).
     """
+    if event_type not in EventType._value2member_map_:
+        event_type = None
     arguments = {"type": event_type, "city": city.slug if city else None}
     if current_language() != DEFAULT_LANGUAGE:
         arguments["lang"] = current_language()

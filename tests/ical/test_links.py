@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import render_template_string
 
-from registration.events.models import EventStatus
+from registration.events.models import EventStatus, EventType
 from registration.extensions import db
 from registration.ical import feeds
 from tests.factories import city, make_event
@@ -175,6 +175,17 @@ class TestPublicSubscription:
         for subscription in (narrowed, everything):
             path = subscription["https"].removeprefix("https://koalicja.example.org")
             assert read_one(client.get(path).data).name == subscription["name"]
+
+    def test_takes_the_lists_filter_as_it_comes_and_ignores_an_unknown_type(self, app):
+        """The list page passes its filter's EventType; a type that does not exist would
+        give a feed that answers 404, so it narrows nothing."""
+        as_enum = self.subscription_on(app, "/", EventType.SEMINAR)
+        unknown = self.subscription_on(app, "/", "party<script>")
+
+        assert as_enum["https"] == "https://koalicja.example.org/calendar.ics?type=seminar"
+        assert as_enum["name"] == "Koalicja Miast: Seminaria problemowe"
+        assert unknown["https"] == "https://koalicja.example.org/calendar.ics"
+        assert unknown["name"] == "Koalicja Miast"
 
     def test_an_english_page_subscribes_to_the_feed_in_english(self, app, client):
         with app.app_context():
