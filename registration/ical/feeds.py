@@ -56,10 +56,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask_babel import gettext as _
-from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar import Alarm, Calendar, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar import Event as VEvent
 from icalendar.prop import vDuration, vText
 
@@ -75,7 +75,7 @@ REFRESH_INTERVAL = timedelta(hours=1)
 #: Raise this when the same data would now give different bytes (a new property,
 #: a reworded description): it is part of every feed's ETag, so clients and the
 #: views' render cache then fetch and build feeds anew.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 
@@ -196,6 +196,35 @@ def location(event: Event) -> str:
     return ", ".join(part.strip() for part in parts if part and part.strip())
 
 
+#: When a person's own calendar reminds them of their seat, before the event starts.
+DAY_BEFORE = timedelta(days=1)
+HOUR_BEFORE = timedelta(hours=1)
+REMINDERS = (DAY_BEFORE, HOUR_BEFORE)
+
+
+def reminders(event: Event, *, after: datetime) -> list[Alarm]:
+    """The event's reminders (VALARM) still to come ``after`` that moment, earliest first.
+
+    Outlook keeps only one reminder per entry, the first: the day before, which
+    leaves time to travel.
+    """
+    title = _clean(event.title)
+    texts = {
+        DAY_BEFORE: _("Tomorrow: %(title)s", title=title),
+        HOUR_BEFORE: _("In an hour: %(title)s", title=title),
+    }
+    alarms = []
+    for before in REMINDERS:
+        if event.starts_at - before <= after:
+            continue  # its moment has passed
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("TRIGGER", -before)  # before DTSTART
+        alarm.add("DESCRIPTION", _Text(texts[before]))  # required of a DISPLAY alarm
+        alarms.append(alarm)
+    return alarms
+
+
 def vevent(
     event: Event,
     *,
@@ -204,6 +233,7 @@ def vevent(
     notes: Iterable[str] = (),
     status: str | None = None,
     online_url: str | None = None,
+    reminders_after: datetime | None = None,
 ) -> VEvent:
     """The VEVENT of ``event``: the same UID, times, place and SEQUENCE in every calendar.
 
@@ -212,6 +242,9 @@ def vevent(
     :param status: STATUS; by default CONFIRMED, or CANCELLED for a cancelled event
     :param online_url: the link for online participation, in a registered person's own
         calendar (``Registration.online_url``); shared calendars never carry it
+    :param reminders_after: for a seat in a person's own calendar: the moment after which
+        reminders are still to come (see ``reminders``); only a CONFIRMED entry gets
+        them, and shared calendars never (``None``)
     """
     cancelled = event.is_cancelled
     status = "CANCELLED" if cancelled else (status or "CONFIRMED")
@@ -238,6 +271,9 @@ def vevent(
     component.add("STATUS", status)
     if cancelled:
         component.add("TRANSP", "TRANSPARENT")  # a cancelled event keeps nobody busy
+    if reminders_after is not None and status == "CONFIRMED":
+        for alarm in reminders(event, after=reminders_after):
+            component.add_component(alarm)
     return component
 
 
@@ -258,9 +294,18 @@ def _calendar(name: str, components: Iterable[VEvent]) -> bytes:
 
 
 def calendar_name(*, type_label: str | None = None, city_name: str | None = None) -> str:
-    """The public feed's name in clients: "Koalicja Miast", narrowed by type and city."""
+    """The public feed's name in calendar apps: "Koalicja Miast", narrowed by type and city.
+
+    :param type_label: the type's name in the plural, as the list's filter says it
+        ("Seminaria problemowe")
+    """
     narrowed = " · ".join(part for part in (type_label, city_name) if part)
     return _("Koalicja Miast: %(what)s", what=narrowed) if narrowed else _("Koalicja Miast")
+
+
+def personal_calendar_name() -> str:
+    """The personal feed's name in calendar apps, in the current language."""
+    return _("Koalicja Miast: my registrations")
 
 
 def public_calendar(events: Iterable[Event], *, base_url: str, name: str) -> bytes:
@@ -273,11 +318,17 @@ def event_calendar(event: Event, *, base_url: str) -> bytes:
     return _calendar(_clean(event.title), [_public_vevent(event, base_url)])
 
 
-def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -> bytes:
+def personal_calendar(
+    registrations: Iterable[Registration], *, base_url: str, now: datetime
+) -> bytes:
     """One person's confirmed and waitlisted events, each linking to its public page.
 
     No manage link, name, email or other detail of the registration goes in (see
-    the module docstring).
+    the module docstring). Texts are in the current language: render it in the
+    participant's.
+
+    :param now: the moment the feed's version was taken; reminders whose moment
+        has passed by then are left out
     """
     components = []
     for registration in registrations:
@@ -292,9 +343,10 @@ def personal_calendar(registrations: Iterable[Registration], *, base_url: str) -
                 notes=notes,
                 status="TENTATIVE" if waitlisted else "CONFIRMED",
                 online_url=registration.online_url,
+                reminders_after=now,
             )
         )
-    return _calendar(_("Koalicja Miast: my registrations"), components)
+    return _calendar(personal_calendar_name(), components)
 
 
 def _public_vevent(event: Event, base_url: str) -> VEvent:
@@ -313,10 +365,27 @@ def webcal(url: str) -> str:
 class Subscription:
     """Ways to subscribe to one feed, for people whose browser does nothing with ``webcal://``.
 
-    Each calendar service takes the feed's address its own way: Google Calendar by a
-    ``cid`` link, Outlook.com and Microsoft 365 by "add from web" links, Apple Calendar
-    and most desktop and phone apps by ``webcal://``; anything else by the plain
-    https address, copied into the app's "subscribe by URL".
+    Each calendar service takes the feed's address its own way:
+
+    - Google Calendar: ``calendar.google.com/calendar/r?cid=`` with the feed's
+      ``webcal://`` address. Google has never documented this link; the
+      ``webcal://`` form is the one that has kept working (Google has answered an
+      ``https://`` address there with "This email address isn't associated with an
+      active Google Calendar account"), and the one add-to-calendar tools use.
+      Google reads it as ``http://`` and follows the proxy's redirect to https.
+      It fetches the feed from its own servers: a feed on a machine that the
+      internet cannot reach cannot be added this way.
+    - Outlook on the web: ``/calendar/0/addfromweb?url=&name=`` on
+      ``outlook.live.com`` for personal (Outlook.com) accounts and on
+      ``outlook.office.com`` for work and school (Microsoft 365) accounts; it
+      opens "Subscribe from web" filled in.
+    - Apple Calendar and most desktop and phone apps: ``webcal://``.
+    - Anything else: the plain https address, pasted into the app's "subscribe by URL"
+      (Google Calendar's own is "Other calendars → + → From URL").
+
+    Each address inside a link is percent-encoded whole, ``:/?&=`` included, so
+    that a filtered feed's own query (``?type=seminar&city=lodz``) stays part of
+    it; spaces become ``%20``, never ``+``, which Outlook would show as a plus.
     """
 
     https: str
@@ -324,19 +393,34 @@ class Subscription:
     google: str
     outlook: str
     microsoft_365: str
+    #: The calendar's name, as the feed's X-WR-CALNAME gives it and Outlook's link proposes.
+    name: str = ""
+
+
+def _query(**values: str) -> str:
+    return urlencode(values, quote_via=quote, safe="")
 
 
 def subscription(url: str, name: str) -> Subscription:
     """The subscription links of the feed at the absolute https ``url``, called ``name``."""
     webcal_url = webcal(url)
-    outlook = urlencode({"url": url, "name": name})
+    outlook = _query(url=url, name=name)
     return Subscription(
         https=url,
         webcal=webcal_url,
-        google="https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal_url}),
+        google="https://calendar.google.com/calendar/r?" + _query(cid=webcal_url),
         outlook="https://outlook.live.com/calendar/0/addfromweb?" + outlook,
         microsoft_365="https://outlook.office.com/calendar/0/addfromweb?" + outlook,
+        name=name,
     )
+
+
+def personal_subscription(feed_url: str) -> Subscription:
+    """The subscription links of a person's own feed, named in the current language.
+
+    For the person's emails only (their feed's address is a secret of their mailbox).
+    """
+    return subscription(feed_url, personal_calendar_name())
 
 
 def _google_time(instant: datetime) -> str:

@@ -11,6 +11,10 @@ Who gets what: a confirmed seat (confirmation, promotion, a change of time or
 place) gets ``REQUEST``; losing a seat (the person's cancellation, or the
 event's) gets ``CANCEL``. A place on the waitlist gets nothing until it
 becomes a seat, so a calendar never shows an event the person may not attend.
+
+A ``REQUEST`` carries the seat's reminders, the day before and an hour before
+(``feeds.reminders``), those whose moment is still to come when the message is
+made: a calendar that takes the invitation rings for it.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def invitation(registration: Registration, *, method: str, base_url: str, stamp:
         url=feeds.link(base_url, "events.detail", event_id=event.id),
         status="CANCELLED" if method == CANCEL else None,
         online_url=registration.online_url,
+        # A seat rings the day before and an hour before; a withdrawn one does not.
+        reminders_after=stamp if method == REQUEST else None,
     )
     # In a message, DTSTAMP is when the message was made (RFC 5546, 2.1.5).
     component.pop("DTSTAMP")

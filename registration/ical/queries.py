@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from registration.events.models import Event, EventStatus, EventType
 from registration.extensions import db
+from registration.ical import feeds
 from registration.registrations.models import (
     ACTIVE_STATUSES,
     Participant,
@@ -80,34 +81,55 @@ def event_version(event_id: int) -> FeedVersion | None:
     return FeedVersion((changed,), changed)
 
 
-def participant_id(feed_token: str) -> int | None:
-    """The participant whose personal feed has this secret token, if any."""
+@dataclass(frozen=True)
+class PersonalScope:
+    """The registrations of a personal feed: one participant's, for events that ended
+    after ``since``; its texts in the participant's ``language``; its reminders those
+    still to come at ``now``."""
+
+    participant_id: int
+    language: str
+    now: datetime
+
+    @property
+    def since(self) -> datetime:
+        return self.now - PAST
+
+
+def participant(feed_token: str) -> tuple[int, str] | None:
+    """The id and language of the participant whose personal feed has this secret token."""
     if not looks_like_secret(feed_token):
         return None
-    return db.session.scalar(_participant_query(), {"token": feed_token})
+    found = db.session.execute(_participant_query(), {"token": feed_token}).one_or_none()
+    return None if found is None else (found.id, found.language)
 
 
-def personal_version(participant_id: int, since: datetime) -> FeedVersion:
+def personal_version(scope: PersonalScope) -> FeedVersion:
     """The version of a personal feed: which registrations it holds and which of them
-    wait, its events' latest change, and the latest change of any registration to, or
-    any change of, the events the person registered for (a promotion from the waitlist
-    happens in the same transaction as a cancellation, a registration or a capacity
-    change of that event)."""
-    count, ids, waitlisted, newest, activity, last_change = db.session.execute(
-        _personal_version_query(), {"participant_id": participant_id, "since": since}
+    wait, which of their reminders have passed, its events' latest change, and the latest
+    change of any registration to, or any change of, the events the person registered
+    for (a promotion from the waitlist happens in the same transaction as a
+    cancellation, a registration or a capacity change of that event)."""
+    parameters = {
+        "participant_id": scope.participant_id,
+        "since": scope.since,
+        **{f"reminded_{n}": scope.now + before for n, before in enumerate(feeds.REMINDERS)},
+    }
+    *contents, activity, last_change = db.session.execute(
+        _personal_version_query(), parameters
     ).one()
     changes = [moment for moment in (activity, last_change) if moment is not None]
-    return FeedVersion((count, ids, waitlisted, newest), max(changes, default=None))
+    return FeedVersion(tuple(contents), max(changes, default=None))
 
 
-def personal_registrations(participant_id: int, since: datetime) -> list[Registration]:
+def personal_registrations(scope: PersonalScope) -> list[Registration]:
     """The person's confirmed and waitlisted registrations in the feed, by their event's start."""
     registrations = db.session.scalars(
         select(Registration).where(
             Registration.id.in_(
                 select(Registration.id)
                 .join(Event, Registration.event_id == Event.id)
-                .where(*_personal_conditions(participant_id, since))
+                .where(*_personal_conditions(scope.participant_id, scope.since))
             )
         )
     )
@@ -156,7 +178,9 @@ def _event_version_query() -> Select:
 
 @functools.cache
 def _participant_query() -> Select:
-    return select(Participant.id).where(Participant.feed_token == bindparam("token"))
+    return select(Participant.id, Participant.language).where(
+        Participant.feed_token == bindparam("token")
+    )
 
 
 def _personal_conditions(participant_id: object, since: object) -> list[ColumnElement[bool]]:
@@ -178,11 +202,22 @@ def _personal_version_query() -> Select:
     waitlisted_ids = func.sum(
         case((Registration.status == RegistrationStatus.WAITLISTED, Registration.id), else_=0)
     )
+    # A reminder leaves the feed once its moment passes: which of them have, per reminder.
+    reminded_ids = [
+        func.coalesce(
+            func.sum(
+                case((Event.starts_at <= bindparam(f"reminded_{n}"), Registration.id), else_=0)
+            ),
+            0,
+        )
+        for n in range(len(feeds.REMINDERS))
+    ]
     return (
         select(
             func.count(Registration.id),
             func.coalesce(func.sum(Registration.id), 0),
             func.coalesce(waitlisted_ids, 0),
+            *reminded_ids,
             func.max(Event.updated_at),
             # A cancelled_at is always later than the created_at beside it.
             select(func.max(func.coalesce(anyone.cancelled_at, anyone.created_at)))

@@ -46,7 +46,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from werkzeug.http import http_date, is_resource_modified
 
 from registration import labels
@@ -56,7 +56,7 @@ from registration.events import services as events
 from registration.events.models import City, Event, EventType
 from registration.extensions import db, limiter
 from registration.forms import Form
-from registration.i18n import current_language
+from registration.i18n import DEFAULT_LANGUAGE, current_language
 from registration.ical import feeds, queries
 from registration.registrations import services as registrations
 
@@ -102,15 +102,21 @@ def event_file(event_id: int):
 
 @bp.get("/calendar/personal/<token>.ics")
 def personal_feed(token: str):
-    """One participant's confirmed and waitlisted events, behind their secret feed token."""
-    participant_id, since, version = _recent(("personal", token), lambda: _personal_state(token))
+    """One participant's confirmed and waitlisted events, behind their secret feed token.
+
+    In the participant's language, whatever the calendar app asks for (they rarely ask).
+    """
+    scope, version = _recent(("personal", token), lambda: _personal_state(token))
 
     def render() -> bytes:
-        return feeds.personal_calendar(
-            queries.personal_registrations(participant_id, since), base_url=_base_url()
-        )
+        with force_locale(scope.language):
+            return feeds.personal_calendar(
+                queries.personal_registrations(scope), base_url=_base_url(), now=scope.now
+            )
 
-    return _answer(("personal", participant_id), version, render, private=True)
+    return _answer(
+        ("personal", scope.participant_id), version, render, private=True, language=scope.language
+    )
 
 
 @bp.route("/calendar/personal/new-address/<key>", methods=["GET", "POST"])
@@ -144,14 +150,27 @@ def calendar_links() -> dict:
 
 
 def _public_subscription(
-    event_type: str | None = None, city: City | None = None
+    event_type: EventType | str | None = None, city: City | None = None
 ) -> feeds.Subscription:
-    """The subscription links of the public feed, narrowed like the list's filters."""
+    """The subscription links of the public feed, narrowed like the list's filters.
+
+    On an English page the feed's address asks for English (``lang=en``), so that the
+    calendar app shows the English name and texts; Polish, the default, needs nothing.
+    A type that does not exist narrows nothing (its feed would be a 404).
+    """
+    if event_type not in EventType._value2member_map_:
+        event_type = None
     arguments = {"type": event_type, "city": city.slug if city else None}
+    if current_language() != DEFAULT_LANGUAGE:
+        arguments["lang"] = current_language()
     url = feeds.link(_base_url(), "ical.public_feed", **{k: v for k, v in arguments.items() if v})
-    type_label = labels.label(labels.EVENT_TYPES, event_type) if event_type else None
-    name = feeds.calendar_name(type_label=type_label, city_name=city.name if city else None)
-    return feeds.subscription(url, name)
+    return feeds.subscription(url, _public_name(event_type, city.name if city else None))
+
+
+def _public_name(event_type: str | None, city_name: str | None) -> str:
+    """The public feed's name: the same in the feed and in the links that subscribe to it."""
+    type_label = labels.label(labels.EVENT_TYPES_PLURAL, event_type) if event_type else None
+    return feeds.calendar_name(type_label=type_label, city_name=city_name)
 
 
 def _calendar_links(event: Event) -> dict[str, str]:
@@ -197,23 +216,21 @@ def _event_version(event_id: int) -> queries.FeedVersion:
     return version
 
 
-def _personal_state(token: str) -> tuple[int, datetime, queries.FeedVersion]:
-    participant_id = queries.participant_id(token)
-    if participant_id is None:
-        abort(404)
-    since = utcnow() - queries.PAST
-    return participant_id, since, queries.personal_version(participant_id, since)
+def _personal_state(token: str) -> tuple[queries.PersonalScope, queries.FeedVersion]:
+    found = queries.participant(token) or abort(404)
+    participant_id, language = found
+    scope = queries.PersonalScope(participant_id=participant_id, language=language, now=utcnow())
+    return scope, queries.personal_version(scope)
 
 
 # --- Rendering -----------------------------------------------------------------
 
 
 def _render_public(scope: queries.PublicScope) -> bytes:
-    type_label = labels.label(labels.EVENT_TYPES_PLURAL, scope.type) if scope.type else None
     return feeds.public_calendar(
         queries.public_events(scope),
         base_url=_base_url(),
-        name=feeds.calendar_name(type_label=type_label, city_name=scope.city_name),
+        name=_public_name(scope.type, scope.city_name),
     )
 
 
@@ -221,9 +238,9 @@ def _base_url() -> str:
     return current_app.config["BASE_URL"]
 
 
-def _etag(key: tuple, version: queries.FeedVersion) -> str:
+def _etag(key: tuple, version: queries.FeedVersion, language: str) -> str:
     """A strong ETag: the same bytes for the same tag, in every worker."""
-    identity = (feeds.FORMAT_VERSION, _base_url(), str(get_locale()), key, version.facts)
+    identity = (feeds.FORMAT_VERSION, _base_url(), language, key, version.facts)
     return hashlib.blake2b(repr(identity).encode(), digest_size=16).hexdigest()
 
 
@@ -234,9 +251,13 @@ def _answer(
     *,
     private: bool,
     download: str | None = None,
+    language: str | None = None,
 ) -> Response:
-    """The feed, or 304 when the client has this version; rendered at most once per version."""
-    etag = _etag(key, version)
+    """The feed, or 304 when the client has this version; rendered at most once per version.
+
+    :param language: the language ``render`` writes in; by default the request's
+    """
+    etag = _etag(key, version, language or str(get_locale()))
     last_modified = version.last_modified or _EPOCH
     if not is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
         return _validated(Response(status=304), etag, last_modified, private=private)

@@ -49,6 +49,18 @@ function describe(text) {
       url: value("url"),
       dtstamp: instant(vevent.getFirstPropertyValue("dtstamp")),
       properties: vevent.getAllProperties().map((property) => property.name),
+      components: vevent.getAllSubcomponents().map((component) => component.name),
+      alarms: vevent.getAllSubcomponents("valarm").map((alarm) => {
+        const trigger = alarm.getFirstProperty("trigger");
+        return {
+          action: alarm.getFirstPropertyValue("action"),
+          // A duration before or after the start ("-P1D"), as ical.js writes it back.
+          trigger: trigger ? String(trigger.getFirstValue()) : null,
+          related: trigger ? trigger.getParameter("related") || null : null,
+          description: alarm.getFirstPropertyValue("description"),
+          properties: alarm.getAllProperties().map((property) => property.name),
+        };
+      }),
     };
   });
   const value = (name) => {

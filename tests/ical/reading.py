@@ -45,6 +45,18 @@ VEVENT_PROPERTIES = {
 }
 #: ... and what an invitation adds to it.
 ITIP_PROPERTIES = {"organizer", "attendee"}
+#: Every property a reminder (VALARM) of ours may have.
+VALARM_PROPERTIES = {"action", "trigger", "description"}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One VALARM as a parser saw it: its action, its trigger (a duration before the
+    start, as RFC 5545 writes it: "-P1D") and the text it shows."""
+
+    action: str
+    trigger: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,7 @@ class Seen:
     location: str
     description: str
     url: str
+    reminders: tuple[Reminder, ...] = ()
 
 
 @dataclass
@@ -104,6 +117,10 @@ def read(*calendars: bytes) -> list[Feed]:
             names = event["properties"]
             assert len(names) == len(set(names)), f"a property twice in {event['uid']}: {names}"
             assert set(names) <= allowed, f"unexpected properties: {names}"
+            assert set(event["components"]) <= {"valarm"}, event["components"]
+            for alarm in event["alarms"]:
+                assert set(alarm["properties"]) <= VALARM_PROPERTIES, alarm["properties"]
+                assert alarm["related"] in (None, "START"), alarm  # before the start
         feeds.append(
             Feed(
                 raw=raw,
@@ -159,6 +176,14 @@ def _icalendar(raw: bytes) -> dict[str, Seen]:
             location=str(event.get("LOCATION", "")),
             description=str(event.get("DESCRIPTION", "")),
             url=str(event.get("URL", "")),
+            reminders=tuple(
+                Reminder(
+                    action=str(alarm["ACTION"]),
+                    trigger=alarm["TRIGGER"].to_ical().decode(),
+                    description=str(alarm["DESCRIPTION"]),
+                )
+                for alarm in event.walk("VALARM")
+            ),
         )
     return seen
 
@@ -174,6 +199,14 @@ def _seen_by_icaljs(event: dict) -> Seen:
         location=event["location"] or "",
         description=event["description"] or "",
         url=event["url"] or "",
+        reminders=tuple(
+            Reminder(
+                action=alarm["action"],
+                trigger=alarm["trigger"],
+                description=alarm["description"],
+            )
+            for alarm in event["alarms"]
+        ),
     )
 
 
