@@ -1,0 +1,111 @@
+"""Journey: a newcomer registers, is confirmed, manages the registration and cancels it.
+
+Walked in Chromium in Polish and English, at 1280 and 390 CSS pixels; every page
+and state on the way meets WCAG 2.1 AA (axe-core), scrolls only up and down, and
+logs no error (``check_page``). The emails are read in the browser too, and their
+manage link must lead back to the registration.
+
+Still to walk here once their pages exist (issue 13), each at the place marked
+"Next:" below: editing one's details on the manage page, the "Are you sure?"
+page before cancelling, and asking for a lost manage link from the event page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.journeys import (
+    MANAGE_PATH,
+    Person,
+    expect_status,
+    fill_registration_form,
+    follow_manage_link,
+    open_email,
+    register,
+    send_registration_form,
+)
+
+pytestmark = pytest.mark.browser
+
+TITLE = "Seminarium problemowe: jak liczyć publiczność instytucji kultury"
+
+
+def test_register_read_the_confirmation_and_cancel(site, visitor, check_page):
+    """From the list to a confirmed seat, its email and ticket, and back out again."""
+    event_id = site.event(title=TITLE, capacity=20)
+    person = Person(name="Ewa Nowak-Jeziorańska", email=visitor.address("ewa"))
+    page = visitor.page
+
+    page.goto("/")
+    check_page(page, "list")
+    event_link = page.locator(f"a[href='/events/{event_id}']")
+    expect(event_link).to_have_text(TITLE)
+    event_link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    check_page(page, "event")
+
+    register(page, person)
+    expect(page.get_by_role("status")).to_contain_text(
+        visitor.says("You are registered. Your seat is confirmed.")
+    )
+    expect_status(page, "confirmed")
+    ticket = page.locator(".ticket img")
+    expect(ticket).to_be_visible()
+    assert ticket.evaluate("image => image.complete && image.naturalWidth") > 0
+    check_page(page, "manage-confirmed")
+    manage_url = page.url
+
+    site.deliver_mail()
+    [confirmation] = site.mail_to(person.email)
+    open_email(page, confirmation)
+    check_page(page, "email-confirmed")
+    follow_manage_link(page)
+    assert page.url == manage_url
+
+    # Next: the person corrects their name, institution or needs on the manage page
+    # (not the address), sees what they gave, and the page says it is saved.
+
+    cancel_button = page.locator("form[action$='/cancel'] button[type=submit]")
+    with page.expect_navigation():
+        cancel_button.click()
+    # Next: the "Are you sure?" page (GET shows it, POST cancels): check_page it,
+    # confirm there, and see one success message that offers to register again.
+    expect(page).to_have_url(manage_url)
+    expect(page.get_by_role("status")).to_contain_text(
+        visitor.says("Your registration is cancelled.")
+    )
+    expect_status(page, "cancelled")
+    expect(cancel_button).to_have_count(0)
+    check_page(page, "manage-cancelled")
+
+    site.deliver_mail()
+    confirmation, cancellation = site.mail_to(person.email)
+    open_email(page, cancellation)
+    check_page(page, "email-cancelled")
+
+
+def test_a_second_registration_with_the_same_address_takes_no_second_seat(
+    site, visitor, check_page
+):
+    """Registering again says so on the page and mails the manage link to the address only."""
+    event_id = site.event(title=TITLE, capacity=20)
+    person = Person(name="Jan Kowalski", email=visitor.address("jan"))
+    page = visitor.page
+    page.goto(f"/events/{event_id}")
+    register(page, person)
+    expect_status(page, "confirmed")
+
+    page.goto(f"/events/{event_id}")
+    fill_registration_form(page, person)
+    send_registration_form(page)
+    assert not MANAGE_PATH.search(page.url)  # nothing of the registration is shown here
+    check_page(page, "event-already-registered")
+
+    site.deliver_mail()
+    kinds = [message["Subject"] for message in site.mail_to(person.email)]
+    assert len(kinds) == 2  # the confirmation, then the manage link sent again
+    open_email(page, site.mail_to(person.email)[1])
+    check_page(page, "email-already-registered")
+    follow_manage_link(page)
+    expect_status(page, "confirmed")
