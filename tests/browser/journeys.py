@@ -68,13 +68,15 @@ def html_part(message: email.message.EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
 
 
-def open_email(page, message: email.message.EmailMessage) -> None:
-    """Show the email's HTML part in the browser tab, on a blank page as a mail program would.
+def open_email(page, message: email.message.EmailMessage, *, language: str) -> None:
+    """Show the email's HTML part in the browser tab, on a blank page as a mail program would;
+    it is written in ``language``, the one the person registered in.
 
     Not on top of a page of the site: its CSP would still govern the email's inline styles.
     """
     page.goto("about:blank")
     page.set_content(html_part(message), wait_until="load")
+    expect(page.locator("html")).to_have_attribute("lang", language)
 
 
 def follow_manage_link(page) -> None:
