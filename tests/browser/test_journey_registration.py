@@ -25,6 +25,7 @@ from tests.browser.journeys import (
     register,
     send_registration_form,
 )
+from tests.support.browser import PHONE, horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -117,3 +118,25 @@ def test_registering_again_with_the_same_address_shows_nothing_and_mails_the_own
     follow_manage_link(page)
     assert page.url == manage_url
     expect(page.get_by_text(person.name, exact=True)).to_be_visible()  # the owner's, untouched
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="issue 13: the emails' layout is being reworked"
+)
+@pytest.mark.parametrize("visitor", [("pl", PHONE), ("en", PHONE)], indirect=True)
+def test_confirmation_of_an_online_event_fits_a_phone(site, visitor):
+    """A long meeting link wraps inside the email instead of widening it past the screen."""
+    event_id = site.event(
+        title=TITLE,
+        online_url="https://us02web.zoom.us/j/81234567890?pwd=aBcDeFgHiJkLmNoPqRsTuVwXyZ123456",
+    )
+    person = Person(name="Ewa Nowak", email=visitor.address("online"))
+    page = visitor.page
+    page.goto(f"/events/{event_id}")
+    register(page, person)
+
+    site.deliver_mail()
+    [confirmation] = site.mail_to(person.email)
+    open_email(page, confirmation, language=visitor.language)
+
+    assert horizontal_overflow(page) <= 0
