@@ -108,3 +108,30 @@ def test_following_a_summary_link_shows_the_fields_label(site, visitor):
         link.click()
         label = page.locator(f"label[for='{target}']").bounding_box()
         assert label["y"] >= 0, f"the label of #{target} is above the window's top edge"
+
+
+def test_hostile_input_is_refused_or_shown_as_typed_and_runs_nothing(site, visitor, check_page):
+    """Markup in a name is text, never code; a value past its limit is an error, not a 500."""
+    event_id = site.event(capacity=20)
+    page = visitor.page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    name = """<img src=x onerror="alert('name')"> Zoë "O'Brien" & <b>co</b>"""
+    person = Person(name=name, email=visitor.address("hostile"))
+
+    page.goto(f"/events/{event_id}")
+    fill_registration_form(page, person)
+    institution = registration_form(page).locator("#institution")
+    institution.evaluate("field => field.removeAttribute('maxlength')")  # as a script would
+    institution.fill("Instytucja " * 500)
+    send_registration_form(page)
+    assert _summary_targets(page) == ["institution"]
+    check_page(page, "event-form-too-long")
+
+    institution.fill(person.institution)
+    registration_form(page).locator("#consent").check()
+    send_registration_form(page)
+    expect_status(page, "confirmed")
+    expect(page.get_by_text(name, exact=True)).to_be_visible()
+    check_page(page, "manage-hostile-name")  # an injected handler would be a CSP error here
+    assert dialogs == []

@@ -123,7 +123,9 @@ def test_registering_again_with_the_same_address_shows_nothing_and_mails_the_own
 @pytest.mark.xfail(
     strict=True, raises=AssertionError, reason="issue 13: the emails' layout is being reworked"
 )
-@pytest.mark.parametrize("visitor", [("pl", PHONE), ("en", PHONE)], indirect=True)
+@pytest.mark.parametrize(
+    "visitor", [("pl", PHONE), ("en", PHONE)], ids=["pl-390", "en-390"], indirect=True
+)
 def test_confirmation_of_an_online_event_fits_a_phone(site, visitor):
     """A long meeting link wraps inside the email instead of widening it past the screen."""
     event_id = site.event(
@@ -140,3 +142,9 @@ def test_confirmation_of_an_online_event_fits_a_phone(site, visitor):
     open_email(page, confirmation, language=visitor.language)
 
     assert horizontal_overflow(page) <= 0
+
+
+# Next: the lost link. From the event page ("Nie masz linku? Wyślemy go ponownie") the
+# visitor asks with their registered address, and a stranger with an address that holds
+# nothing: both pages read the same (check_page each), only the registered address gets
+# an email, and its manage link (follow_manage_link) leads to the registration.
