@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from registration.database import utcnow
+from registration.events.models import EventType
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +98,7 @@ def _check_calendar_links(page, *, event_id: int, site_url: str) -> int:
 
 def test_event_page_links_work_in_every_calendar(site, visitor, check_page):
     """Download, Google Calendar and subscribing: each link leads to this event."""
-    event_id = site.event(title=TITLE, starts_at=_starts_at(), hours=8)
+    event_id = site.event(title=TITLE, type=EventType.STUDY_VISIT, starts_at=_starts_at(), hours=8)
     page = visitor.page
 
     page.goto(f"/events/{event_id}")
@@ -111,7 +112,7 @@ def test_event_page_links_work_in_every_calendar(site, visitor, check_page):
 
 def test_manage_page_links_put_the_seat_in_a_calendar(site, visitor, check_page):
     """A confirmed person adds their event from the manage page."""
-    event_id = site.event(title=TITLE, starts_at=_starts_at(), hours=8)
+    event_id = site.event(title=TITLE, type=EventType.STUDY_VISIT, starts_at=_starts_at(), hours=8)
     token = site.someone_registers(event_id, email=visitor.address("confirmed"))
     page = visitor.page
 
@@ -125,7 +126,9 @@ def test_manage_page_links_put_the_seat_in_a_calendar(site, visitor, check_page)
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_YET)
 def test_waitlisted_person_is_offered_no_calendar_entry(site, visitor):
     """Without a seat, an "add to calendar" would promise what is not theirs yet."""
-    event_id = site.event(title=TITLE, starts_at=_starts_at(), capacity=1)
+    event_id = site.event(
+        title=TITLE, type=EventType.STUDY_VISIT, starts_at=_starts_at(), capacity=1
+    )
     site.someone_registers(event_id, email=visitor.address("holder"))
     token = site.someone_registers(event_id, email=visitor.address("waiting"))
     page = visitor.page
@@ -139,7 +142,9 @@ def test_waitlisted_person_is_offered_no_calendar_entry(site, visitor):
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_YET)
 def test_list_offers_to_subscribe_to_the_events_it_shows(site, visitor, check_page):
     """Under the list's filters: subscribe to these events, in any calendar app."""
-    event_id = site.event(title=TITLE, starts_at=_starts_at(), city_slug="szczecin")
+    event_id = site.event(
+        title=TITLE, type=EventType.STUDY_VISIT, starts_at=_starts_at(), city_slug="szczecin"
+    )
     page = visitor.page
 
     page.goto("/?city=szczecin")

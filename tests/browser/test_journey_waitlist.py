@@ -15,6 +15,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from registration.events.models import EventType
 from tests.browser.journeys import (
     Person,
     expect_status,
@@ -30,7 +31,7 @@ TITLE = "Spotkanie z ekspertami: dostępność wydarzeń kulturalnych"
 
 def test_waitlisted_visitor_is_promoted_when_a_seat_frees(site, visitor, check_page):
     """From "all seats are taken" to a confirmed seat, told by email."""
-    event_id = site.event(title=TITLE, capacity=1, waitlist=True)
+    event_id = site.event(title=TITLE, type=EventType.EXPERT_MEETING, capacity=1, waitlist=True)
     holder = site.someone_registers(event_id, email=visitor.address("holder"))
     person = Person(name="Łucja Żółkiewska", email=visitor.address("lucja"))
     page = visitor.page
@@ -71,7 +72,7 @@ def test_waitlisted_visitor_is_promoted_when_a_seat_frees(site, visitor, check_p
 
 def test_full_event_without_waitlist_takes_no_registration(site, visitor, check_page):
     """The page says the event is full and offers no form that could only fail."""
-    event_id = site.event(title=TITLE, capacity=1, waitlist=False)
+    event_id = site.event(title=TITLE, type=EventType.EXPERT_MEETING, capacity=1, waitlist=False)
     site.someone_registers(event_id, email=visitor.address("holder"))
     page = visitor.page
 
