@@ -79,6 +79,11 @@ update-translations: install
 	$(BIN)/pybabel update -i registration/translations/messages.pot -d registration/translations \
 		--ignore-obsolete --no-fuzzy-matching --width 100
 
+# Screenshots of the main pages and three emails for the README, in docs/screenshots/.
+.PHONY: screenshots
+screenshots: install translations browser
+	$(BIN)/python -m scripts.screenshots
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +

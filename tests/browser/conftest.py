@@ -6,12 +6,20 @@ leaves the demo as it found it (it registers and cancels again). Each test
 gets a page with no cookies, whose log records every request the page makes
 and every error it writes to the console.
 
+The journeys (``test_journey_*.py``) walk one visitor through the site: each
+module has a live server of its own on an empty database, with a real SMTP
+server for its mail, and each test makes the events it needs. A test that asks
+for ``visitor`` runs four times: in Polish and in English, at 1280 and at 390
+CSS pixels, in a fresh browser context with the site's CSP in force; it checks
+every page and state it passes through with ``check_page``.
+
 Set ``KOALICJA_SCREENSHOTS`` to a folder to keep screenshots of the pages the
 tests look at.
 """
 
 from __future__ import annotations
 
+import email.message
 import os
 import shutil
 from collections.abc import Iterator
@@ -20,12 +28,27 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale, gettext
 from playwright.sync_api import sync_playwright
 
 from registration import create_app
 from registration.demo.data import load_demo
+from registration.events.models import Event
 from registration.extensions import db
-from tests.support.browser import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, live_server
+from registration.notifications.delivery import deliver_due
+from registration.registrations import services as registrations
+from tests.conftest import SmtpServer, app_config
+from tests.factories import make_event, make_registration
+from tests.support import browser
+from tests.support.browser import (
+    AXE_SCRIPT,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    HEIGHTS,
+    PHONE,
+    live_server,
+)
 
 VIEWPORT = {"width": 1280, "height": 720}
 
@@ -173,3 +196,159 @@ def screenshot():
             page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
     return take
+
+
+# --- Journeys ----------------------------------------------------------------
+
+#: The browser's language for each of the site's, so the site picks it as it would for a visitor.
+LOCALES = {"pl": "pl-PL", "en": "en-GB"}
+VISITS = [(language, width) for language in LOCALES for width in (DESKTOP, PHONE)]
+
+
+@dataclass
+class Site:
+    """One test module's application, served live on an empty database, and its mail server.
+
+    What other people do (someone else registers, cancels) and the mail worker's
+    delivery go through the same domain operations as the service's own.
+    """
+
+    app: Flask
+    url: str
+    smtp: SmtpServer
+
+    def event(self, **fields) -> int:
+        """A published event two weeks ahead (``tests.factories.make_event``); its id."""
+        with self.app.app_context():
+            event = make_event(**fields)
+            db.session.commit()
+            return event.id
+
+    def someone_registers(self, event_id: int, **applicant) -> str:
+        """Another person takes a seat or a place in line; returns their manage token."""
+        with self.app.app_context():
+            registration = make_registration(db.session.get(Event, event_id), **applicant)
+            db.session.commit()
+            return registration.token
+
+    def someone_cancels(self, token: str) -> None:
+        with self.app.app_context():
+            registrations.cancel(registrations.find_by_token(token))
+            db.session.commit()
+
+    def deliver_mail(self) -> None:
+        """What the mail worker does: send every message that is due, through SMTP."""
+        with self.app.app_context():
+            report = deliver_due()
+        assert report.failed == report.retrying == 0, report.errors
+
+    def mail_to(self, address: str) -> list[email.message.EmailMessage]:
+        return self.smtp.messages_to(address)
+
+
+@pytest.fixture(scope="module")
+def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """This module's live server on its own empty database, sending mail to a real SMTP server.
+
+    The SMTP server is ``tests.conftest.SmtpServer``, the one behind the ``smtp``
+    fixture, kept for the module: Flask-Mail reads its port when the app is made.
+    """
+    folder = tmp_path_factory.mktemp("journey")
+    database = folder / "registration.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    smtp = SmtpServer()
+    smtp.start()
+    app = create_app(
+        app_config(
+            f"sqlite:///{database}",
+            WTF_CSRF_ENABLED=True,  # as in production: the forms carry their tokens
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=smtp.port,
+        ),
+        instance_path=str(folder / "instance"),
+    )
+    try:
+        with live_server(app) as url:
+            # Links in pages, feeds and emails are built from BASE_URL: make them lead here.
+            app.config["BASE_URL"] = url
+            yield Site(app, url, smtp)
+    finally:
+        smtp.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@dataclass
+class Visitor:
+    """A person at the site in one language and at one width, with a page of their own."""
+
+    page: object
+    language: str
+    width: int
+    recorded: Recorded
+    app: Flask
+
+    @property
+    def name(self) -> str:
+        """``pl-1280``, ``en-390``…: tells the four visits apart in addresses and file names."""
+        return f"{self.language}-{self.width}"
+
+    def address(self, who: str) -> str:
+        """An email address of this visit's own, so that its mail is told apart."""
+        return f"{who}.{self.name}@example.org"
+
+    def says(self, message: str, **variables) -> str:
+        """``message`` (an English source string) as the site says it in this visit's language."""
+        with self.app.app_context(), force_locale(self.language):
+            return gettext(message, **variables)
+
+
+@pytest.fixture(params=VISITS, ids=[f"{language}-{width}" for language, width in VISITS])
+def visitor(request: pytest.FixtureRequest, chromium, site: Site) -> Iterator[Visitor]:
+    """A new browser context (no cookies, JavaScript on, the site's CSP in force)."""
+    language, width = request.param
+    context = chromium.new_context(
+        base_url=site.url,
+        locale=LOCALES[language],
+        timezone_id="Europe/Warsaw",
+        viewport={"width": width, "height": HEIGHTS[width]},
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    recorded = Recorded()
+    page.on("request", lambda request: recorded.requests.append(request.url))
+    page.on("console", lambda message: _record_console_error(recorded, page, message))
+    page.on("pageerror", lambda error: recorded.errors.append(f"page error: {error}"))
+    yield Visitor(page, language, width, recorded, site.app)
+    context.close()
+
+
+def _record_console_error(recorded: Recorded, page, message) -> None:
+    # A page answered with 422 (a form with errors) or 404 is reported as a failed
+    # load of the document itself: that status is the page's meaning, not a fault.
+    if message.type != "error":
+        return
+    if message.text.startswith("Failed to load resource") and message.location.get("url") in (
+        page.url,
+        "",
+    ):
+        return
+    recorded.errors.append(f"console: {message.text} ({message.location.get('url')})")
+
+
+@pytest.fixture
+def check_page(visitor: Visitor):
+    """``check_page(page, name)``: the checks of ``tests.support.browser.check_page``.
+
+    With ``KOALICJA_SCREENSHOTS`` set, each checked page is also saved there as
+    ``<name>-<language>-<width>.png``.
+    """
+    folder = os.environ.get("KOALICJA_SCREENSHOTS")
+
+    def check(page, name: str) -> None:
+        shot = Path(folder) / f"{name}-{visitor.name}.png" if folder else None
+        errors = list(visitor.recorded.errors)
+        visitor.recorded.errors.clear()  # each error is reported once, with the page it is on
+        browser.check_page(page, f"{name} ({visitor.name})", errors=errors, screenshot=shot)
+
+    return check

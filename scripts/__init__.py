@@ -1,0 +1,1 @@
+"""Tools run from the checkout: ``python -m scripts.<name>`` (see the Makefile)."""

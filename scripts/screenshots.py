@@ -1,0 +1,237 @@
+"""Screenshots of the main pages and of three emails, for the README: ``make screenshots``.
+
+Run from the checkout (``python -m scripts.screenshots``): it starts the
+application in this process on a throw-away SQLite database with the demo
+events (``flask demo load``), serves it on loopback, and drives Debian's
+Chromium (``/usr/bin/chromium``) through Playwright, as the browser tests do.
+
+- Pages, at 1280 and 390 CSS pixels: the event list, an event page, its form
+  sent empty, the manage page of a confirmed and of a waitlisted registration,
+  and a registration just cancelled. At 1280 the first screenful is kept, at
+  390 the whole page, as a phone user scrolls it.
+- Emails, at the same widths: a confirmation, a place on the waitlist and an
+  event that moved, each composed from its outbox row exactly as the mail
+  worker composes it (``registration.notifications.messages.compose``) and
+  shown on a blank page, as a mail program shows it.
+
+The PNGs go to ``docs/screenshots/`` (or ``--out``), named ``<what>-<width>.png``
+(``<what>-<width>-en.png`` in English). Each is reduced to a palette of at most
+128 colours, so that the set stays small in the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import upgrade
+from PIL import Image
+from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
+
+from registration import create_app
+from registration.accounts.models import Role
+from registration.accounts.services import create_account
+from registration.demo.data import load_demo
+from registration.events import services as events
+from registration.events.models import Event
+from registration.extensions import db
+from registration.notifications.messages import compose
+from registration.notifications.models import MessageKind, OutboxMessage
+from registration.registrations.models import Registration, RegistrationStatus
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HEIGHTS, PHONE, live_server
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = PROJECT_ROOT / "docs" / "screenshots"
+LOCALES = {"pl": "pl-PL", "en": "en-GB"}
+COLOURS = 128
+#: The site's address as the emails in the pictures show it (the live one changes every run).
+SHOWN_BASE_URL = "https://rejestracja.example.pl"
+
+#: A two-day study visit with few seats left: the richest event page of the demo.
+EVENT_SLUG = "wizyta-studyjna-nowe-centrum-lodzi"
+#: Full, with people on the waitlist.
+FULL_EVENT_SLUG = "spotkanie-eksperckie-dostepnosc-gdansk"
+#: Nobody registered: the screenshots register and cancel here.
+EMPTY_EVENT_SLUG = "spotkanie-eksperckie-rezydencje-lublin"
+#: Moved by an hour before any screenshot, for the "event changed" email.
+MOVED_EVENT_SLUG = "seminarium-finansowanie-kultury-poznan"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--language", choices=sorted(LOCALES), default="pl")
+    parser.add_argument("--out", type=Path, default=OUTPUT, help="folder for the PNGs")
+    arguments = parser.parse_args(argv)
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium", file=sys.stderr)
+        return 1
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    suffix = "" if arguments.language == "pl" else f"-{arguments.language}"
+    written = []
+    with demo_site() as (app, url), sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        for width in (DESKTOP, PHONE):
+            context = chromium.new_context(
+                base_url=url,
+                locale=LOCALES[arguments.language],
+                timezone_id="Europe/Warsaw",
+                viewport={"width": width, "height": HEIGHTS[width]},
+            )
+            page = context.new_page()
+            for name, show in _pages(app):
+                show(page)
+                path = arguments.out / f"{name}-{width}{suffix}.png"
+                save(page, path, full_page=width == PHONE)
+                written.append(path)
+            for name, kind in EMAILS:
+                page.goto("about:blank")
+                page.set_content(email_html(app, kind, arguments.language), wait_until="load")
+                path = arguments.out / f"email-{name}-{width}{suffix}.png"
+                save(page, path, full_page=True)
+                written.append(path)
+            context.close()
+        chromium.close()
+    total = sum(path.stat().st_size for path in written)
+    for path in written:
+        print(f"{path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path}")
+    print(f"{len(written)} screenshots, {total / 1024:.0f} KiB in all")
+    return 0
+
+
+@contextmanager
+def demo_site() -> Iterator[tuple[Flask, str]]:
+    """The application on a new SQLite database with the demo events, served on loopback."""
+    with tempfile.TemporaryDirectory(prefix="koalicja-screenshots-") as folder:
+        app = create_app(
+            {
+                "REGISTRATION_ENV": "testing",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/registration.sqlite3",
+                "RATELIMIT_ENABLED": False,
+            },
+            instance_path=str(Path(folder) / "instance"),
+        )
+        with app.app_context():
+            upgrade()
+            load_demo()
+            db.session.commit()
+            _move_event(MOVED_EVENT_SLUG)
+        try:
+            with live_server(app) as url:
+                app.config["BASE_URL"] = url  # links in pages and emails lead here
+                yield app, url
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def _pages(app: Flask):
+    """(name, how to show it) for each page, in an order that leaves the demo as it was."""
+    event = _event_path(app, EVENT_SLUG)
+    return [
+        ("list", lambda page: page.goto("/")),
+        ("event", lambda page: page.goto(event)),
+        ("form-errors", lambda page: _send_empty_form(page, event)),
+        ("manage-confirmed", lambda page: page.goto(_manage_path(app, "confirmed"))),
+        ("manage-waitlisted", lambda page: page.goto(_manage_path(app, "waitlisted"))),
+        ("manage-cancelled", lambda page: _register_and_cancel(page, app)),
+    ]
+
+
+def _event_path(app: Flask, slug: str) -> str:
+    with app.app_context():
+        return f"/events/{db.session.scalars(select(Event.id).where(Event.slug == slug)).one()}"
+
+
+def _manage_path(app: Flask, status: str) -> str:
+    """The manage page of the first demo registration in ``status``, at an event with both."""
+    slug = EVENT_SLUG if status == RegistrationStatus.CONFIRMED else FULL_EVENT_SLUG
+    with app.app_context():
+        token = db.session.scalars(
+            select(Registration.token)
+            .join(Event)
+            .where(Event.slug == slug, Registration.status == RegistrationStatus(status))
+            .order_by(Registration.id)
+            .limit(1)
+        ).one()
+    return f"/r/{token}"
+
+
+def _send_empty_form(page: Page, event_path: str) -> None:
+    page.goto(event_path)
+    with page.expect_navigation():
+        page.locator("form:has(#consent) button[type=submit]").click()
+
+
+def _register_and_cancel(page: Page, app: Flask) -> None:
+    """Register a new person through the form, then cancel from the manage page."""
+    page.goto(_event_path(app, EMPTY_EVENT_SLUG))
+    form = page.locator("form:has(#consent)")
+    form.locator("#name").fill("Katarzyna Wiśniewska")
+    form.locator("#email").fill(f"k.wisniewska.{page.viewport_size['width']}@example.org")
+    form.locator("#institution").fill("Centrum Kultury w Lublinie")
+    form.locator("#category").select_option("culture_staff")
+    form.locator("#city").fill("Lublin")
+    form.locator("#consent").check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("form[action$='/cancel'] button[type=submit]").click()
+
+
+#: (file name, kind of message) for the emails shown.
+EMAILS = [
+    ("confirmed", MessageKind.CONFIRMED),
+    ("waitlisted", MessageKind.WAITLISTED),
+    ("event-changed", MessageKind.EVENT_CHANGED),
+]
+
+
+def email_html(app: Flask, kind: MessageKind, language: str) -> str:
+    """The HTML part of the first outbox message of ``kind``, as the mail worker composes it."""
+    with app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        ).first()
+        message.language = language  # composed in the language asked for; not saved
+        served, app.config["BASE_URL"] = app.config["BASE_URL"], SHOWN_BASE_URL
+        try:
+            return compose(message).html
+        finally:
+            app.config["BASE_URL"] = served
+            db.session.rollback()
+
+
+def _move_event(slug: str) -> None:
+    """An organiser moves the event by an hour, which tells everyone registered for it."""
+    admin = create_account("screenshots@example.org", role=Role.ADMIN)
+    event = db.session.scalars(select(Event).where(Event.slug == slug)).one()
+    later = timedelta(hours=1)
+    events.update_event(
+        event,
+        {"starts_at": event.starts_at + later, "ends_at": event.ends_at + later},
+        account=admin,
+    )
+    db.session.commit()
+
+
+def save(page: Page, path: Path, *, full_page: bool) -> None:
+    """A PNG of the page, reduced to a palette: a tenth of the size, text still crisp."""
+    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page))).convert("RGB")
+    reduced = image.quantize(
+        colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+    )
+    reduced.save(path, optimize=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

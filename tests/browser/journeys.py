@@ -1,0 +1,93 @@
+"""Steps that several journeys take, written once: how a visitor fills in and sends the
+registration form, reads an email in the browser, follows its manage link.
+
+They find things by what stays put while the pages' words change (field ids,
+which come from the form's field names; a form by where it posts); what a step
+checks it says in the visitor's language (``Visitor.says``).
+"""
+
+from __future__ import annotations
+
+import email.message
+import re
+from dataclasses import dataclass
+
+from playwright.sync_api import expect
+
+MANAGE_PATH = re.compile(r"/r/[\w-]+$")
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a visitor types into the registration form."""
+
+    name: str
+    email: str
+    institution: str = "Miejski Ośrodek Kultury"
+    position: str = "Specjalistka ds. edukacji"
+    category: str = "culture_staff"
+    city: str = "Lublin"
+
+
+def registration_form(page):
+    """The registration form on an event page: the one form that asks for consent."""
+    return page.locator("form:has(#consent)")
+
+
+def fill_registration_form(page, person: Person) -> None:
+    """Fill in every field a registration needs, and give consent."""
+    form = registration_form(page)
+    form.locator("#name").fill(person.name)
+    form.locator("#email").fill(person.email)
+    form.locator("#institution").fill(person.institution)
+    form.locator("#position").fill(person.position)
+    form.locator("#category").select_option(person.category)
+    form.locator("#city").fill(person.city)
+    form.locator("#consent").check()
+
+
+def send_registration_form(page) -> None:
+    """Press the form's one submit button and wait for the answer to load."""
+    with page.expect_navigation():
+        registration_form(page).locator("button[type=submit]").click()
+
+
+def register(page, person: Person) -> None:
+    """Fill in and send the form on the open event page; land on the manage page."""
+    fill_registration_form(page, person)
+    send_registration_form(page)
+    expect(page).to_have_url(MANAGE_PATH)
+
+
+def expect_status(page, status: str) -> None:
+    """The manage page shows the registration in ``status`` (confirmed, waitlisted, cancelled)."""
+    expect(page.locator(".status")).to_have_class(re.compile(rf"\bstatus--{status}\b"))
+
+
+def html_part(message: email.message.EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def open_email(page, message: email.message.EmailMessage, *, language: str) -> None:
+    """Show the email's HTML part in the browser tab, on a blank page as a mail program would;
+    it is written in ``language``, the one the person registered in.
+
+    Not on top of a page of the site: its CSP would still govern the email's inline styles.
+    """
+    page.goto("about:blank")
+    page.set_content(html_part(message), wait_until="load")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
+def follow_manage_link(page) -> None:
+    """Follow the email's link to the manage page; every such link leads to the same one."""
+    links = [
+        link
+        for link in page.locator("a[href]").all()
+        if MANAGE_PATH.search(link.get_attribute("href"))
+    ]
+    assert links, "the email has no link to the manage page"
+    assert len({link.get_attribute("href") for link in links}) == 1, "more than one manage page"
+    with page.expect_navigation():
+        links[0].click()
+    expect(page).to_have_url(MANAGE_PATH)
