@@ -34,9 +34,10 @@ from registration.i18n import WARSAW
 #: An organiser fixing a long programme needs the first few problems, not a wall of them.
 MAX_REPORTED = 5
 
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s*r\.)?:?")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}):?")
-_TIME = r"(\d{1,2})[:.](\d{2})"
+# ASCII digits only: "٠٩:٣٠" is not a time anybody means to type.
+_DOTTED_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})(?:\s*r\.)?:?")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2}):?")
+_TIME = r"([0-9]{1,2})[:.]([0-9]{2})"
 _ENTRY = re.compile(rf"{_TIME}(?:\s*[-–—]\s*{_TIME})?(?:\s+(.*))?")
 
 
