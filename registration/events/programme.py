@@ -12,8 +12,8 @@ line means what it looks like::
 A date on a line of its own starts a day (``10.03.2027`` or ``2027-03-10``); every
 other line begins with a time or a span of time (``09:30``, ``9.30``,
 ``10:00–12:00``), then what happens, then optionally `` | `` and details. A
-one-day event needs no date line. Days must be the event's own, so a programme
-moves with nothing and is checked again whenever the event's dates change.
+one-day event needs no date line. Days must be the event's own: a programme
+names dates, so it is checked again whenever the event's dates change.
 
 The text is stored as typed (one column, copied with the event); ``check``
 reports every line that cannot be read, with its number, and ``days`` gives
