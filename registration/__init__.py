@@ -158,7 +158,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from registration import i18n, labels
+    from registration import i18n, labels, markdown
+    from registration.events import programme
 
     app.jinja_env.globals.update(
         event_type_label=lambda code: labels.label(labels.EVENT_TYPES, code),
@@ -166,13 +167,18 @@ def register_template_helpers(app: Flask) -> None:
         category_label=lambda code: labels.label(labels.CATEGORIES, code),
         registration_status_label=lambda code: labels.label(labels.REGISTRATION_STATUSES, code),
         event_status_label=lambda code: labels.label(labels.EVENT_STATUSES, code),
+        language_label=lambda code: labels.label(labels.LANGUAGES, code),
         languages=app.config["LANGUAGES"],
         current_language=i18n.current_language,
         url_for_language=i18n.url_for_language,
         when=i18n.event_period,
+        lang_attribute=i18n.lang_attribute,
+        day_heading=i18n.day_heading,
+        programme_days=programme.days_of,
     )
     app.jinja_env.filters.update(
         paragraphs=i18n.paragraphs,
+        markdown=markdown.render,
         local_datetime=i18n.local_datetime,
         local_date=i18n.local_date,
         local_time=i18n.local_time,

@@ -185,3 +185,23 @@ def period(starts_at: datetime, ends_at: datetime, *, weekday: bool = True) -> P
 def event_period(event, *, weekday: bool = True) -> Period:
     """``period`` of an event (anything with ``starts_at`` and ``ends_at``)."""
     return period(event.starts_at, event.ends_at, weekday=weekday)
+
+
+def day_heading(value: date) -> str:
+    """A day as ``period`` writes it ("wtorek, 10 marca 2027"), e.g. over a day's programme."""
+    return local_date(value, _DAY.get(current_language(), _DAY[DEFAULT_LANGUAGE]))
+
+
+# --- Text that people wrote, in its own language (WCAG 3.1.2) -------------------
+
+
+def lang_attribute(language: str) -> Markup:
+    """`` lang="pl"`` for text in another language than the page's, else nothing.
+
+    Organisers write in the language of their event, whatever the visitor reads
+    the page in: a screen reader must read a Polish title on an English page with
+    Polish pronunciation.
+    """
+    if language == current_language():
+        return Markup("")
+    return Markup(' lang="{}"').format(language)

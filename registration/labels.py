@@ -29,6 +29,12 @@ REGISTRATION_STATUSES = {
     "cancelled": _l("Cancelled"),
 }
 
+#: The languages an event may be held in (``Event.language``).
+LANGUAGES = {
+    "pl": _l("Polish"),
+    "en": _l("English"),
+}
+
 EVENT_STATUSES = {
     "draft": _l("Draft"),
     "published": _l("Published"),

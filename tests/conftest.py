@@ -293,3 +293,24 @@ def smtp() -> Iterator[SmtpServer]:
 def mail_app(make_app, smtp: SmtpServer) -> Flask:
     """The app, sending through Flask-Mail to the ``smtp`` server."""
     return make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator:
+    """Debian's Chromium, one for the whole run: Playwright's sync API allows one driver at
+    a time, so every browser test (tests/browser, and the pages' own under their capability)
+    shares this one."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: `make test` runs `npm ci`")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

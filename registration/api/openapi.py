@@ -14,7 +14,7 @@ from flask import current_app
 from wtforms import BooleanField, EmailField, SelectField
 
 from registration.api.schemas import blank_registration_form
-from registration.events.models import EventStatus, EventType
+from registration.events.models import EventLanguage, EventStatus, EventType
 from registration.events.services import FIRST_YEAR, LAST_YEAR
 from registration.fields import Kind, Rule
 from registration.forms import Form
@@ -34,6 +34,11 @@ EVENT = {
         "title",
         "summary",
         "description",
+        "language",
+        "audience",
+        "cost",
+        "programme",
+        "practical_information",
         "city",
         "venue",
         "address",
@@ -60,7 +65,22 @@ EVENT = {
         "summary": {"type": "string"},
         "description": {
             "type": "string",
-            "description": "Plain text; blank lines separate paragraphs.",
+            "description": "Markdown, shown as a safe subset: paragraphs, lists, links, bold and "
+            "emphasis; never HTML. Plain text reads as paragraphs.",
+        },
+        "language": {
+            "enum": list(EventLanguage),
+            "description": "The language the event is held in; its texts are written in it.",
+        },
+        "audience": {"type": "string", "description": "Who may take part; empty: not stated."},
+        "cost": {"type": "string", "description": "What taking part costs; empty: free."},
+        "programme": {
+            "type": "string",
+            "description": "The programme by day and hour, one line each (see EventCreate).",
+        },
+        "practical_information": {
+            "type": "string",
+            "description": "Travel, accommodation, meals: Markdown, as the description.",
         },
         "city": {"type": "string", "description": "The city's name, e.g. Łódź."},
         "venue": {"type": "string"},

@@ -19,18 +19,27 @@ from wtforms import (
 from wtforms.validators import Optional, ValidationError
 
 from registration.accounts.models import Account
-from registration.events.models import Event
+from registration.events.models import Event, EventLanguage
 from registration.events.services import EVENT_FIELDS, cities_for
 from registration.fields import ONE_LINE_KINDS, Kind
 from registration.forms import Form, strip
 from registration.i18n import WARSAW
-from registration.labels import EVENT_TYPES
+from registration.labels import EVENT_TYPES, LANGUAGES
 
 #: The browser sends minutes; seconds are accepted from hand-written requests.
 _DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 #: Everything but the status, which has buttons of its own (publish, cancel).
 _FIELDS = tuple(name for name in EVENT_FIELDS if name != "status")
 _TIMESTAMPS = tuple(name for name in _FIELDS if EVENT_FIELDS[name].kind == Kind.TIMESTAMP)
+#: Texts left empty are empty, not missing.
+_OPTIONAL_TEXTS = (
+    "summary",
+    "description",
+    "audience",
+    "cost",
+    "programme",
+    "practical_information",
+)
 
 
 def _city_id(value) -> int | None:
@@ -71,7 +80,23 @@ class EventForm(Form):
     )
     title = StringField(_l("Title"), filters=[strip])
     summary = StringField(_l("Summary (optional)"), filters=[strip])
-    description = TextAreaField(_l("Description (optional)"), filters=[strip])
+    description = TextAreaField(
+        _l("Description (optional)"), filters=[strip], render_kw={"rows": 10}
+    )
+    language = SelectField(
+        _l("Language of the event"),
+        choices=[SelectChoice(code, label) for code, label in LANGUAGES.items()],
+        validate_choice=False,  # the service names the languages it takes
+        validators=[Optional()],
+    )
+    audience = StringField(_l("Who may take part (optional)"), filters=[strip])
+    cost = StringField(_l("Cost (optional)"), filters=[strip])
+    programme = TextAreaField(
+        _l("Programme (optional)"), filters=[strip], render_kw={"rows": 10, "spellcheck": "false"}
+    )
+    practical_information = TextAreaField(
+        _l("Practical information (optional)"), filters=[strip], render_kw={"rows": 6}
+    )
     city = SelectField(
         _l("City"),
         coerce=_city_id,
@@ -122,6 +147,7 @@ class EventForm(Form):
                 "city": account.city_id,
                 "contact_email": account.email,
                 "waitlist": True,
+                "language": EventLanguage.POLISH.value,
             },
         )
 
@@ -129,7 +155,12 @@ class EventForm(Form):
     def for_event(cls, event: Event, account: Account) -> EventForm:
         """The form filled in with the event as it is."""
         data = {name: getattr(event, name) for name in _FIELDS}
-        data.update(type=event.type.value, city=event.city_id, online_url=event.online_url or "")
+        data.update(
+            type=event.type.value,
+            city=event.city_id,
+            online_url=event.online_url or "",
+            language=str(event.language),
+        )
         return cls(account=account, data=data)
 
     def validate_type(self, field: SelectField) -> None:
@@ -149,8 +180,10 @@ class EventForm(Form):
         values = {name: self[name].data for name in _FIELDS}
         values["type"] = values["type"] or None
         values["city"] = self._cities.get(self.city.data)
-        values["summary"] = values["summary"] or ""
-        values["description"] = values["description"] or ""
+        for name in _OPTIONAL_TEXTS:
+            values[name] = values[name] or ""
+        if not values["language"]:
+            del values["language"]  # not sent: the event's as it is, Polish for a new one
         for name in _TIMESTAMPS:
             old = getattr(event, name) if event is not None else None
             if old is not None and values[name] == _to_the_minute(old):

@@ -7,7 +7,7 @@ slugs are fixed, so loading twice adds nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -37,6 +37,11 @@ class DemoEvent:
     waitlist: bool = True
     cancelled: bool = False
     online_url: str | None = None
+    audience: str = ""
+    cost: str = ""
+    #: Each day's lines, from the first day on; dated when the event is (``_programme``).
+    programme: tuple[tuple[str, ...], ...] = ()
+    practical_information: str = ""
 
 
 DEMO_EVENTS = [
@@ -47,10 +52,38 @@ DEMO_EVENTS = [
         title="Wizyta studyjna: rewitalizacja przez kulturę w Nowym Centrum Łodzi",
         summary="Jak EC1 i Księży Młyn zmieniły poprzemysłowe dzielnice — spacer z zespołami instytucji.",
         description=(
-            "Dwa dni w Łodzi z zespołami EC1 Łódź – Miasto Kultury i Muzeum Fabryki.\n\n"
-            "Program obejmuje spacer po Nowym Centrum Łodzi, rozmowę o modelach zarządzania "
-            "obiektami poprzemysłowymi oraz warsztat o partycypacji mieszkańców w programowaniu "
-            "instytucji.\n\nNocleg zapewnia organizator. Dojazd we własnym zakresie."
+            "Dwa dni w Łodzi z zespołami **EC1 Łódź – Miasto Kultury** i **Muzeum Fabryki**.\n\n"
+            "Zobaczysz, jak miasto oddało kulturze dawną elektrociepłownię i fabryki Księżego Młyna, "
+            "i porozmawiasz z ludźmi, którzy tymi miejscami zarządzają. W programie:\n\n"
+            "- spacer po Nowym Centrum Łodzi,\n"
+            "- rozmowa o modelach zarządzania obiektami poprzemysłowymi,\n"
+            "- warsztat o partycypacji mieszkańców w programowaniu instytucji.\n\n"
+            "Wizyta jest dla zespołów, które planują podobne inwestycje lub już je prowadzą."
+        ),
+        audience="Pracownicy instytucji kultury i wydziałów kultury miast koalicji",
+        programme=(
+            (
+                "09:30 Powitanie i kawa | Hol główny EC1, ul. Targowa 1/3",
+                "10:00–12:30 Spacer po Nowym Centrum Łodzi | Prowadzi zespół EC1; przydadzą się wygodne buty",
+                "12:30–13:30 Obiad",
+                "13:30–15:30 Jak zarządzać obiektem poprzemysłowym: rozmowa z dyrekcją EC1",
+                "16:00–17:30 Muzeum Fabryki w Manufakturze",
+                "19:00 Wspólna kolacja | Dla chętnych",
+            ),
+            (
+                "09:00–12:00 Warsztat: mieszkańcy współtworzą program instytucji",
+                "12:00–13:00 Obiad",
+                "13:00–15:30 Księży Młyn: spacer i rozmowa z mieszkańcami",
+                "15:30–17:00 Wnioski dla miast koalicji i pożegnanie",
+            ),
+        ),
+        practical_information=(
+            "**Nocleg** zapewnia organizator: hotel w pobliżu EC1, pokoje dwuosobowe "
+            "(jednoosobowe na życzenie, w miarę dostępności).\n\n"
+            "**Dojazd** we własnym zakresie. Z dworca Łódź Fabryczna do EC1 idzie się 5 minut.\n\n"
+            "- Koszty podróży zwraca zwykle miasto, które Cię deleguje: zapytaj w swoim wydziale kultury.\n"
+            "- Posiłki z programu są bezpłatne; o diecie napisz w formularzu.\n\n"
+            "Pytania: koalicja.lodz@example.org"
         ),
         venue="EC1 Łódź – Miasto Kultury",
         address="ul. Targowa 1/3",
@@ -152,6 +185,7 @@ DEMO_EVENTS = [
         title="Wizyta studyjna: kultura nad wodą — Łasztownia i Filharmonia",
         summary="Nabrzeża jako przestrzeń kultury: inwestycje, programowanie i sezonowość.",
         description="Dzień w Szczecinie: rejs po Odrze, spotkanie w Filharmonii i wizyta w Centrum Dialogu Przełomy.",
+        cost="Udział bezpłatny; rejs po Odrze 40 zł, płatne na miejscu",
         venue="Filharmonia im. Mieczysława Karłowicza",
         address="ul. Małopolska 48",
         days_from_now=79,
@@ -261,10 +295,22 @@ def _create_event(demo: DemoEvent, city: City, *, now: datetime) -> Event:
         waitlist=demo.waitlist,
         status=EventStatus.PUBLISHED,
         contact_email=f"koalicja.{city.slug}@example.org",
+        audience=demo.audience,
+        cost=demo.cost,
+        programme=_programme(demo.programme, day),
+        practical_information=demo.practical_information,
     )
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def _programme(days: tuple[tuple[str, ...], ...], first_day: date) -> str:
+    """The programme as an organiser types it: each day's date, then its lines."""
+    return "\n".join(
+        "\n".join(((first_day + timedelta(days=number)).strftime("%d.%m.%Y"), *lines))
+        for number, lines in enumerate(days)
+    )
 
 
 def _fill(event: Event, demo: DemoEvent, *, now: datetime) -> None:

@@ -33,6 +33,13 @@ class EventStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class EventLanguage(enum.StrEnum):
+    """The language an event is held in; its texts are taken to be written in it too."""
+
+    POLISH = "pl"
+    ENGLISH = "en"
+
+
 class City(db.Model):
     __tablename__ = "city"
 
@@ -93,6 +100,7 @@ class Event(EventRules, db.Model):
             "OR registration_opens_at < registration_closes_at",
             name="registration_window_ordered",
         ),
+        CheckConstraint("language IN ('pl', 'en')", name="language_known"),
         Index("ix_event_status_starts_at", "status", "starts_at"),
     )
 
@@ -101,9 +109,26 @@ class Event(EventRules, db.Model):
     type: Mapped[EventType] = mapped_column(enum_column(EventType, "event_type"))
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500), default="")
-    #: Plain text; blank lines separate paragraphs. Never rendered as HTML. Room for
-    #: a detailed programme, not for a book.
+    #: A safe subset of Markdown (``registration.markdown``): paragraphs, lists, links,
+    #: bold. Plain text reads as paragraphs. Room for a detailed description, not a book.
     description: Mapped[str] = mapped_column(Text, default="", info={"max_length": 20_000})
+    #: Who may take part, in a line ("Pracownicy instytucji kultury miast koalicji");
+    #: empty: no restriction is stated.
+    audience: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    #: What taking part costs, in a line; empty: free.
+    cost: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: The language the event is held in, and its texts are written in.
+    language: Mapped[str] = mapped_column(
+        String(2), default=EventLanguage.POLISH.value, server_default=EventLanguage.POLISH.value
+    )
+    #: The programme by day and hour, as organisers type it (``events.programme``).
+    programme: Mapped[str] = mapped_column(
+        Text, default="", server_default="", info={"max_length": 10_000}
+    )
+    #: Travel, accommodation, meals: the same Markdown subset as the description.
+    practical_information: Mapped[str] = mapped_column(
+        Text, default="", server_default="", info={"max_length": 10_000}
+    )
     city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), index=True)
     venue: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))

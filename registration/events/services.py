@@ -10,11 +10,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, func, select, text
 
 from registration.accounts.services import record
 from registration.database import page_within, storable, utcnow
 from registration.email_addresses import is_email_address
+from registration.events import programme
 from registration.events.errors import (
     CapacityBelowConfirmed,
     CityNotAllowed,
@@ -24,7 +26,7 @@ from registration.events.errors import (
 
 # Callers catch every refusal by its name here; the base is raised by none of these functions.
 from registration.events.errors import EventError as EventError
-from registration.events.models import City, Event, EventStatus, EventType
+from registration.events.models import City, Event, EventLanguage, EventStatus, EventType
 from registration.extensions import db
 from registration.fields import (
     NOT_AN_EMAIL_ADDRESS,
@@ -202,7 +204,41 @@ EVENT_FIELDS: dict[str, Rule] = {
     "description": Rule(
         Kind.TEXT,
         max_length=max_length(Event.description),
-        description="Plain text; blank lines separate paragraphs.",
+        description=(
+            "Markdown: paragraphs (blank lines between them), lists, links (http, https, "
+            "mailto), bold and emphasis; HTML is shown as typed, never rendered. Plain text "
+            "reads as paragraphs."
+        ),
+    ),
+    "language": Rule(
+        Kind.CHOICE,
+        choices=tuple(EventLanguage),
+        description="The language the event is held in, and its texts are written in. Default pl.",
+    ),
+    "audience": Rule(
+        Kind.LINE,
+        max_length=max_length(Event.audience),
+        description="Who may take part; empty: nothing is stated.",
+    ),
+    "cost": Rule(
+        Kind.LINE,
+        max_length=max_length(Event.cost),
+        description="What taking part costs; empty: free.",
+    ),
+    "programme": Rule(
+        Kind.TEXT,
+        max_length=max_length(Event.programme),
+        description=(
+            "The programme, a line each: a date on a line of its own starts a day "
+            "(10.03.2027 or 2027-03-10; a one-day event needs none), every other line is a "
+            "time or span and what happens, optionally followed by | and details "
+            "(09:30–11:00 Walk | Meet at the entrance). Days must be the event's."
+        ),
+    ),
+    "practical_information": Rule(
+        Kind.TEXT,
+        max_length=max_length(Event.practical_information),
+        description="Travel, accommodation, meals: Markdown, as the description.",
     ),
     "city": Rule(
         Kind.LOOKUP,
@@ -256,6 +292,27 @@ ONE_LINE_LIMITS = {
     name: rule.max_length for name, rule in EVENT_FIELDS.items() if rule.kind in ONE_LINE_KINDS
 }
 DESCRIPTION_LIMIT = EVENT_FIELDS["description"].max_length
+#: Texts of several lines, and the most characters of each.
+TEXT_LIMITS = {
+    name: rule.max_length for name, rule in EVENT_FIELDS.items() if rule.kind == Kind.TEXT
+}
+#: What an event has when it is created without them.
+_DEFAULTS = {
+    "summary": "",
+    "description": "",
+    "language": EventLanguage.POLISH,
+    "audience": "",
+    "cost": "",
+    "programme": "",
+    "practical_information": "",
+    "online_url": None,
+    "waitlist": True,
+    "registration_opens_at": None,
+    "registration_closes_at": None,
+    "status": EventStatus.DRAFT,
+}
+#: Texts that are empty rather than missing: null from the API means "".
+_EMPTY_TEXTS = frozenset(name for name, value in _DEFAULTS.items() if value == "")
 MAX_CAPACITY = EVENT_FIELDS["capacity"].maximum
 _TIMESTAMPS = tuple(name for name, rule in EVENT_FIELDS.items() if rule.kind == Kind.TIMESTAMP)
 _TEXTS = tuple(
@@ -292,16 +349,7 @@ def create_event(fields: dict, *, account: Account) -> Event:
     :raise CityNotAllowed: an organiser named a city other than their own
     :raise InvalidEvent: a field is missing or breaks a rule
     """
-    values = {
-        "summary": "",
-        "description": "",
-        "online_url": None,
-        "waitlist": True,
-        "registration_opens_at": None,
-        "registration_closes_at": None,
-        "status": EventStatus.DRAFT,
-        **dict.fromkeys(REQUIRED_FIELDS),
-    }
+    values = {**_DEFAULTS, **dict.fromkeys(REQUIRED_FIELDS)}
     values.update(_normalise(fields))
     _check_city(account, values["city"])
     _validate(values, previous=None)
@@ -418,8 +466,13 @@ def _normalise(fields: dict) -> dict:
             value = value.strip()
         if name == "online_url" and value == "":
             value = None
-        elif name in ("summary", "description") and value is None:
+        elif name in _EMPTY_TEXTS and value is None:
             value = ""
+        elif name == "language" and value is not None:
+            if value not in EventLanguage._value2member_map_:
+                errors[name] = [_l("Choose Polish (pl) or English (en).")]
+                continue
+            value = EventLanguage(value)
         elif name == "type" and value is not None:
             if value not in EventType._value2member_map_:
                 errors[name] = [_l("Unknown event type.")]
@@ -452,7 +505,7 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
     def fail(name: str, message) -> None:
         errors.setdefault(name, []).append(message)
 
-    for name in REQUIRED_FIELDS | {"status", "waitlist"}:
+    for name in REQUIRED_FIELDS | {"status", "waitlist", "language"}:
         if values.get(name) is None or values.get(name) == "":
             fail(name, REQUIRED)
     for name in _TEXTS:
@@ -470,17 +523,12 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
             fail(name, too_long(limit))
         if not is_one_line(line):
             fail(name, NOT_ONE_LINE)
-    description = values.get("description")
-    if description and not is_printable(description):
-        fail("description", NOT_PRINTABLE)
-    if description and len(description) > DESCRIPTION_LIMIT:
-        fail(
-            "description",
-            _l(
-                "Shorten the description to at most %(max)s characters.",
-                max=lazy_number(DESCRIPTION_LIMIT),
-            ),
-        )
+    for name, limit in TEXT_LIMITS.items():
+        text = values.get(name)
+        if text and not is_printable(text):
+            fail(name, NOT_PRINTABLE)
+        if text and len(text) > limit:
+            fail(name, _too_long_text(name, limit))
     online_url = values.get("online_url")
     if online_url and not online_url.lower().startswith(("https://", "http://")):
         fail("online_url", _l("Enter a web address that begins with https://."))
@@ -510,6 +558,8 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
             fail(name, OUTSIDE_YEARS)
     if not errors:
         _validate_times(values, fail)
+    if not errors:
+        _validate_programme(values, fail)
     if values.get("status") == EventStatus.DRAFT and previous not in (None, EventStatus.DRAFT):
         fail("status", _l("A published or cancelled event cannot become a draft again."))
     if values.get("status") == EventStatus.CANCELLED and previous in (None, EventStatus.DRAFT):
@@ -517,6 +567,25 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
         fail("status", _l("Only a published event can be cancelled; a draft stays a draft."))
     if errors:
         raise InvalidEvent(errors)
+
+
+def _too_long_text(name: str, limit: int) -> LazyString:
+    if name == "description":
+        return _l("Shorten the description to at most %(max)s characters.", max=lazy_number(limit))
+    return _l("Shorten the text to at most %(max)s characters.", max=lazy_number(limit))
+
+
+def _validate_programme(values: dict, fail) -> None:
+    """Each line of the programme must read, and its days be the event's (times valid)."""
+    text = values.get("programme")
+    if not text:
+        return
+    first_day, last_day = programme.event_days(values["starts_at"], values["ends_at"])
+    errors = programme.check(text, first_day=first_day, last_day=last_day)
+    for error in errors[: programme.MAX_REPORTED]:
+        fail("programme", error.describe())
+    if len(errors) > programme.MAX_REPORTED:
+        fail("programme", _l("Further lines need correcting too; they are shown after these."))
 
 
 def _validate_times(values: dict, fail) -> None:

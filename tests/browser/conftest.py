@@ -29,7 +29,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_babel import force_locale, gettext
-from playwright.sync_api import sync_playwright
 
 from registration import create_app
 from registration.demo.data import load_demo
@@ -41,9 +40,6 @@ from tests.conftest import SmtpServer, app_config
 from tests.factories import make_event, make_registration
 from tests.support import browser
 from tests.support.browser import (
-    AXE_SCRIPT,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     HEIGHTS,
     PHONE,
@@ -81,20 +77,6 @@ def server_url(browser_app: Flask) -> Iterator[str]:
         # Links in pages and feeds are built from BASE_URL, never from the Host header.
         browser_app.config["BASE_URL"] = url
         yield url
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    if not AXE_SCRIPT.exists():
-        pytest.fail(f"{AXE_SCRIPT} is missing: `make test` runs `npm ci`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @dataclass

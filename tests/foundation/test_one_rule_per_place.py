@@ -124,8 +124,21 @@ def test_no_module_imports_another_modules_private_names():
 #: Fields of the event as organisers write them, and the column that keeps each.
 EVENT_TEXT_COLUMNS = {
     name: Event.__table__.c[name]
-    for name in ("title", "summary", "description", "venue", "address", "online_url")
+    for name in (
+        "title",
+        "summary",
+        "description",
+        "audience",
+        "cost",
+        "programme",
+        "practical_information",
+        "venue",
+        "address",
+        "online_url",
+    )
 } | {"contact_email": Event.__table__.c.contact_email}
+#: Texts of several lines: a textarea, which shows no maxlength.
+EVENT_LONG_TEXTS = ("description", "programme", "practical_information")
 #: Fields of the registration request, and the column that keeps each.
 REGISTRATION_COLUMNS = {
     "name": Registration.__table__.c.full_name,
@@ -179,7 +192,7 @@ def test_the_forms_take_their_limits_from_the_columns(app, client):
     client.post("/organiser/login", data={"email": "organiser@example.org", "password": PASSWORD})
     event_form = client.get("/organiser/events/new").text
     one_line = {
-        name: column for name, column in EVENT_TEXT_COLUMNS.items() if name != "description"
+        name: column for name, column in EVENT_TEXT_COLUMNS.items() if name not in EVENT_LONG_TEXTS
     }
     assert _maxlengths(event_form) == {name: _length(column) for name, column in one_line.items()}
     assert re.search(r'<input[^>]*\bmin="0"[^>]*name="capacity"', event_form)
@@ -190,8 +203,8 @@ def test_the_service_refuses_one_character_more_than_the_column_holds(app):
     with app.app_context():
         admin = make_account("admin@example.org", role="admin", city_slug=None)
         for name, column in EVENT_TEXT_COLUMNS.items():
-            if name in ("online_url", "contact_email"):
-                continue  # an address of that length is refused for its shape first
+            if name in ("online_url", "contact_email", "programme"):
+                continue  # an address, or a programme, of that length is refused for its shape
             fields = event_fields(**{name: "x" * (_length(column) + 1)})
             with pytest.raises(events.InvalidEvent) as refused:
                 events.create_event(fields, account=admin)

@@ -13,12 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask, render_template_string
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.factories import city
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     broken_id_references,
     describe_violations,
     live_server,
@@ -44,18 +42,6 @@ def server_url(make_app) -> Iterator[str]:
 
     with live_server(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def open_page(chromium, server_url: str, language: str, width: int, **options):
