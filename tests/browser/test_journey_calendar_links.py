@@ -139,7 +139,6 @@ def test_waitlisted_person_is_offered_no_calendar_entry(site, visitor):
     assert page.locator(".add-to-calendar a[href*='google'], a[download]").count() == 0
 
 
-
 def test_list_offers_to_subscribe_to_the_events_it_shows(site, visitor, check_page):
     """Under the list's filters: subscribe to these events, in any calendar app."""
     event_id = site.event(
