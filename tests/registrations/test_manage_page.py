@@ -181,3 +181,29 @@ def test_the_manage_page_shows_what_the_person_gave(app, client):
     for value in ("Ewa Nowak", "Teatr Nowy", "Pętla", "Polski"):
         assert f"<dd>{value}</dd>" in html
     assert f'href="/r/{token}/edit">Popraw swoje dane</a>' in html
+
+
+def test_flashed_messages_have_their_own_kind_sign_and_word(app, client, full_event):
+    """Success and error look and sound different (not by colour alone); an error is an
+    alert that takes the focus."""
+    token = full_event["holder"]
+    client.post(f"/r/{token}/edit", data={"name": "Jan", "institution": "MDK", "language": "pl"})
+    success = text(client.get(f"/r/{token}").text)
+    assert re.search(
+        r'<div class="flash flash--success" role="status"> <span class="flash__sign" '
+        r'aria-hidden="true">✓</span> <p><strong class="flash__label">Gotowe:</strong> '
+        r"Zapisaliśmy Twoje dane.</p>",
+        success,
+    )
+    with app.app_context():
+        registration = services.find_by_token(token)
+        registration.event.starts_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    client.post(f"/r/{token}/cancel")
+    error = text(client.get(f"/r/{token}").text)
+    assert re.search(
+        r'<div class="flash flash--error" role="alert" tabindex="-1" autofocus> '
+        r'<span class="flash__sign" aria-hidden="true">✕</span> <p><strong '
+        r'class="flash__label">Wystąpił problem:</strong> ',
+        error,
+    )
