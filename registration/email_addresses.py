@@ -9,6 +9,7 @@ that happens to be down.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
@@ -44,6 +45,63 @@ def normalise_email(email: str) -> str:
             local_part = unicodedata.normalize("NFC", valid.local_part.lower())
             return f"{local_part}@{valid.ascii_domain}"
     return unicodedata.normalize("NFC", address.lower())
+
+
+#: Where most people's mail is, in Poland and beyond. An address at one of these is taken
+#: as typed; one a letter or two away from one of them probably has a typo.
+COMMON_DOMAINS = (
+    "gmail.com",
+    "googlemail.com",
+    "wp.pl",
+    "o2.pl",
+    "tlen.pl",
+    "go2.pl",
+    "onet.pl",
+    "onet.eu",
+    "op.pl",
+    "vp.pl",
+    "poczta.onet.pl",
+    "poczta.onet.eu",
+    "onet.com.pl",
+    "interia.pl",
+    "interia.eu",
+    "poczta.fm",
+    "gazeta.pl",
+    "autograf.pl",
+    "buziaczek.pl",
+    "int.pl",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.net",
+    "mail.com",
+    "aol.com",
+)
+
+#: How alike a domain must be to a common one (``difflib``'s ratio) to suggest it:
+#: "gmial.com", "gmail.con" and "wp.pll" are; "um.wroc.pl" is nothing like any.
+_LIKENESS = 0.85
+
+
+def suggest_correction(address: str) -> str | None:
+    """The address with a common domain in place of one that looks like its typo
+    ("anna@gmial.com" → "anna@gmail.com"), or ``None`` when nothing looks wrong.
+
+    Only a suggestion, never a refusal: the person may well use "wup.pl".
+    """
+    local_part, at, domain = address.strip().rpartition("@")
+    domain = domain.lower()
+    if not at or not local_part or not domain or domain in COMMON_DOMAINS:
+        return None
+    likely = difflib.get_close_matches(domain, COMMON_DOMAINS, n=1, cutoff=_LIKENESS)
+    return f"{local_part}@{likely[0]}" if likely else None
 
 
 def _validated(text: str) -> ValidatedEmail | None:

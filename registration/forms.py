@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.datastructures import MultiDict
@@ -36,28 +37,62 @@ def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def one_line(form: FlaskForm, field: Field) -> None:
+class _Check:
+    """A field check whose message a form may word for its field ("Wpisz imię i nazwisko
+    w jednym wierszu"); without one it says the project's general message."""
+
+    default: LazyString
+
+    def __init__(self, message: LazyString | str | None = None) -> None:
+        self.message = message or self.default
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data and not self.accepts(field.data):
+            raise ValidationError(self.message)
+
+    def accepts(self, value: str) -> bool:
+        raise NotImplementedError
+
+
+class OneLine(_Check):
     """Names and addresses go into email headers and calendars: no line breaks there."""
-    if field.data and not fields.is_one_line(field.data):
-        raise ValidationError(fields.NOT_ONE_LINE)
+
+    default = fields.NOT_ONE_LINE
+
+    def accepts(self, value: str) -> bool:
+        return fields.is_one_line(value)
 
 
-def printable(form: FlaskForm, field: Field) -> None:
-    if field.data and not fields.is_printable(field.data):
-        raise ValidationError(fields.NOT_PRINTABLE)
+class Printable(_Check):
+    default = fields.NOT_PRINTABLE
+
+    def accepts(self, value: str) -> bool:
+        return fields.is_printable(value)
 
 
-def email_address(form: FlaskForm, field: Field) -> None:
+class EmailAddress(_Check):
     """The project's one address check (``registration.email_addresses``)."""
-    if field.data and not is_email_address(field.data):
-        raise ValidationError(fields.NOT_AN_EMAIL_ADDRESS)
+
+    default = fields.NOT_AN_EMAIL_ADDRESS
+
+    def accepts(self, value: str) -> bool:
+        return is_email_address(value)
 
 
-def at_most(limit: int) -> Length:
-    """At most ``limit`` characters; the input says so too (``maxlength``)."""
-    return Length(max=limit, message=fields.too_long(limit))
+one_line = OneLine()
+printable = Printable()
+email_address = EmailAddress()
 
 
-def fits(column: InstrumentedAttribute) -> Length:
+def at_most(limit: int, message: LazyString | str | None = None) -> Length:
+    """At most ``limit`` characters; the input says so too (``maxlength``).
+
+    :param message: what to say instead of the general "At most … characters"
+        (it may name ``%(max)d``)
+    """
+    return Length(max=limit, message=message or fields.too_long(limit))
+
+
+def fits(column: InstrumentedAttribute, message: LazyString | str | None = None) -> Length:
     """No longer than ``column`` holds (``fields.max_length``)."""
-    return at_most(fields.max_length(column))
+    return at_most(fields.max_length(column), message)

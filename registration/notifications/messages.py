@@ -53,6 +53,7 @@ def _subject(kind: MessageKind, title: str, context: dict) -> str:
         MessageKind.EVENT_CANCELLED: _("Event cancelled: %(title)s", title=title),
         MessageKind.REMINDER: _("Tomorrow: %(title)s", title=title),
         MessageKind.FEED_REPLACED: _("A new address for your personal calendar"),
+        MessageKind.MANAGE_LINK: _("The link to your registration: %(title)s", title=title),
     }
     return subjects[kind]
 

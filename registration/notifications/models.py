@@ -27,6 +27,8 @@ class MessageKind(enum.StrEnum):
     ORGANISER_MESSAGE = "organiser_message"
     #: The participant asked for a new personal calendar address; this one carries it.
     FEED_REPLACED = "feed_replaced"
+    #: The manage link, asked for again on the lost-link page.
+    MANAGE_LINK = "manage_link"
 
 
 class DeliveryStatus(enum.StrEnum):

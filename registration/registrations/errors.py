@@ -67,6 +67,15 @@ class CancellationClosed(RegistrationError):
     message = _l("This event has already started; the registration can no longer be cancelled.")
 
 
+class DetailsClosed(RegistrationError):
+    code = "details-closed"
+    title = _l("Details cannot be changed")
+    message = _l(
+        "The details of this registration can no longer be changed: it is cancelled, "
+        "or the event is over or cancelled."
+    )
+
+
 class CapacityBelowConfirmed(RegistrationError):
     code = "capacity-below-confirmed"
     title = _l("Too few seats")

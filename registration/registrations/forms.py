@@ -2,6 +2,12 @@
 
 The form checks shape (present, not too long, an email address); the rules of
 seats and windows are the service's. Each limit is the column's that keeps the value.
+
+Every message names its field and says what to do ("Enter your full name", not
+"This field is required"), as the GOV.UK Design System's error messages do: the
+error summary above the form lists them on their own, away from the labels.
+Each field is made by one function, so that the registration form and the form
+that corrects the details ask the same question and say the same when it fails.
 """
 
 from __future__ import annotations
@@ -17,76 +23,121 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from registration.fields import REQUIRED
-from registration.forms import Form, email_address, fits, one_line, printable, strip
+from registration.forms import EmailAddress, Form, OneLine, Printable, fits, strip
 from registration.labels import CATEGORIES
 from registration.registrations.models import Category, Registration
-from registration.registrations.services import Applicant
+from registration.registrations.services import Applicant, Details
+
+#: The languages a person may get their emails in.
+LANGUAGES = [SelectChoice("pl", "Polski"), SelectChoice("en", "English")]
+
+
+def _full_name() -> StringField:
+    return StringField(
+        _l("Full name"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter your full name")),
+            fits(Registration.full_name, _l("Full name must be %(max)d characters or fewer")),
+            OneLine(_l("Enter your full name on one line, without special characters")),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+
+
+def _institution() -> StringField:
+    return StringField(
+        _l("Institution"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the name of your institution")),
+            fits(
+                Registration.institution,
+                _l("The institution's name must be %(max)d characters or fewer"),
+            ),
+            OneLine(_l("Enter the institution's name on one line, without special characters")),
+        ],
+        render_kw={"autocomplete": "organization"},
+    )
+
+
+def _position() -> StringField:
+    return StringField(
+        _l("Position (optional)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            fits(Registration.position, _l("Position must be %(max)d characters or fewer")),
+            OneLine(_l("Enter your position on one line, without special characters")),
+        ],
+        render_kw={"autocomplete": "organization-title"},
+    )
+
+
+def _needs() -> TextAreaField:
+    return TextAreaField(
+        _l("Accessibility or dietary needs (optional)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            fits(Registration.needs, _l("Describe your needs in %(max)d characters or fewer")),
+            Printable(_l("Remove the special characters from your needs")),
+        ],
+    )
 
 
 class RegistrationForm(Form):
-    name = StringField(
-        _l("Full name"),
-        filters=[strip],
-        validators=[DataRequired(REQUIRED), fits(Registration.full_name), one_line],
-        render_kw={"autocomplete": "name"},
-    )
+    name = _full_name()
     email = EmailField(
         _l("Email address"),
         filters=[strip],
         validators=[
-            DataRequired(REQUIRED),
-            fits(Registration.email),
-            one_line,
-            email_address,
+            DataRequired(_l("Enter your email address, like jan.kowalski@example.org")),
+            fits(Registration.email, _l("Email address must be %(max)d characters or fewer")),
+            EmailAddress(
+                _l("Enter an email address in the correct format, like jan.kowalski@example.org")
+            ),
         ],
-        render_kw={"autocomplete": "email"},
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
-    institution = StringField(
-        _l("Institution"),
-        filters=[strip],
-        validators=[
-            DataRequired(REQUIRED),
-            fits(Registration.institution),
-            one_line,
-        ],
-        render_kw={"autocomplete": "organization"},
-    )
-    position = StringField(
-        _l("Position (optional)"),
-        filters=[strip],
-        validators=[Optional(), fits(Registration.position), one_line],
-        render_kw={"autocomplete": "organization-title"},
-    )
+    institution = _institution()
+    position = _position()
     category = SelectField(
         _l("You are"),
         choices=[SelectChoice("", _l("Choose…"))]
         + [SelectChoice(code, label) for code, label in CATEGORIES.items()],
         validate_choice=False,  # validate_category says it in our words
-        validators=[InputRequired(REQUIRED)],
+        validators=[InputRequired(_l("Choose what describes you best"))],
     )
     city = StringField(
         _l("City you work in"),
         filters=[strip],
-        validators=[DataRequired(REQUIRED), fits(Registration.city), one_line],
+        validators=[
+            DataRequired(_l("Enter the city you work in")),
+            fits(Registration.city, _l("City must be %(max)d characters or fewer")),
+            OneLine(_l("Enter the city on one line, without special characters")),
+        ],
         render_kw={"autocomplete": "address-level2"},
     )
-    needs = TextAreaField(
-        _l("Accessibility or dietary needs (optional)"),
-        filters=[strip],
-        validators=[Optional(), fits(Registration.needs), printable],
-    )
+    needs = _needs()
     consent = BooleanField(
         _l(
             "I agree to the processing of my personal data by the Strefa Kultury Wrocław "
             "office for registration and for organising this event."
         ),
-        validators=[DataRequired(_l("Registration needs your consent."))],
+        validators=[
+            DataRequired(
+                _l(
+                    "Tick the box to agree to the processing of your data: "
+                    "we cannot register you without it"
+                )
+            )
+        ],
     )
 
     def validate_category(self, field: SelectField) -> None:
         if field.data not in Category._value2member_map_:
-            raise ValidationError(_l("Choose one of the options."))
+            raise ValidationError(_l("Choose what describes you best"))
 
     def applicant(self, language: str) -> Applicant:
         """What the person told us, for ``services.register``."""
@@ -101,3 +152,62 @@ class RegistrationForm(Form):
             consent=bool(self.consent.data),
             language=language,
         )
+
+
+class DetailsForm(Form):
+    """What a registered person may correct on their manage page; not the address,
+    which is who the registration belongs to."""
+
+    name = _full_name()
+    institution = _institution()
+    position = _position()
+    needs = _needs()
+    language = SelectField(
+        _l("Language of the emails"),
+        choices=LANGUAGES,
+        validate_choice=False,  # validate_language says it in our words
+    )
+
+    @classmethod
+    def for_registration(cls, registration: Registration) -> DetailsForm:
+        """The form filled in with what the person gave (a submitted form reads the request)."""
+        return cls(
+            data={
+                "name": registration.full_name,
+                "institution": registration.institution,
+                "position": registration.position or "",
+                "needs": registration.needs or "",
+                "language": registration.language,
+            }
+        )
+
+    def validate_language(self, field: SelectField) -> None:
+        if field.data not in {choice.value for choice in LANGUAGES}:
+            raise ValidationError(_l("Choose the language of your emails"))
+
+    def details(self) -> Details:
+        """What the person corrected, for ``services.change_details``."""
+        return Details(
+            name=self.name.data,
+            institution=self.institution.data,
+            position=self.position.data,
+            needs=self.needs.data,
+            language=self.language.data,
+        )
+
+
+class LostLinkForm(Form):
+    """The one question of the lost-link page: which address to send the link to."""
+
+    email = EmailField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the email address you registered with")),
+            fits(Registration.email, _l("Email address must be %(max)d characters or fewer")),
+            EmailAddress(
+                _l("Enter an email address in the correct format, like jan.kowalski@example.org")
+            ),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from registration.accounts.services import record
 from registration.database import utcnow
@@ -53,6 +53,7 @@ from registration.registrations.errors import (
     CapacityBelowConfirmed,
     CheckInRefused,
     ConsentMissing,
+    DetailsClosed,
     EventFull,
     EventNotFound,
     NobodyWaiting,
@@ -80,6 +81,10 @@ if TYPE_CHECKING:
 #: How long a repeated registration stays silent after mailing the manage link once.
 MANAGE_LINK_QUIET_PERIOD = timedelta(hours=1)
 
+#: How long a manage link asked for again (the lost-link page) stays the last one sent:
+#: more requests in that time send nothing, so that nobody can flood a person's inbox.
+LOST_LINK_QUIET_PERIOD = timedelta(minutes=10)
+
 #: The wording of the consent checkbox people agree to; bump it when the text changes.
 CONSENT_VERSION = "2026-11"
 
@@ -94,6 +99,18 @@ class Applicant:
     category: Category
     city: str
     consent: bool
+    position: str | None = None
+    needs: str | None = None
+    language: str = "pl"
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a registered person may correct: everything they told us but the address
+    (which is who the registration belongs to), the category and the city."""
+
+    name: str
+    institution: str
     position: str | None = None
     needs: str | None = None
     language: str = "pl"
@@ -286,6 +303,77 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
     return registration
 
 
+def change_details(
+    registration: Registration, details: Details, *, now: datetime | None = None
+) -> Registration:
+    """Correct what the person told us: name, institution, position, needs and the
+    language of their emails. Nothing else changes, and no seat is involved.
+
+    Only this registration changes: the participant's name and language, which the
+    person's other registrations share, stay as they are, because whoever holds one
+    manage link may be somebody who typed another person's address (invariant 6).
+
+    :raise DetailsClosed: the registration is cancelled, or the event is over or cancelled
+    """
+    now = now or utcnow()
+    db.session.refresh(registration)  # Race condition: it may have been cancelled meanwhile.
+    if not details_open(registration, now=now):
+        raise DetailsClosed
+    registration.full_name = details.name.strip()
+    registration.institution = details.institution.strip()
+    registration.position = _blank_to_none(details.position)
+    registration.needs = _blank_to_none(details.needs)
+    registration.language = details.language
+    db.session.flush()
+    return registration
+
+
+def details_open(registration: Registration, *, now: datetime) -> bool:
+    """Whether the person may still correct their details: while the registration is
+    active and the event, published, has not ended."""
+    return registration.is_active and registration.event.seats_open(now)
+
+
+def waitlist_moves_until(event: Event) -> datetime:
+    """Until when a waitlisted person may still get a seat: the event's start.
+
+    The line moves when someone cancels, and ``cancel`` refuses once the event
+    has started; after that a seat would come only from an organiser's hand,
+    which nobody should wait for.
+    """
+    return event.starts_at
+
+
+def send_manage_link(event_id: int, email: str, *, now: datetime | None = None) -> None:
+    """Mail the manage link of the address's registration for the event, if it has one.
+
+    The caller answers the same whatever happens here: whether an address is
+    registered is nobody's business but the address's owner's, who gets the email
+    (invariant 6). So the unknown address asks the same questions as a known one,
+    and neither answer nor time says which it was. The link goes at most once per
+    ``LOST_LINK_QUIET_PERIOD``, so the page cannot flood anybody's inbox.
+
+    The registration is the active one, or else the latest: a cancelled one shows
+    its state and the way to register again.
+    """
+    now = now or utcnow()
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.email == normalise_email(email))
+        .order_by(
+            case((Registration.status == RegistrationStatus.CANCELLED, 1), else_=0),
+            Registration.id.desc(),
+        )
+        .limit(1)
+    )
+    registration_id = registration.id if registration is not None else 0
+    sent_recently = _sent_recently(
+        registration_id, MessageKind.MANAGE_LINK, LOST_LINK_QUIET_PERIOD, now=now
+    )
+    if registration is not None and not sent_recently:
+        outbox.enqueue(MessageKind.MANAGE_LINK, registration)
+
+
 def change_capacity(
     event: Event, capacity: int, *, now: datetime | None = None
 ) -> list[Registration]:
@@ -445,13 +533,21 @@ def _send_manage_link_again(registration_id: int, *, now: datetime) -> None:
 
 
 def _manage_link_sent_recently(registration_id: int, *, now: datetime) -> bool:
+    return _sent_recently(
+        registration_id, MessageKind.ALREADY_REGISTERED, MANAGE_LINK_QUIET_PERIOD, now=now
+    )
+
+
+def _sent_recently(
+    registration_id: int, kind: MessageKind, period: timedelta, *, now: datetime
+) -> bool:
     return (
         db.session.scalar(
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.registration_id == registration_id,
-                OutboxMessage.kind == MessageKind.ALREADY_REGISTERED,
-                OutboxMessage.created_at > now - MANAGE_LINK_QUIET_PERIOD,
+                OutboxMessage.kind == kind,
+                OutboxMessage.created_at > now - period,
             )
             .limit(1)
         )

@@ -245,8 +245,8 @@ class TestRegistering:
             json=body(name=""),
             headers={"Accept-Language": "en"},
         ).get_json()
-        assert polish["errors"]["name"] == ["To pole jest wymagane."]
-        assert english["errors"]["name"] == ["This field is required."]
+        assert polish["errors"]["name"] == ["Wpisz imię i nazwisko"]
+        assert english["errors"]["name"] == ["Enter your full name"]
 
     def test_a_body_that_is_not_a_json_object_is_400(self, client, event_id):
         for data in ("[1, 2]", "not json"):

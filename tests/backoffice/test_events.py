@@ -304,7 +304,7 @@ class TestCreating:
         assert response.status_code == 422
         html = response.text
         assert '<div class="error-summary" role="alert"' in html
-        assert "Popraw następujące pola:" in html
+        assert "Wystąpił problem" in html
         assert re.search(r'<a href="#title">[^<]*: To pole jest wymagane.</a>', html)
         assert re.search(r'<a href="#starts_at">[^<]*: To pole jest wymagane.</a>', html)
         assert 'aria-describedby="title-error"' in html

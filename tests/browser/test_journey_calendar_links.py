@@ -123,7 +123,6 @@ def test_manage_page_links_put_the_seat_in_a_calendar(site, visitor, check_page)
     assert links >= 2  # the file, Google Calendar
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_YET)
 def test_waitlisted_person_is_offered_no_calendar_entry(site, visitor):
     """Without a seat, an "add to calendar" would promise what is not theirs yet."""
     event_id = site.event(

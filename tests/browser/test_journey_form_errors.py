@@ -78,7 +78,6 @@ def test_errors_are_listed_linked_and_put_right(site, visitor, check_page):
     check_page(page, "manage-after-errors")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_YET)
 def test_focus_moves_to_the_summary_after_a_failed_submit(site, visitor):
     """A screen reader user hears at once that something must be corrected."""
     page = visitor.page
@@ -87,7 +86,6 @@ def test_focus_moves_to_the_summary_after_a_failed_submit(site, visitor):
     assert page.evaluate("document.activeElement.matches('.error-summary')")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_YET)
 def test_each_message_says_what_to_do_with_its_own_field(site, visitor):
     """ "Wpisz imię i nazwisko", not "To pole jest wymagane." five times over."""
     page = visitor.page
@@ -97,7 +95,6 @@ def test_each_message_says_what_to_do_with_its_own_field(site, visitor):
     assert len(set(messages)) == len(messages), messages
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_YET)
 def test_following_a_summary_link_shows_the_fields_label(site, visitor):
     """The field comes into view with its label above it, not cut off at the top."""
     page = visitor.page

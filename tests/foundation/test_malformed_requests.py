@@ -146,6 +146,8 @@ class Answer:
 NOT_FOUND = Answer(404, says="Nie znaleziono strony")
 NOT_FOUND_PROBLEM = Answer(404, "problem")
 FORM_REFUSED = Answer(422, says="To pole jest wymagane.")
+#: The registration form names the field it misses (the name, first).
+REGISTRATION_REFUSED = Answer(422, says="Wpisz imię i nazwisko")
 INVALID_JSON = Answer(400, "problem", says="Treść żądania musi być obiektem JSON.")
 UNAVAILABLE = Answer(503, says="Nic nie zostało zapisane")
 
@@ -283,15 +285,17 @@ CASES = [
     ),
     pytest.param(
         post("/events/{event}", data=lambda: with_file(REGISTRATION_FORM, "name")),
-        FORM_REFUSED,
+        REGISTRATION_REFUSED,
         id="file in a registration text field",
     ),
     pytest.param(
-        post("/events/{event}", json=[1, 2]), FORM_REFUSED, id="JSON list to the page form"
+        post("/events/{event}", json=[1, 2]),
+        REGISTRATION_REFUSED,
+        id="JSON list to the page form",
     ),
     pytest.param(
         post("/events/{event}", json={**REGISTRATION_BODY, "name": 5}),
-        FORM_REFUSED,
+        REGISTRATION_REFUSED,
         id="JSON object to the page form",
     ),
     pytest.param(
