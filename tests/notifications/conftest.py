@@ -28,6 +28,7 @@ class Email:
     """One received email and what it is about: its registration's links."""
 
     kind: MessageKind
+    language: str
     message: email.message.EmailMessage
     full_name: str
     manage_url: str
@@ -90,7 +91,12 @@ def emails(
             language=language,
             app=app,
             by_kind={
-                kind: Email(kind=kind, message=received[links.pop("message_id")], **links)
+                kind: Email(
+                    kind=kind,
+                    language=language,
+                    message=received[links.pop("message_id")],
+                    **links,
+                )
                 for kind, links in about.items()
             },
         )
