@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from registration.extensions import db
+from registration.notifications.delivery import deliver_due
 from registration.notifications.models import MessageKind
+from tests.factories import make_event, make_registration
+from tests.notifications.conftest import Email
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, run_axe
 
 pytestmark = pytest.mark.browser
@@ -79,3 +83,28 @@ def test_each_email_passes_axe_in_light_and_dark_mode(chromium, emails, kind, sc
         )
         assert card == ("rgb(29, 32, 36)" if scheme == "dark" else "rgb(255, 255, 255)")
         assert run_axe(page) == []
+
+
+def test_words_longer_than_a_phone_is_wide_break_instead_of_widening_the_email(
+    chromium, mail_app, smtp
+):
+    """Organisers type titles and addresses; one without spaces must not push the email
+    past the screen (the same for a long name of an institution-made venue)."""
+    long_word = "Międzynarodowe" * 12
+    with mail_app.app_context():
+        registration = make_registration(
+            make_event(title=long_word, venue=long_word, address=long_word),
+            email="ola@example.org",
+        )
+        db.session.commit()
+        deliver_due()
+        language = registration.language
+    [message] = smtp.messages_to("ola@example.org")
+    email = Email(
+        kind=MessageKind.CONFIRMED,
+        language=language,
+        message=message,
+        **dict.fromkeys(("full_name", "manage_url", "event_url", "checkin_url", "feed_url"), ""),
+    )
+    with shown(chromium, email, width=PHONE) as page:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE
