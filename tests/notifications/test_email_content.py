@@ -408,3 +408,22 @@ def test_a_hostile_event_title_stays_text(mail_app, smtp):
     html = confirmation.get_body(preferencelist=("html",)).get_content()
     assert "&lt;img" in html
     assert '<img src="https://evil' not in html
+
+
+def test_an_installation_names_its_own_data_controller(make_app, smtp, monkeypatch):
+    """The controller comes from the environment (docs/configuration.md, data controller)."""
+    monkeypatch.setenv("DATA_CONTROLLER_NAME", "Instytut Kultury Miejskiej")
+    monkeypatch.setenv("DATA_CONTROLLER_ADDRESS", "ul. Długa 35, 80-827 Gdańsk")
+    monkeypatch.setenv("DATA_CONTROLLER_EMAIL", "iod@ikm.example.pl")
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    with app.app_context():
+        make_registration(make_event(city_slug="gdansk"), email="ola@example.org", language="en")
+        db.session.commit()
+        deliver_due()
+    [confirmation] = received(smtp, "ola@example.org")
+    text = " ".join(confirmation.get_body(preferencelist=("plain",)).get_content().split())
+    assert (
+        "The controller of your personal data is Instytut Kultury Miejskiej, ul. Długa 35, "
+        "80-827 Gdańsk (iod@ikm.example.pl)." in text
+    )
+    assert "Strefa Kultury" not in text + html_text(confirmation)
