@@ -138,3 +138,18 @@ def test_every_line_fits_smtp(emails, kind):
     """SMTP carries lines of at most 998 octets; a longer one is encoded, not refused."""
     raw = emails[kind].message.as_bytes()
     assert max(len(line) for line in raw.split(b"\n")) <= 998
+
+
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - {MessageKind.FEED_REPLACED}))
+def test_what_organisers_typed_is_marked_polish_in_an_english_email(emails, kind):
+    """Screen readers then read the title and the venue with Polish pronunciation."""
+    email = emails[kind]
+    title = email.page.find("a", href=email.event_url, class_="link")
+    marked = title.find("span", lang="pl")
+    if emails.language == "pl":
+        assert marked is None  # the whole email is Polish already
+        assert not email.page.body.find_all(lang="pl")
+    else:
+        assert marked.get_text() == title.get_text()
+        venue = title.find_parent("tr").find_next_sibling("tr").find_next_sibling("tr")
+        assert venue.find("span", lang="pl")
