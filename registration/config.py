@@ -24,6 +24,13 @@ MAIL_FINAL_REPLY_FACTOR = 10
 #: Seconds a worker's claim keeps a message from other workers (``notifications.delivery``);
 #: longer than one message can take, final reply included.
 DEFAULT_MAIL_LEASE_SECONDS = 900.0
+#: Who is responsible for the personal data (RODO), named at the foot of every email
+#: (``registration.data_controller``): the coordinator's office unless configured.
+DEFAULT_DATA_CONTROLLER = {
+    "DATA_CONTROLLER_NAME": "Strefa Kultury Wrocław",
+    "DATA_CONTROLLER_ADDRESS": "ul. ks. Piotra Skargi 18a, 50-082 Wrocław",
+    "DATA_CONTROLLER_EMAIL": "iod@strefakultury.pl",
+}
 
 
 class ConfigurationError(Exception):
@@ -151,6 +158,10 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAIL_LEASE_SECONDS": _seconds("MAIL_LEASE_SECONDS", DEFAULT_MAIL_LEASE_SECONDS),
         # We decide where mail goes (SMTP, or .eml files without MAIL_SERVER), also in tests.
         "MAIL_SUPPRESS_SEND": False,
+        **{
+            name: os.environ.get(name, "").strip() or default
+            for name, default in DEFAULT_DATA_CONTROLLER.items()
+        },
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,

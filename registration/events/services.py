@@ -409,7 +409,7 @@ def update_event(
     if moved:
         event.sequence += 1
     db.session.flush()
-    _tell_registrants(event, moved, previous=previous_status)
+    _tell_registrants(event, moved, previous=previous_status, before=outbox.details_before(changed))
     record(
         account,
         _action(changed),
@@ -612,8 +612,13 @@ def _check_seats_changeable(event: Event, merged: dict, *, now: datetime) -> Non
         raise InvalidEvent({"capacity": [_l("The event has ended; its seats cannot be changed.")]})
 
 
-def _tell_registrants(event: Event, moved: set[str], *, previous: EventStatus) -> None:
-    """Queue the change for everyone holding a seat or a place in line (lock held)."""
+def _tell_registrants(
+    event: Event, moved: set[str], *, previous: EventStatus, before: dict
+) -> None:
+    """Queue the change for everyone holding a seat or a place in line (lock held).
+
+    :param before: the old time and place (``outbox.details_before``), for "was … now …"
+    """
     if not moved or previous == EventStatus.DRAFT:
         return  # a draft had nobody to tell
     if "status" in moved and event.status == EventStatus.CANCELLED:
@@ -628,7 +633,7 @@ def _tell_registrants(event: Event, moved: set[str], *, previous: EventStatus) -
         .order_by(Registration.id)
     )
     for registration in active:
-        outbox.enqueue(kind, registration, changed=sorted(moved))
+        outbox.enqueue(kind, registration, changed=sorted(moved), before=before)
 
 
 def _action(changed: dict) -> str:

@@ -7,20 +7,34 @@ Every link is absolute from ``BASE_URL``; nothing comes from a request.
 
 from __future__ import annotations
 
+import email.charset
+import io
 import re
+import textwrap
 from dataclasses import dataclass
+from datetime import datetime
 from email.header import Header
 from email.headerregistry import Address
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
 from urllib.parse import urlsplit
 
+import segno
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 
+from registration.data_controller import data_controller
+from registration.database import utcnow
+from registration.events.models import Event
+from registration.i18n import event_period, period
+from registration.ical.feeds import subscription
 from registration.links import absolute_url
 from registration.notifications.models import MessageKind, OutboxMessage
+from registration.registrations.models import Registration, RegistrationStatus
 from registration.registrations.services import feed_replacement_key
 
 # Header values come from people (names, event titles): a line break would start
@@ -58,16 +72,50 @@ def _subject(kind: MessageKind, title: str, context: dict) -> str:
     return subjects[kind]
 
 
-class OutboxMail(Message):
-    """A Flask-Mail message with two repairs.
+#: Kinds whose email carries the ticket's QR code, while the registration holds a seat.
+TICKET_KINDS = (MessageKind.CONFIRMED, MessageKind.PROMOTED, MessageKind.REMINDER)
+#: Plain-text lines are wrapped here, as mail programs expect (RFC 5322 asks for 78 at most).
+TEXT_WIDTH = 72
+#: The longest line SMTP carries (RFC 5321, 4.5.3.1.6); servers refuse a message with a longer one.
+MAX_LINE_OCTETS = 998
+_QUOTED_PRINTABLE = email.charset.Charset("utf-8")
+_QUOTED_PRINTABLE.body_encoding = email.charset.QP
 
-    The calendar part says its METHOD, as Outlook requires. And the Subject is
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML part shows as ``cid:<content_id>``, sent inside the message."""
+
+    content_id: str
+    png: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One detail of an event as it was and as it is, for the change email."""
+
+    label: str
+    before: str
+    after: str
+
+
+class OutboxMail(Message):
+    """A Flask-Mail message with four repairs.
+
+    The calendar part says its METHOD, as Outlook requires. The Subject is
     RFC 2047-encoded with room for its header name: Flask-Mail encodes without
     it, so the SMTP policy refolds the line and, in doing so, drops the space
     between two encoded words ("Łódź – żywa" would arrive as "Łódź –żywa").
+    And inline images (the ticket's QR code) travel with the HTML part in a
+    ``multipart/related``, where mail programs look for a ``cid:`` reference;
+    Flask-Mail would add them as attachments beside the text instead. Last, a
+    part with a line too long for SMTP (a long link, an organiser's paragraph)
+    goes quoted-printable instead of as 8-bit text, which servers would refuse.
     """
 
     calendar_method: str | None = None
+    inline_images: tuple[InlineImage, ...] = ()
 
     def _message(self):
         mime = super()._message()
@@ -86,36 +134,60 @@ class OutboxMail(Message):
         for part in mime.walk():
             if part.get_content_type() == "text/calendar" and self.calendar_method:
                 part.set_param("method", self.calendar_method)
+        if self.inline_images:
+            self._relate_images(mime)
         return mime
+
+    def _mimetext(self, text: str | None, subtype: str = "plain"):
+        if not text or max(len(line.encode()) for line in text.splitlines()) <= MAX_LINE_OCTETS:
+            return super()._mimetext(text, subtype)
+        part = MIMENonMultipart("text", subtype)
+        part.set_payload(text, _QUOTED_PRINTABLE)
+        return part
+
+    def _relate_images(self, mime) -> None:
+        """Put the HTML part and its images together in a ``multipart/related``."""
+        for container in mime.walk():
+            if container.get_content_type() != "multipart/alternative":
+                continue
+            parts = container.get_payload()
+            for index, part in enumerate(parts):
+                if part.get_content_type() != "text/html":
+                    continue
+                related = MIMEMultipart("related")
+                related.attach(part)
+                for image in self.inline_images:
+                    picture = MIMEImage(image.png, "png")
+                    picture.add_header("Content-ID", f"<{image.content_id}>")
+                    picture.add_header("Content-Disposition", "inline", filename=image.filename)
+                    related.attach(picture)
+                parts[index] = related
+                return
 
 
 def message_id(message: OutboxMessage) -> str:
     """Fixed per outbox row, so a resend after a crash can be recognised as the same mail."""
-    host = urlsplit(current_app.config["BASE_URL"]).hostname
-    return f"<{message.message_key}@{host}>"
+    return f"<{message.message_key}@{_host()}>"
+
+
+def _host() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname
 
 
 def compose(message: OutboxMessage, invitation: Invitation | None = None) -> OutboxMail:
     """The email for one outbox row, in the language recorded on it."""
     registration = message.registration
     event = registration.event
-    context = {
-        "message": message,
-        "registration": registration,
-        "event": event,
-        "participant": registration.participant,
-        "manage_url": absolute_url("registrations.manage", token=registration.token),
-        "event_url": absolute_url("events.detail", event_id=event.id),
-        # The person's own feed: its address travels only by email to them (invariant 6).
-        "feed_url": absolute_url("ical.personal_feed", token=registration.participant.feed_token),
-        "replace_feed_url": absolute_url(
-            "ical.replace_personal_feed", key=feed_replacement_key(registration)
-        ),
-        **message.context,
-    }
     with force_locale(message.language):
+        ticket = _ticket(message, registration)
+        context = {
+            **_context(message, registration, event),
+            "ticket_cid": ticket.content_id if ticket else None,
+            # What the calendar part does, so that the text can say so.
+            "invitation_method": invitation.method if invitation else None,
+        }
         subject = one_line(_subject(message.kind, event.title, message.context))
-        text = render_template(f"emails/{message.kind.value}.txt", **context)
+        text = plain_text(render_template(f"emails/{message.kind.value}.txt", **context))
         html = render_template(f"emails/{message.kind.value}.html", subject=subject, **context)
     mail = OutboxMail(
         subject=subject,
@@ -127,7 +199,112 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
         extra_headers={"Auto-Submitted": "auto-generated"},
     )
     mail.msgId = message_id(message)
+    if ticket is not None:
+        mail.inline_images = (ticket,)
     if invitation is not None:
         mail.calendar_method = invitation.method
         mail.alts["calendar"] = invitation.ics.decode("utf-8")
     return mail
+
+
+def _context(message: OutboxMessage, registration: Registration, event: Event) -> dict:
+    """What the templates of every kind may use; the row's own context comes last."""
+    participant = registration.participant
+    # The person's own feed: its address travels only by email to them (invariant 6).
+    feed_url = absolute_url("ical.personal_feed", token=participant.feed_token)
+    return {
+        "message": message,
+        "registration": registration,
+        "event": event,
+        "participant": participant,
+        "manage_url": absolute_url("registrations.manage", token=registration.token),
+        "event_url": absolute_url("events.detail", event_id=event.id),
+        "events_url": absolute_url("events.index"),
+        "feed_url": feed_url,
+        "feed": subscription(feed_url, _("Koalicja Miast: my registrations")),
+        "replace_feed_url": absolute_url(
+            "ical.replace_personal_feed", key=feed_replacement_key(registration)
+        ),
+        "registration_open": event.registration_open(utcnow()),
+        "controller": data_controller(event),
+        "changes": _changes(message, registration, event),
+        **message.context,
+    }
+
+
+def _ticket(message: OutboxMessage, registration: Registration) -> InlineImage | None:
+    """The ticket's QR code as a PNG, for the kinds that hand out a ticket, while the seat
+    holds (a message composed after a cancellation shows none)."""
+    if message.kind not in TICKET_KINDS or registration.status != RegistrationStatus.CONFIRMED:
+        return None
+    # Imported here: the registration pages import the mail worker, which imports this module.
+    from registration.registrations.views import checkin_url
+
+    png = io.BytesIO()
+    # The check-in address, never the manage link: a photo of a ticket must not let
+    # anyone cancel it. Opaque black on white, so dark mode cannot make it unreadable.
+    segno.make(checkin_url(registration), error="m").save(
+        png, kind="png", scale=8, border=4, dark="#000000", light="#ffffff"
+    )
+    return InlineImage(
+        content_id=f"ticket.{message.message_key}@{_host()}",
+        png=png.getvalue(),
+        filename=_("ticket") + ".png",
+    )
+
+
+def _changes(message: OutboxMessage, registration: Registration, event: Event) -> list[Change]:
+    """For EVENT_CHANGED: each of time and place that moved, as it was and as it is now.
+
+    The old values come with the message (``outbox.details_before``); a message queued
+    before messages carried them simply lists nothing.
+    """
+    before = message.context.get("before") or {}
+    if message.kind != MessageKind.EVENT_CHANGED or not before:
+        return []
+    changes = []
+    if "starts_at" in before or "ends_at" in before:
+        was = period(
+            _moment(before.get("starts_at")) or event.starts_at,
+            _moment(before.get("ends_at")) or event.ends_at,
+        )
+        changes.append(Change(_("When"), str(was), str(event_period(event))))
+    if before.keys() & {"venue", "address", "city"}:
+        was = _place(
+            before.get("venue", event.venue),
+            before.get("address", event.address),
+            before.get("city", event.city.name),
+        )
+        now = _place(event.venue, event.address, event.city.name)
+        changes.append(Change(_("Where"), was, now))
+    if "online_url" in before and registration.is_active:  # the link is for registered people
+        changes.append(
+            Change(_("Online"), before["online_url"] or _("none"), event.online_url or _("none"))
+        )
+    return [change for change in changes if change.before != change.after]
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _place(venue: str, address: str, city: str) -> str:
+    return ", ".join(part for part in (venue, address, city) if part)
+
+
+def plain_text(text: str) -> str:
+    """The text part as mail programs show it best: its prose in lines of at most
+    ``TEXT_WIDTH`` characters, a long word (a link) whole on its line, and no runs of
+    blank lines left by the templates. Indented lines (the facts of the event, what
+    changed) stay whole, so that a date is never split."""
+    lines = []
+    for line in text.strip("\n").split("\n"):
+        if line == "-- ":  # the signature's separator keeps its space
+            lines.append(line)
+        elif len(line) <= TEXT_WIDTH or line.startswith(" "):
+            lines.append(line.rstrip())
+        else:
+            lines.extend(
+                textwrap.wrap(line, TEXT_WIDTH, break_long_words=False, break_on_hyphens=False)
+            )
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import insert
 
@@ -57,3 +58,29 @@ def queued_message(kind: MessageKind, *, recipient: str, language: str, context:
         "next_attempt_at": now,
         "created_at": now,
     }
+
+
+#: The event's details that an EVENT_CHANGED message remembers as they were.
+REMEMBERED_DETAILS = ("starts_at", "ends_at", "venue", "address", "city", "online_url")
+
+
+def details_before(changed: dict[str, tuple]) -> dict:
+    """What an EVENT_CHANGED message keeps of the event before the change, as JSON.
+
+    The message is composed later, from the event as it is then; only the old
+    time and place are gone by that time, so the message carries them to say
+    "was … now …". Times as ISO 8601, the city by name.
+
+    :param changed: ``{field: (old, new)}`` of the change being told
+    """
+    before = {}
+    for name in REMEMBERED_DETAILS:
+        if name not in changed:
+            continue
+        old = changed[name][0]
+        if isinstance(old, datetime):
+            old = old.isoformat()
+        elif name == "city":
+            old = old.name
+        before[name] = old
+    return before

@@ -178,7 +178,7 @@ def test_registration_and_cancellation_work_without_javascript(page_and_log, bro
     assert (
         page.get_by_role("heading", level=1)
         .inner_text()
-        .endswith("Twoje zgłoszenie jest anulowane")
+        .endswith("Twoje zgłoszenie zostało anulowane")
     )
     assert page.get_by_role("link", name="Anuluj moje zgłoszenie").count() == 0
 

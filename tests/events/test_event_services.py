@@ -225,6 +225,7 @@ class TestChangingTimeOrPlace:
         """People holding a seat or a place must learn that the event moved
         (docs/emails.md, docs/calendars.md)."""
         event, people = full_event
+        old_start = event.starts_at
         services.update_event(
             event,
             {"starts_at": event.starts_at + timedelta(hours=1)},
@@ -234,7 +235,10 @@ class TestChangingTimeOrPlace:
         told = [message.registration_id for message in messages(MessageKind.EVENT_CHANGED)]
         assert told == [person.id for person in people[:4]]  # not the one who cancelled
         assert [person.status for person in people[:4]] == [CONFIRMED] * 2 + [WAITLISTED] * 2
-        assert messages(MessageKind.EVENT_CHANGED)[0].context == {"changed": ["starts_at"]}
+        assert messages(MessageKind.EVENT_CHANGED)[0].context == {
+            "changed": ["starts_at"],
+            "before": {"starts_at": old_start.isoformat()},  # for the email's "was … now …"
+        }
 
     @pytest.mark.parametrize(
         "change",

@@ -93,7 +93,7 @@ def test_the_calendar_part_sits_beside_text_and_html(mail_app, smtp, event_id):
     alternative = next(p for p in message.walk() if p.get_content_type() == "multipart/alternative")
     assert [p.get_content_type() for p in alternative.iter_parts()] == [
         "text/plain",
-        "text/html",
+        "multipart/related",  # the HTML, with the ticket's QR code beside it
         "text/calendar",
     ]
 

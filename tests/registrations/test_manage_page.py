@@ -105,7 +105,7 @@ def test_after_cancelling_one_message_and_the_way_back_while_open(client, full_e
     assert client.post(f"/r/{token}/cancel").status_code == 303
     html = text(client.get(f"/r/{token}").text)
     assert 'class="flash' not in html
-    assert "Twoje zgłoszenie jest anulowane</h1>" in html
+    assert "Twoje zgłoszenie zostało anulowane</h1>" in html
     assert f'href="/events/{full_event["id"]}#register-heading">Zapisz się ponownie</a>' in html
     # The confirmation page of a cancelled registration leads back to it.
     again = client.get(f"/r/{token}/cancel")

@@ -150,7 +150,7 @@ def test_manage_page_cancels_with_a_post_and_a_repeat_is_a_no_op(app, client, ev
     response = client.post(f"/r/{holder.token}/cancel")
     assert response.status_code == 303
     page = client.get(f"/r/{holder.token}").text
-    assert page.count("Twoje zgłoszenie jest anulowane") == 2  # the title and the heading
+    assert page.count("Twoje zgłoszenie zostało anulowane") == 2  # the title and the heading
     assert 'class="flash' not in page  # the heading is the one message
     assert "Anuluj moje zgłoszenie" not in page
     again = client.post(f"/r/{holder.token}/cancel")
