@@ -22,6 +22,7 @@ The PNGs go to ``docs/screenshots/`` (or ``--out``), named ``<what>-<width>.png`
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
@@ -43,6 +45,7 @@ from registration.demo.data import load_demo
 from registration.events import services as events
 from registration.events.models import Event
 from registration.extensions import db
+from registration.notifications.delivery import invitation_for
 from registration.notifications.messages import compose
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations.models import Registration, RegistrationStatus
@@ -173,7 +176,8 @@ def _send_empty_form(page: Page, event_path: str) -> None:
 
 
 def _register_and_cancel(page: Page, app: Flask) -> None:
-    """Register a new person through the form, then cancel from the manage page."""
+    """Register a new person through the form, then cancel from the manage page (through
+    its "Are you sure?" page)."""
     page.goto(_event_path(app, EMPTY_EVENT_SLUG))
     form = page.locator("form:has(#consent)")
     form.locator("#name").fill("Katarzyna Wiśniewska")
@@ -184,6 +188,8 @@ def _register_and_cancel(page: Page, app: Flask) -> None:
     form.locator("#consent").check()
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("a[href$='/cancel']").click()  # "Are you sure?"
     with page.expect_navigation():
         page.locator("form[action$='/cancel'] button[type=submit]").click()
 
@@ -205,7 +211,15 @@ def email_html(app: Flask, kind: MessageKind, language: str) -> str:
         message.language = language  # composed in the language asked for; not saved
         served, app.config["BASE_URL"] = app.config["BASE_URL"], SHOWN_BASE_URL
         try:
-            return compose(message).html
+            with force_locale(language):  # the invitation's texts too, as the worker does
+                mail = compose(message, invitation_for(message))
+            html = mail.html
+            # A mail program shows the ticket from the message itself (``cid:``); a page
+            # opened with set_content has no message around it, so the image goes inline.
+            for image in mail.inline_images:
+                data = base64.b64encode(image.png).decode("ascii")
+                html = html.replace(f"cid:{image.content_id}", f"data:image/png;base64,{data}")
+            return html
         finally:
             app.config["BASE_URL"] = served
             db.session.rollback()
