@@ -63,6 +63,7 @@ from icalendar import Alarm, Calendar, Timezone, TimezoneDaylight, TimezoneStand
 from icalendar import Event as VEvent
 from icalendar.prop import vDuration, vText
 
+from registration import markdown
 from registration.events.models import Event
 from registration.i18n import WARSAW
 from registration.links import path_for
@@ -75,7 +76,7 @@ REFRESH_INTERVAL = timedelta(hours=1)
 #: Raise this when the same data would now give different bytes (a new property,
 #: a reworded description): it is part of every feed's ETag, so clients and the
 #: views' render cache then fetch and build feeds anew.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 
@@ -250,7 +251,7 @@ def vevent(
     status = "CANCELLED" if cancelled else (status or "CONFIRMED")
     title = _clean(event.title)
     summary = _("Cancelled: %(title)s", title=title) if cancelled else title
-    paragraphs = [*notes, event.summary, event.description]
+    paragraphs = [*notes, event.summary, markdown.plain_text(event.description)]
     if online_url:
         paragraphs.append(_("Online participation: %(url)s", url=online_url))
     paragraphs.append(url)

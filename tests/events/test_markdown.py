@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registration.extensions import db
-from registration.markdown import render
+from registration.markdown import plain_text, render
 from tests.factories import make_event
 
 ALLOWED_TAGS = {"p", "br", "ul", "ol", "li", "a", "strong", "em"}
@@ -203,3 +203,24 @@ def test_sections_without_text_are_left_out(client, app):
     html = client.get(f"/events/{event_id}").text
     assert "description-heading" not in html
     assert "practical-heading" not in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("Zwykły tekst.\nDruga linia.", "Zwykły tekst.\nDruga linia."),
+        ("**Pogrubione** i *pochylone*", "Pogrubione i pochylone"),
+        ("[Strona EC1](https://ec1lodz.pl)", "Strona EC1 (https://ec1lodz.pl)"),
+        ("https://ec1lodz.pl", "https://ec1lodz.pl"),
+        ("[biuro@example.org](mailto:biuro@example.org)", "biuro@example.org"),
+        ("[zły](javascript:alert(1))", "[zły](javascript:alert(1))"),
+        ("- jeden\n- dwa\n\n1. raz\n2. dwa", "• jeden\n• dwa\n\n1. raz\n2. dwa"),
+        ("3. trzy\n4. cztery", "3. trzy\n4. cztery"),
+        ("- wyżej\n  - niżej", "• wyżej\n  • niżej"),
+        ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+        ("", ""),
+    ],
+)
+def test_plain_text_drops_the_markup_and_keeps_the_words_and_addresses(typed, plain):
+    """For calendars, which show a description as typed."""
+    assert plain_text(typed) == plain

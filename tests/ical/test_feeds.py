@@ -61,6 +61,27 @@ class TestPublicFeed:
         assert calendar["components"] == ["vtimezone", "vevent"]
         assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in feed.raw
 
+    def test_a_description_written_in_markdown_reads_as_plain_text(self, client, data):
+        """Calendar apps show DESCRIPTION as typed: no asterisks or brackets, the links'
+        addresses kept, each list item on its own line."""
+        with data():
+            make_event(
+                summary="",
+                description=(
+                    "Dwa dni w **Łodzi** z [EC1](https://ec1lodz.pl).\n\n"
+                    "- spacer po *Księżym Młynie*\n- spotkanie z zespołem\n\n"
+                    "<b>Zapisy</b> do piątku."
+                ),
+            )
+
+        seen = read_one(client.get("/calendar.ics").data).only
+
+        assert seen.description.startswith(
+            "Dwa dni w Łodzi z EC1 (https://ec1lodz.pl).\n\n"
+            "• spacer po Księżym Młynie\n• spotkanie z zespołem\n\n"
+            "<b>Zapisy</b> do piątku.\n\n"
+        )
+
     def test_every_event_says_what_when_where_and_links_its_page(self, client, data):
         with data():
             event = make_event(
