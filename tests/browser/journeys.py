@@ -1,9 +1,15 @@
 """Steps that several journeys take, written once: how a visitor fills in and sends the
-registration form, reads an email in the browser, follows its manage link.
+registration form, reads what the manage page says, reads an email in the browser and
+follows its manage link.
 
 They find things by what stays put while the pages' words change (field ids,
 which come from the form's field names; a form by where it posts); what a step
 checks it says in the visitor's language (``Visitor.says``).
+
+Emails are being reworked (layout, headline, button) while these journeys stand, so
+what they check in one is what must stay true of every version: it goes to the right
+person only, is written in their language, passes axe, fits the window, and every
+link to a manage page leads to the one registration.
 """
 
 from __future__ import annotations
@@ -11,10 +17,18 @@ from __future__ import annotations
 import email.message
 import re
 from dataclasses import dataclass
+from email.utils import getaddresses
 
 from playwright.sync_api import expect
 
 MANAGE_PATH = re.compile(r"/r/[\w-]+$")
+#: What the manage page's heading says in each state: after registering or cancelling it
+#: is the one message, with no flashed message repeating it.
+HEADLINES = {
+    "confirmed": "Your seat is confirmed",
+    "waitlisted": "You are on the waitlist",
+    "cancelled": "Your registration is cancelled",
+}
 
 
 @dataclass(frozen=True)
@@ -46,10 +60,15 @@ def fill_registration_form(page, person: Person) -> None:
     form.locator("#consent").check()
 
 
-def send_registration_form(page) -> None:
+def submit(form) -> None:
     """Press the form's one submit button and wait for the answer to load."""
+    page = form.page
     with page.expect_navigation():
-        registration_form(page).locator("button[type=submit]").click()
+        form.locator("button[type=submit]").click()
+
+
+def send_registration_form(page) -> None:
+    submit(registration_form(page))
 
 
 def register(page, person: Person) -> None:
@@ -61,11 +80,45 @@ def register(page, person: Person) -> None:
 
 def expect_status(page, status: str) -> None:
     """The manage page shows the registration in ``status`` (confirmed, waitlisted, cancelled)."""
-    expect(page.locator(".status")).to_have_class(re.compile(rf"\bstatus--{status}\b"))
+    expect(page.locator(".panel")).to_have_class(re.compile(rf"\bpanel--{status}\b"))
+
+
+def expect_result(visitor, status: str) -> None:
+    """What the manage page says right after registering or cancelling: its heading names
+    the state, once; no flashed message says it a second time."""
+    page = visitor.page
+    expect_status(page, status)
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_accessible_name(visitor.says(HEADLINES[status]))
+    expect(page.locator(".flash")).to_have_count(0)
+
+
+def expect_flash(page, kind: str, message: str) -> None:
+    """One flashed message of ``kind`` (success, warning, error) that says ``message``."""
+    flash = page.locator(".flash")
+    expect(flash).to_have_count(1)
+    expect(flash).to_have_class(re.compile(rf"\bflash--{kind}\b"))
+    expect(flash).to_contain_text(message)
 
 
 def html_part(message: email.message.EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
+
+
+def expect_addressed_to(
+    message: email.message.EmailMessage, address: str, *, not_showing: tuple[str, ...] = ()
+) -> None:
+    """The email goes to that one person, and shows none of the ``not_showing`` addresses
+    (other people's, who took part in the same journey)."""
+    recipients = [
+        found
+        for header in ("To", "Cc", "Bcc")
+        for _name, found in getaddresses(message.get_all(header, []))
+    ]
+    assert recipients == [address], recipients
+    text = message.get_body(preferencelist=("plain",)).get_content() + html_part(message)
+    shown = [other for other in not_showing if other in text]
+    assert not shown, f"the email to {address} shows {shown}"
 
 
 def open_email(page, message: email.message.EmailMessage, *, language: str) -> None:
