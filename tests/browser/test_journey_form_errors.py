@@ -8,6 +8,8 @@ English at 1280 and 390 CSS pixels, every state checked with ``check_page``.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -138,3 +140,33 @@ def test_hostile_input_is_refused_or_shown_as_typed_and_runs_nothing(site, visit
     expect(page.get_by_text(name, exact=True)).to_be_visible()
     check_page(page, "manage-hostile-name")  # an injected handler would be a CSP error here
     assert dialogs == []
+
+
+def test_a_mistyped_address_is_questioned_but_not_refused(site, visitor, check_page):
+    """ "gmial.com" is most likely a slip: the form suggests the address meant, and the
+    manage page asks again; but the address may be right, so nothing refuses it."""
+    event_id = site.event(capacity=20)
+    typed = f"ewa.{visitor.name}@gmial.com"
+    meant = typed.replace("gmial.com", "gmail.com")
+    page = visitor.page
+
+    page.goto(f"/events/{event_id}")
+    fill_registration_form(page, Person(name="Ewa Nowak", email=typed, institution=""))
+    send_registration_form(page)
+    assert _summary_targets(page) == ["institution"]
+    suggestion = page.locator("#email-suggestion")
+    expect(suggestion).to_contain_text(meant)
+    expect(page.locator("#email")).to_have_attribute(
+        "aria-describedby", re.compile(r"\bemail-suggestion\b")
+    )
+    check_page(page, "event-form-address-suggestion")
+
+    registration_form(page).locator("#institution").fill("Miejski Ośrodek Kultury")
+    registration_form(page).locator("#consent").check()
+    send_registration_form(page)
+    expect_status(page, "confirmed")
+    notice = page.locator(".notice--warning")
+    expect(notice).to_contain_text(
+        visitor.says("Is your email address right? Did you mean %(address)s?", address=meant)
+    )
+    check_page(page, "manage-address-suggestion")

@@ -129,6 +129,21 @@ def test_register_read_the_confirmation_correct_the_details_and_cancel(site, vis
     expect_result(visitor, "cancelled")
     expect(page.locator("main a[href$='/cancel'], main a[href$='/edit']")).to_have_count(0)
     check_page(page, "manage-cancelled")
+    # Old tabs, or the addresses typed again, lead back here and change nothing.
+    page.goto(f"{manage_url}/cancel")
+    assert page.url == manage_url
+    expect_result(visitor, "cancelled")
+    page.goto(f"{manage_url}/edit")
+    assert page.url == manage_url
+    expect_flash(
+        page,
+        "error",
+        visitor.says(
+            "The details of this registration can no longer be changed: it is cancelled, "
+            "or the event is over or cancelled."
+        ),
+    )
+    check_page(page, "manage-cancelled-edit-refused")
 
     site.deliver_mail()
     _confirmation, cancellation = site.mail_to(person.email)

@@ -86,6 +86,14 @@ def test_leaving_the_waitlist_moves_the_next_person_up(site, visitor, check_page
     second = site.someone_registers(event_id, email=visitor.address("second"))
     page = visitor.page
 
+    page.goto(f"/events/{event_id}")
+    expect(page.locator(".register .notice--warning")).to_contain_text(
+        visitor.says_plural(
+            "%(num)d person is waiting already.", "%(num)d people are waiting already.", 2
+        )
+    )
+    check_page(page, "event-full-people-waiting")
+
     page.goto(f"/r/{first}")
     with page.expect_navigation():
         page.locator("main a[href$='/cancel']").click()
