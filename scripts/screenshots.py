@@ -173,7 +173,7 @@ def _send_empty_form(page: Page, event_path: str) -> None:
 
 
 def _register_and_cancel(page: Page, app: Flask) -> None:
-    """Register a new person through the form, then cancel from the manage page."""
+    """Register a new person through the form, then cancel from the manage page (asked first)."""
     page.goto(_event_path(app, EMPTY_EVENT_SLUG))
     form = page.locator("form:has(#consent)")
     form.locator("#name").fill("Katarzyna Wiśniewska")
@@ -184,6 +184,8 @@ def _register_and_cancel(page: Page, app: Flask) -> None:
     form.locator("#consent").check()
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("main a[href$='/cancel']").click()  # "Are you sure?" first
     with page.expect_navigation():
         page.locator("form[action$='/cancel'] button[type=submit]").click()
 
