@@ -197,29 +197,52 @@ def test_registering_again_with_the_same_address_shows_nothing_and_mails_the_own
     expect(page.get_by_text(stranger.name)).to_have_count(0)
 
 
-def test_correcting_the_details_never_changes_the_address(site, visitor):
-    """An address slipped into the form, as a script would, is not taken: the registration
-    stays its owner's, and so do the emails about it."""
+def test_correcting_the_details_takes_only_what_it_may(site, visitor, check_page):
+    """What a script sends the edit form is held to the same rules as what a person types:
+    an address slipped in is not taken (the registration stays its owner's), a value past
+    its limit is an error and not a 500, markup is text."""
     event_id = site.event(title=TITLE, capacity=20)
     owner = visitor.address("owner")
+    intruder = visitor.address("intruder")
     token = site.someone_registers(event_id, email=owner, language=visitor.language)
     page = visitor.page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    form = page.locator("form[action$='/edit']")
+
+    def slip_an_address_in() -> None:
+        form.evaluate(
+            """(form, address) => {
+                const field = document.createElement("input");
+                field.name = "email";
+                field.value = address;
+                form.append(field);
+            }""",
+            intruder,
+        )
 
     page.goto(f"/r/{token}/edit")
-    form = page.locator("form[action$='/edit']")
-    form.evaluate(
-        """(form, address) => {
-            const field = document.createElement("input");
-            field.name = "email";
-            field.value = address;
-            form.append(field);
-        }""",
-        visitor.address("intruder"),
-    )
+    institution = form.locator("#institution")
+    institution.evaluate("field => field.removeAttribute('maxlength')")
+    institution.fill("Instytucja " * 500)
+    slip_an_address_in()
     submit(form)
+    assert _summary_targets(page) == ["institution"]
+    check_page(page, "edit-too-long")
 
-    expect(page.locator(".your-details")).to_contain_text(owner)
-    expect(page.get_by_text(visitor.address("intruder"))).to_have_count(0)
+    needs = """<script>alert("needs")</script> Dostęp dla wózka & <b>pętla indukcyjna</b>"""
+    institution.fill("Teatr Miejski")
+    form.locator("#needs").fill(needs)
+    slip_an_address_in()
+    submit(form)
+    assert page.url == f"{site.url}/r/{token}"
+    details = page.locator(".your-details")
+    expect(details.get_by_text(needs, exact=True)).to_be_visible()
+    expect(details).to_contain_text(owner)
+    expect(page.get_by_text(intruder)).to_have_count(0)
+    check_page(page, "manage-hostile-needs")
+    assert dialogs == []
 
 
 def test_a_lost_link_goes_to_the_address_only(site, visitor, check_page):
