@@ -14,6 +14,7 @@ link to a manage page leads to the one registration.
 
 from __future__ import annotations
 
+import base64
 import email.message
 import re
 from dataclasses import dataclass
@@ -121,15 +122,35 @@ def expect_addressed_to(
     assert not shown, f"the email to {address} shows {shown}"
 
 
+def _with_inline_images(message: email.message.EmailMessage) -> str:
+    """The HTML part with each ``cid:`` reference replaced by the image it names, carried
+    inside the message: what a mail program does before it draws the email."""
+    html = html_part(message)
+    for part in message.walk():
+        content_id = part["Content-ID"]
+        if content_id and not part.is_multipart():
+            data = base64.b64encode(part.get_payload(decode=True)).decode("ascii")
+            source = f"data:{part.get_content_type()};base64,{data}"
+            html = html.replace(f"cid:{content_id.strip('<>')}", source)
+    return html
+
+
 def open_email(page, message: email.message.EmailMessage, *, language: str) -> None:
-    """Show the email's HTML part in the browser tab, on a blank page as a mail program would;
-    it is written in ``language``, the one the person registered in.
+    """Show the email in the browser tab, on a blank page as a mail program would; it is
+    written in ``language``, the one the person registered in, and every image it shows
+    comes from inside the message and is drawn.
 
     Not on top of a page of the site: its CSP would still govern the email's inline styles.
     """
     page.goto("about:blank")
-    page.set_content(html_part(message), wait_until="load")
+    page.set_content(_with_inline_images(message), wait_until="load")
     expect(page.locator("html")).to_have_attribute("lang", language)
+    undrawn = page.evaluate(
+        """() => [...document.images]
+            .filter((image) => !(image.complete && image.naturalWidth > 0))
+            .map((image) => image.getAttribute("src").slice(0, 80))"""
+    )
+    assert undrawn == [], f"images not drawn: {undrawn}"
 
 
 def follow_manage_link(page) -> None:
