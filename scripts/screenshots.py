@@ -173,7 +173,8 @@ def _send_empty_form(page: Page, event_path: str) -> None:
 
 
 def _register_and_cancel(page: Page, app: Flask) -> None:
-    """Register a new person through the form, then cancel from the manage page (asked first)."""
+    """Register a new person through the form, then cancel from the manage page (through
+    its "Are you sure?" page)."""
     page.goto(_event_path(app, EMPTY_EVENT_SLUG))
     form = page.locator("form:has(#consent)")
     form.locator("#name").fill("Katarzyna Wiśniewska")
@@ -185,7 +186,7 @@ def _register_and_cancel(page: Page, app: Flask) -> None:
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     with page.expect_navigation():
-        page.locator("main a[href$='/cancel']").click()  # "Are you sure?" first
+        page.locator("a[href$='/cancel']").click()  # "Are you sure?"
     with page.expect_navigation():
         page.locator("form[action$='/cancel'] button[type=submit]").click()
 

@@ -81,7 +81,8 @@ def test_focus_moves_to_the_summary_after_a_failed_submit(site, visitor):
     page = visitor.page
     _send_empty_form(page, site.event())
 
-    assert page.evaluate("document.activeElement.matches('.error-summary')")
+    # autofocus acts once the page has loaded, a moment after the navigation ends.
+    expect(page.locator(".error-summary")).to_be_focused()
 
 
 def test_each_message_says_what_to_do_with_its_own_field(site, visitor):
@@ -111,6 +112,7 @@ def test_following_a_summary_link_shows_the_fields_label(site, visitor, request)
     for link in page.locator(".error-summary a").all():
         target = link.get_attribute("href").removeprefix("#")
         link.click()
+        expect(page.locator(f"#{target}")).to_be_focused()  # it has moved there
         label = page.locator(f"label[for='{target}']").bounding_box()
         assert label["y"] >= 0, f"the label of #{target} is above the window's top edge"
 
