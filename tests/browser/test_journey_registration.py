@@ -297,11 +297,6 @@ def test_a_lost_link_goes_to_the_address_only(site, visitor, check_page):
     assert site.mail_to(nobody) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 13: a long meeting link makes the confirmation email wider than a phone",
-)
 @pytest.mark.parametrize(
     "visitor", [("pl", PHONE), ("en", PHONE)], ids=["pl-390", "en-390"], indirect=True
 )
