@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 
 from registration import create_app
 from registration.demo.data import load_demo
@@ -283,6 +283,11 @@ class Visitor:
         """``message`` (an English source string) as the site says it in this visit's language."""
         with self.app.app_context(), force_locale(self.language):
             return gettext(message, **variables)
+
+    def says_plural(self, singular: str, plural: str, num: int) -> str:
+        """``Visitor.says`` for a message whose words depend on a number (``ngettext``)."""
+        with self.app.app_context(), force_locale(self.language):
+            return ngettext(singular, plural, num)
 
 
 @pytest.fixture(params=VISITS, ids=[f"{language}-{width}" for language, width in VISITS])

@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from registration.database import utcnow
 from registration.events.models import EventType
+from tests.browser.journeys import expect_status
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,6 @@ TITLE = "Wizyta studyjna: Stocznia Szczecińska jako miejsce kultury"
 #: Where pages offer calendar links: the "add to calendar" section and any subscription list.
 CALENDAR_LINKS = ".add-to-calendar a[href], .subscribe a[href]"
 GOOGLE_TIME = "%Y%m%dT%H%M%SZ"
-NOT_YET = "issue 13: calendar links are being reworked on the list and the manage page"
 
 
 def _starts_at() -> datetime:
@@ -123,7 +123,7 @@ def test_manage_page_links_put_the_seat_in_a_calendar(site, visitor, check_page)
     assert links >= 2  # the file, Google Calendar
 
 
-def test_waitlisted_person_is_offered_no_calendar_entry(site, visitor):
+def test_waitlisted_person_is_offered_no_calendar_entry(site, visitor, check_page):
     """Without a seat, an "add to calendar" would promise what is not theirs yet."""
     event_id = site.event(
         title=TITLE, type=EventType.STUDY_VISIT, starts_at=_starts_at(), capacity=1
@@ -134,8 +134,9 @@ def test_waitlisted_person_is_offered_no_calendar_entry(site, visitor):
 
     page.goto(f"/r/{token}")
 
-    assert page.locator(".status--waitlisted").count() == 1
-    assert page.locator(".add-to-calendar a[href*='google'], a[download]").count() == 0
+    expect_status(page, "waitlisted")
+    expect(page.locator(".add-to-calendar, a[href*='calendar'], a[download]")).to_have_count(0)
+    check_page(page, "manage-waitlisted-no-calendar")
 
 
 def test_list_offers_to_subscribe_to_the_events_it_shows(site, visitor, check_page):

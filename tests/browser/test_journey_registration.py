@@ -1,16 +1,15 @@
-"""Journey: a newcomer registers, is confirmed, manages the registration and cancels it.
+"""Journey: a newcomer registers, is confirmed, corrects their details, cancels; and the
+way back to a registration whose link is lost.
 
 Walked in Chromium in Polish and English, at 1280 and 390 CSS pixels; every page
 and state on the way meets WCAG 2.1 AA (axe-core), scrolls only up and down, and
-logs no error (``check_page``). The emails are read in the browser too, and their
-manage link must lead back to the registration.
-
-Still to walk here once their pages exist (issue 13), each at the place marked
-"Next:" below: editing one's details on the manage page, the "Are you sure?"
-page before cancelling, and asking for a lost manage link from the event page.
+logs no error (``check_page``). The emails are read in the browser too: each goes
+to its person only, and its manage link leads back to the registration.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -18,22 +17,35 @@ from playwright.sync_api import expect
 from tests.browser.journeys import (
     MANAGE_PATH,
     Person,
+    expect_addressed_to,
+    expect_flash,
+    expect_result,
     expect_status,
     fill_registration_form,
     follow_manage_link,
     open_email,
     register,
+    registration_form,
     send_registration_form,
+    submit,
 )
 from tests.support.browser import PHONE, horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
 TITLE = "Seminarium problemowe: jak liczyć publiczność instytucji kultury"
+#: The language a person switches their emails to, on the manage page.
+OTHER_LANGUAGE = {"pl": "en", "en": "pl"}
 
 
-def test_register_read_the_confirmation_and_cancel(site, visitor, check_page):
-    """From the list to a confirmed seat, its email and ticket, and back out again."""
+def _summary_targets(page) -> list[str]:
+    """The ids the error summary's links lead to, in order."""
+    links = page.locator(".error-summary a").all()
+    return [link.get_attribute("href").removeprefix("#") for link in links]
+
+
+def test_register_read_the_confirmation_correct_the_details_and_cancel(site, visitor, check_page):
+    """From the list to a confirmed seat, its email and ticket, a correction, and back out."""
     event_id = site.event(title=TITLE, capacity=20)
     person = Person(name="Ewa Nowak-Jeziorańska", email=visitor.address("ewa"))
     page = visitor.page
@@ -45,12 +57,12 @@ def test_register_read_the_confirmation_and_cancel(site, visitor, check_page):
     event_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     check_page(page, "event")
+    page.locator("a[href='#register']").click()  # the button at the top leads to the form
+    expect(page).to_have_url(re.compile("#register$"))
+    expect(registration_form(page)).to_be_in_viewport()
 
     register(page, person)
-    expect(page.get_by_role("status")).to_contain_text(
-        visitor.says("You are registered. Your seat is confirmed.")
-    )
-    expect_status(page, "confirmed")
+    expect_result(visitor, "confirmed")
     ticket = page.locator(".ticket img")
     expect(ticket).to_be_visible()
     assert ticket.evaluate("image => image.complete && image.naturalWidth") > 0
@@ -59,31 +71,92 @@ def test_register_read_the_confirmation_and_cancel(site, visitor, check_page):
 
     site.deliver_mail()
     [confirmation] = site.mail_to(person.email)
+    expect_addressed_to(confirmation, person.email)
     open_email(page, confirmation, language=visitor.language)
     check_page(page, "email-confirmed")
     follow_manage_link(page)
     assert page.url == manage_url
 
-    # Next: the person corrects their name, institution or needs on the manage page
-    # (not the address), sees what they gave, and the page says it is saved.
-
-    cancel_button = page.locator("form[action$='/cancel'] button[type=submit]")
+    # The person corrects their details (not the address, which the registration belongs
+    # to) and writes the emails' language in the other one.
+    details = page.locator(".your-details")
+    expect(details).to_contain_text(person.institution)
     with page.expect_navigation():
-        cancel_button.click()
-    # Next: the "Are you sure?" page (GET shows it, POST cancels): check_page it,
-    # confirm there, and see one success message that offers to register again.
-    expect(page).to_have_url(manage_url)
-    expect(page.get_by_role("status")).to_contain_text(
-        visitor.says("Your registration is cancelled.")
+        details.locator("a[href$='/edit']").click()
+    form = page.locator("form[action$='/edit']")
+    expect(form.locator("#name")).to_have_value(person.name)  # what they gave, to correct
+    expect(form.locator("#institution")).to_have_value(person.institution)
+    expect(form.locator("#email")).to_have_count(0)
+    check_page(page, "edit")
+
+    form.locator("#name").fill(" ")
+    submit(form)
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert _summary_targets(page) == ["name"]
+    check_page(page, "edit-errors")
+
+    corrected = {"#name": "Ewa Nowak", "#institution": "Teatr Miejski w Lublinie"}
+    corrected["#needs"] = "Posiłki wegetariańskie"
+    for field, value in corrected.items():
+        form.locator(field).fill(value)
+    emails_in = OTHER_LANGUAGE[visitor.language]
+    form.locator("#language").select_option(emails_in)
+    submit(form)
+    assert page.url == manage_url
+    expect_flash(page, "success", visitor.says("Your details are saved."))
+    expect_status(page, "confirmed")
+    for value in [*corrected.values(), person.email]:
+        expect(details.get_by_text(value, exact=True)).to_be_visible()
+    check_page(page, "manage-details-saved")
+
+    # Cancelling asks first; looking at the question changes nothing.
+    cancel_link = page.locator("main a[href$='/cancel']")
+    with page.expect_navigation():
+        cancel_link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        visitor.says("Cancel your registration?")
     )
-    expect_status(page, "cancelled")
-    expect(cancel_button).to_have_count(0)
+    check_page(page, "cancel-confirmed")
+    with page.expect_navigation():
+        page.get_by_role("link", name=visitor.says("No, keep my registration")).click()
+    assert page.url == manage_url
+    expect_status(page, "confirmed")
+
+    with page.expect_navigation():
+        cancel_link.click()
+    submit(page.locator("form[action$='/cancel']"))
+    assert page.url == manage_url
+    expect_result(visitor, "cancelled")
+    expect(page.locator("main a[href$='/cancel'], main a[href$='/edit']")).to_have_count(0)
     check_page(page, "manage-cancelled")
+    # Old tabs, or the addresses typed again, lead back here and change nothing.
+    page.goto(f"{manage_url}/cancel")
+    assert page.url == manage_url
+    expect_result(visitor, "cancelled")
+    page.goto(f"{manage_url}/edit")
+    assert page.url == manage_url
+    expect_flash(
+        page,
+        "error",
+        visitor.says(
+            "The details of this registration can no longer be changed: it is cancelled, "
+            "or the event is over or cancelled."
+        ),
+    )
+    check_page(page, "manage-cancelled-edit-refused")
 
     site.deliver_mail()
     _confirmation, cancellation = site.mail_to(person.email)
-    open_email(page, cancellation, language=visitor.language)
+    expect_addressed_to(cancellation, person.email)
+    open_email(page, cancellation, language=emails_in)
     check_page(page, "email-cancelled")
+
+    # Changed their mind: the event is still open, and the manage page leads back to it.
+    page.goto(manage_url)
+    with page.expect_navigation():
+        page.get_by_role("link", name=visitor.says("Register again")).click()
+    expect(page).to_have_url(re.compile(rf"/events/{event_id}#register"))
+    expect(registration_form(page)).to_be_in_viewport()
 
 
 def test_registering_again_with_the_same_address_shows_nothing_and_mails_the_owner(
@@ -93,6 +166,7 @@ def test_registering_again_with_the_same_address_shows_nothing_and_mails_the_own
     sees no registration and takes no second seat; the manage link goes to the address."""
     event_id = site.event(title=TITLE, capacity=20)
     person = Person(name="Jan Kowalski", email=visitor.address("jan"))
+    stranger = Person(name="Ktoś Obcy", email=person.email)
     page = visitor.page
     page.goto(f"/events/{event_id}")
     register(page, person)
@@ -100,29 +174,129 @@ def test_registering_again_with_the_same_address_shows_nothing_and_mails_the_own
 
     page.context.clear_cookies()  # another browser, as a stranger's would be
     page.goto(f"/events/{event_id}")
-    fill_registration_form(page, Person(name="Ktoś Obcy", email=person.email))
+    fill_registration_form(page, stranger)
     send_registration_form(page)
     assert not MANAGE_PATH.search(page.url)
-    expect(page.get_by_role("status")).to_contain_text(
+    expect(page.locator(".flash")).to_contain_text(
         visitor.says(
             "This email address is already registered for this event. "
             "We have sent the link to manage that registration to it."
         )
     )
+    expect(page.get_by_text(person.name)).to_have_count(0)
     check_page(page, "event-already-registered")
 
     site.deliver_mail()
     _confirmation, manage_link = site.mail_to(person.email)
+    expect_addressed_to(manage_link, person.email)
     open_email(page, manage_link, language=visitor.language)
     check_page(page, "email-already-registered")
     follow_manage_link(page)
     assert page.url == manage_url
     expect(page.get_by_text(person.name, exact=True)).to_be_visible()  # the owner's, untouched
+    expect(page.get_by_text(stranger.name)).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="issue 13: the emails' layout is being reworked"
-)
+def test_correcting_the_details_takes_only_what_it_may(site, visitor, check_page):
+    """What a script sends the edit form is held to the same rules as what a person types:
+    an address slipped in is not taken (the registration stays its owner's), a value past
+    its limit is an error and not a 500, markup is text."""
+    event_id = site.event(title=TITLE, capacity=20)
+    owner = visitor.address("owner")
+    intruder = visitor.address("intruder")
+    token = site.someone_registers(event_id, email=owner, language=visitor.language)
+    page = visitor.page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    form = page.locator("form[action$='/edit']")
+
+    def slip_an_address_in() -> None:
+        form.evaluate(
+            """(form, address) => {
+                const field = document.createElement("input");
+                field.name = "email";
+                field.value = address;
+                form.append(field);
+            }""",
+            intruder,
+        )
+
+    page.goto(f"/r/{token}/edit")
+    institution = form.locator("#institution")
+    institution.evaluate("field => field.removeAttribute('maxlength')")
+    institution.fill("Instytucja " * 500)
+    slip_an_address_in()
+    submit(form)
+    assert _summary_targets(page) == ["institution"]
+    check_page(page, "edit-too-long")
+
+    needs = """<script>alert("needs")</script> Dostęp dla wózka & <b>pętla indukcyjna</b>"""
+    institution.fill("Teatr Miejski")
+    form.locator("#needs").fill(needs)
+    slip_an_address_in()
+    submit(form)
+    assert page.url == f"{site.url}/r/{token}"
+    details = page.locator(".your-details")
+    expect(details.get_by_text(needs, exact=True)).to_be_visible()
+    expect(details).to_contain_text(owner)
+    expect(page.get_by_text(intruder)).to_have_count(0)
+    check_page(page, "manage-hostile-needs")
+    assert dialogs == []
+
+
+def test_a_lost_link_goes_to_the_address_only(site, visitor, check_page):
+    """Asked for from the event page, the link goes by email to a registered address and
+    leads to its registration; whoever asks, and for whatever address, reads the same
+    answer, and nobody's inbox fills up."""
+    event_id = site.event(title=TITLE, capacity=20)
+    owner = visitor.address("lost")
+    token = site.someone_registers(event_id, email=owner, language=visitor.language)
+    site.deliver_mail()  # the confirmation, weeks ago
+    page = visitor.page
+
+    page.goto(f"/events/{event_id}")
+    with page.expect_navigation():
+        page.locator(".lost-link a").click()
+    check_page(page, "lost-link")
+    form = page.locator("form[action$='/lost-link']")
+    submit(form)
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert _summary_targets(page) == ["email"]
+    check_page(page, "lost-link-errors")
+
+    typed = owner.capitalize()  # as a phone's keyboard types it
+    form.locator("#email").fill(typed)
+    submit(form)
+    expect(page).to_have_url(re.compile(rf"/events/{event_id}/lost-link/sent$"))
+    check_page(page, "lost-link-sent")
+    answer = page.locator("main").inner_text()
+    assert typed in answer
+
+    site.deliver_mail()
+    _confirmation, manage_link = site.mail_to(owner)
+    expect_addressed_to(manage_link, owner)
+    open_email(page, manage_link, language=visitor.language)
+    check_page(page, "email-manage-link")
+    follow_manage_link(page)
+    assert page.url == f"{site.url}/r/{token}"
+    expect_status(page, "confirmed")
+
+    # A stranger, in another browser, asks for the owner's address and for one that
+    # holds nothing: the same answer each time; no new email, to either address.
+    page.context.clear_cookies()
+    nobody = visitor.address("nobody")
+    for address in (owner, nobody):
+        page.goto(f"/events/{event_id}/lost-link")
+        form.locator("#email").fill(address)
+        submit(form)
+        assert page.locator("main").inner_text() == answer.replace(typed, address)
+    check_page(page, "lost-link-sent-unknown")
+    site.deliver_mail()
+    assert len(site.mail_to(owner)) == 2
+    assert site.mail_to(nobody) == []
+
+
 @pytest.mark.parametrize(
     "visitor", [("pl", PHONE), ("en", PHONE)], ids=["pl-390", "en-390"], indirect=True
 )
@@ -142,9 +316,3 @@ def test_confirmation_of_an_online_event_fits_a_phone(site, visitor):
     open_email(page, confirmation, language=visitor.language)
 
     assert horizontal_overflow(page) <= 0
-
-
-# Next: the lost link. From the event page ("Nie masz linku? Wyślemy go ponownie") the
-# visitor asks with their registered address, and a stranger with an address that holds
-# nothing: both pages read the same (check_page each), only the registered address gets
-# an email, and its manage link (follow_manage_link) leads to the registration.

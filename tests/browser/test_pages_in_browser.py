@@ -240,13 +240,10 @@ def test_pages_reflow_at_320_css_pixels(scripted_page_and_log, browser_app):
         assert width <= 320, f"{path} is {width}px wide"
 
 
+# The list, the event page and a full one are checked in every state, in both languages
+# and at both widths, by tests/events/test_event_page_in_browser.py; the form with its
+# errors and the manage page by the journeys (test_journey_*.py). These are the rest.
 PAGES = [
-    "list",
-    "event",
-    "event-with-errors",
-    "full-event",
-    "manage-confirmed",
-    "manage-waitlisted",
     "scanned-ticket",
     "new-feed-address",
     "new-feed-address-sent",
@@ -258,21 +255,7 @@ PAGES = [
 @pytest.mark.parametrize("which", PAGES)
 def test_page_meets_wcag_21_aa(axe_page, browser_app, which):
     page = axe_page
-    if which == "list":
-        page.goto("/")
-    elif which == "event":
-        page.goto(_event_path(browser_app, EVENT_SLUG))
-    elif which == "event-with-errors":
-        page.goto(_event_path(browser_app, EVENT_SLUG))
-        page.locator("form.registration-form button[type=submit]").click()
-        page.wait_for_selector(".error-summary")
-    elif which == "full-event":
-        page.goto(_event_path(browser_app, FULL_EVENT_SLUG))
-    elif which == "manage-confirmed":
-        page.goto(_manage_path(browser_app, RegistrationStatus.CONFIRMED))
-    elif which == "manage-waitlisted":
-        page.goto(_manage_path(browser_app, RegistrationStatus.WAITLISTED))
-    elif which == "scanned-ticket":
+    if which == "scanned-ticket":
         page.goto(_scanned_ticket_path(browser_app))
     elif which == "new-feed-address":
         page.goto(_new_feed_address_path(browser_app))
