@@ -14,26 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from registration.extensions import db
 from registration.notifications.delivery import deliver_due
 from registration.notifications.models import MessageKind
 from tests.factories import make_event, make_registration
 from tests.notifications.conftest import Email
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, run_axe
+from tests.support.browser import run_axe
 
 pytestmark = pytest.mark.browser
 
 PHONE, DESKTOP = 390, 600
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def standalone(email) -> str:
