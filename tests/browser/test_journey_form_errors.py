@@ -94,18 +94,8 @@ def test_each_message_says_what_to_do_with_its_own_field(site, visitor):
     assert len(set(messages)) == len(messages), messages
 
 
-def test_following_a_summary_link_shows_the_fields_label(site, visitor, request):
+def test_following_a_summary_link_shows_the_fields_label(site, visitor):
     """The field comes into view with its label above it, not cut off at the top."""
-    if visitor.name == "pl-1280":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="issue 13: the email field's fixed scroll-margin-top (7rem) is shorter "
-                "than its label, hint and two-line Polish error; the label's top is 1 px "
-                "above the window",
-            )
-        )
     page = visitor.page
     _send_empty_form(page, site.event())
 
