@@ -55,7 +55,10 @@ def register(event_id: int):
     except services.RegistrationError as error:
         db.session.commit()  # AlreadyRegistered queued the manage link to the address.
         event = events.get_public_event(event_id) or abort(404)  # no form to show it beside
-        flash(str(error.message), "error")
+        # Already registered is no mistake of the visitor's: the owner of the address has
+        # a registration and its link, by email. Everything else (full, closed) is an error.
+        category = "warning" if isinstance(error, services.AlreadyRegistered) else "error"
+        flash(str(error.message), category)
         return render_event_page(event, form, error.status)
     token = registration.token
     db.session.commit()

@@ -39,7 +39,7 @@ def test_a_seat_holder_gets_the_ticket_the_calendar_and_where_the_confirmation_g
 ):
     html = text(client.get(f"/r/{full_event['holder']}").text)
     assert "<title>Twoje miejsce jest potwierdzone · Koalicja Miast</title>" in html
-    assert "Potwierdzenie z zaproszeniem do kalendarza wysyłamy na adres holder@example.org" in html
+    assert "z zaproszeniem do kalendarza, wysyłamy na adres holder@example.org" in html
     assert "ticket.svg" in html
     assert "calendar.google.com" in html
     assert "Anuluj zgłoszenie, żeby ktoś inny mógł zająć Twoje miejsce." in html

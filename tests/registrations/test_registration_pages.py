@@ -69,7 +69,7 @@ def test_registering_confirms_and_lands_on_the_manage_page(app, client, event_id
     assert registration.needs is None
     page = client.get(response.headers["Location"]).text
     assert "Twoje miejsce jest potwierdzone" in page
-    assert "Potwierdzenie z zaproszeniem do kalendarza wysyłamy na adres zofia@example.org." in page
+    assert "z zaproszeniem do kalendarza, wysyłamy na adres zofia@example.org." in page
     assert f'src="/r/{registration.token}/ticket.svg"' in page
 
 
