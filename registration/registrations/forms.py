@@ -45,6 +45,23 @@ def _full_name() -> StringField:
     )
 
 
+def _email_address(when_missing: str) -> EmailField:
+    """The address field of the registration and lost-link forms: ``when_missing`` says
+    what to enter there."""
+    return EmailField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[
+            DataRequired(when_missing),
+            fits(Registration.email, _l("Email address must be %(max)d characters or fewer")),
+            EmailAddress(
+                _l("Enter an email address in the correct format, like jan.kowalski@example.org")
+            ),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
 def _institution() -> StringField:
     return StringField(
         _l("Institution"),
@@ -88,18 +105,7 @@ def _needs() -> TextAreaField:
 
 class RegistrationForm(Form):
     name = _full_name()
-    email = EmailField(
-        _l("Email address"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter your email address, like jan.kowalski@example.org")),
-            fits(Registration.email, _l("Email address must be %(max)d characters or fewer")),
-            EmailAddress(
-                _l("Enter an email address in the correct format, like jan.kowalski@example.org")
-            ),
-        ],
-        render_kw={"autocomplete": "email", "spellcheck": "false"},
-    )
+    email = _email_address(_l("Enter your email address, like jan.kowalski@example.org"))
     institution = _institution()
     position = _position()
     category = SelectField(
@@ -199,15 +205,4 @@ class DetailsForm(Form):
 class LostLinkForm(Form):
     """The one question of the lost-link page: which address to send the link to."""
 
-    email = EmailField(
-        _l("Email address"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter the email address you registered with")),
-            fits(Registration.email, _l("Email address must be %(max)d characters or fewer")),
-            EmailAddress(
-                _l("Enter an email address in the correct format, like jan.kowalski@example.org")
-            ),
-        ],
-        render_kw={"autocomplete": "email", "spellcheck": "false"},
-    )
+    email = _email_address(_l("Enter the email address you registered with"))
