@@ -88,6 +88,11 @@ class EventRules:
             return False
         return now < self.registration_closes
 
+    def takes_registrations(self, now: datetime, seats_left: int) -> bool:
+        """Whether a registration would be taken at ``now``: the window is open and there is
+        a seat, or a waitlist to join (a full event without one turns everybody away)."""
+        return self.registration_open(now) and (seats_left > 0 or self.waitlist)
+
 
 class Event(EventRules, db.Model):
     __tablename__ = "event"

@@ -328,6 +328,13 @@ def change_details(
     return registration
 
 
+def cancel_open(registration: Registration, *, now: datetime) -> bool:
+    """Whether the manage page offers to cancel: an active registration, before the start
+    (``cancel`` refuses after it) of an event that still takes place."""
+    event = registration.event
+    return registration.is_active and not event.has_started(now) and not event.is_cancelled
+
+
 def details_open(registration: Registration, *, now: datetime) -> bool:
     """Whether the person may still correct their details: while the registration is
     active and the event, published, has not ended."""

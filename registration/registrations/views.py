@@ -79,6 +79,7 @@ def manage(token: str):
         waitlist_position=services.waitlist_position(registration),
         waitlist_moves_until=services.waitlist_moves_until(event),
         details_open=services.details_open(registration, now=now),
+        cancel_open=services.cancel_open(registration, now=now),
         suggested_address=suggest_correction(registration.email),
         now=now,
         development_mail_folder=_development_mail_folder(),
