@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +27,8 @@ MAIL_FINAL_REPLY_FACTOR = 10
 DEFAULT_MAIL_LEASE_SECONDS = 900.0
 #: Who is responsible for the personal data (RODO), named at the foot of every email
 #: (``registration.data_controller``): the coordinator's office unless configured.
+#: Days after an event ends when its registrations' personal data are anonymised.
+DEFAULT_RETENTION_DAYS = 730
 DEFAULT_DATA_CONTROLLER = {
     "DATA_CONTROLLER_NAME": "Strefa Kultury Wrocław",
     "DATA_CONTROLLER_ADDRESS": "ul. ks. Piotra Skargi 18a, 50-082 Wrocław",
@@ -78,6 +81,29 @@ def instance_folder() -> Path:
     virtual environment, which a reinstall throws away.)
     """
     return Path(os.path.abspath(os.environ.get("INSTANCE_PATH", "").strip() or "instance"))
+
+
+def _organisation(instance_path: Path) -> dict:
+    """What the operators are, as they describe themselves in ``ORGANISATION_FILE`` (TOML):
+    the data controllers each city's events may name (``registration.data_controller``)
+    and the changing parts of the accessibility statement. Each part checks its own
+    table when the app starts. No file: an empty mapping, and every part's defaults.
+    """
+    path = os.environ.get("ORGANISATION_FILE", "").strip()
+    if not path:
+        default = instance_path / "organisation.toml"
+        if not default.exists():
+            return {}
+        path = str(default)
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except OSError as error:
+        raise ConfigurationError(
+            f"ORGANISATION_FILE {path} cannot be read: {error.strerror}"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"ORGANISATION_FILE {path} is not valid TOML: {error}") from None
 
 
 def _database_url(instance_path: Path) -> str:
@@ -162,6 +188,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
             name: os.environ.get(name, "").strip() or default
             for name, default in DEFAULT_DATA_CONTROLLER.items()
         },
+        "ORGANISATION": _organisation(instance_path),
+        "RETENTION_DAYS": _integer("RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -199,6 +227,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
     config.update(overrides)
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigurationError("TRUSTED_PROXY_HOPS must be 0 or more")
+    if config["RETENTION_DAYS"] < 1:
+        raise ConfigurationError("RETENTION_DAYS must be 1 or more")
     if production and len(config["SECRET_KEY"].encode()) < MIN_SECRET_KEY_BYTES:
         raise ConfigurationError(
             f"SECRET_KEY is too short: production needs at least {MIN_SECRET_KEY_BYTES} bytes "

@@ -153,6 +153,9 @@ class Event(EventRules, db.Model):
         enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT
     )
     contact_email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
+    #: Key of the data controller (``registration.data_controller``) that organisers chose
+    #: among those configured for the event's city; NULL: that city's default.
+    data_controller: Mapped[str | None] = mapped_column(String(60))
     #: The event's registrations by status, kept by the database (triggers of
     #: migration 0006), never written here. Deferred: a loaded copy goes stale as
     #: people register, so they are read when asked for.
