@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from registration import config
+from registration import accessibility, config
 from registration.config import ConfigurationError
 from registration.database import (
     IdConverter,
@@ -52,6 +52,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     app.session_interface = PagesOnlySessionInterface()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path), overrides))
+    accessibility.configure(app)  # ORGANISATION_FILE's [accessibility] table
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],

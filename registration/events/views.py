@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, session
 
+from registration.accessibility import OMBUDSMAN_URL
+from registration.accessibility import statement as accessibility_statement
 from registration.caching import ttl_memo
 from registration.database import utcnow
 from registration.events import services
@@ -120,5 +122,11 @@ def render_event_page(event: Event, form: RegistrationForm, status: int = 200):
 
 @bp.get("/accessibility")
 def accessibility():
-    """The accessibility statement that Polish public bodies must publish."""
-    return render_template("accessibility.html")
+    """The accessibility statement (deklaracja dostępności) that Polish public bodies must
+    publish, in the structure of the official template (``registration.accessibility``)."""
+    return render_template(
+        "accessibility.html",
+        statement=accessibility_statement(),
+        ombudsman_url=OMBUDSMAN_URL,
+        site_url=current_app.config["BASE_URL"] + "/",
+    )
