@@ -8,11 +8,14 @@ what they mark, in Polish and in English; what changes comes from ``ORGANISATION
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+import registration
 from registration import accessibility
 from registration.config import ConfigurationError
 
@@ -259,3 +262,13 @@ def test_defaults_make_a_complete_statement():
     assert statement.assessment == "self"
     assert statement.auditor is None
     assert statement.published <= statement.updated
+
+
+def test_the_example_organisation_file_states_everything():
+    example = Path(registration.__file__).parent / "demo" / "organisation.toml"
+    with example.open("rb") as file:
+        table = tomllib.load(file)["accessibility"]
+
+    statement = accessibility.parse(table)
+    assert statement.contact.name == "Anna Kowalska"
+    assert "\n\n" in statement.architecture.pl  # paragraphs, shown as paragraphs
