@@ -30,7 +30,8 @@ LOCALES = {"pl": "pl-PL", "en": "en-GB"}
 #: Headings and controls in main that lie outside the window or on top of one another.
 _LAYOUT_FAULTS = """() => {
     const width = document.documentElement.clientWidth;
-    const selector = "main h1, main h2, main h3, main a, main button, main input, main select, main textarea, main label";
+    const selector = ["h1", "h2", "h3", "a", "button", "input", "select", "textarea", "label"]
+        .map((name) => `main ${name}`).join(", ");
     const shown = [...document.querySelectorAll(selector)].filter((element) => {
         const box = element.getBoundingClientRect();
         return box.width > 1 && box.height > 1 && getComputedStyle(element).visibility !== "hidden";
@@ -41,10 +42,12 @@ _LAYOUT_FAULTS = """() => {
         if (element.closest(".table-scroll")) continue;  // the table scrolls, not the page
         const box = element.getBoundingClientRect();
         if (box.left < -0.5 || box.right > width + 0.5) {
-            faults.push(`outside the window (${Math.round(box.left)}–${Math.round(box.right)}): ${describe(element)}`);
+            const span = `${Math.round(box.left)}–${Math.round(box.right)}`;
+            faults.push(`outside the window (${span}): ${describe(element)}`);
         }
     }
-    const controls = shown.filter((element) => element.matches("a, button, input, select, textarea"));
+    const controls = shown.filter(
+        (element) => element.matches("a, button, input, select, textarea"));
     for (let i = 0; i < controls.length; i++) {
         for (let j = i + 1; j < controls.length; j++) {
             const [a, b] = [controls[i], controls[j]];
@@ -53,7 +56,9 @@ _LAYOUT_FAULTS = """() => {
                 for (const s of b.getClientRects()) {
                     const x = Math.min(r.right, s.right) - Math.max(r.left, s.left);
                     const y = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
-                    if (x > 1 && y > 1) faults.push(`overlapping: ${describe(a)} and ${describe(b)}`);
+                    if (x > 1 && y > 1) {
+                        faults.push(`overlapping: ${describe(a)} and ${describe(b)}`);
+                    }
                 }
             }
         }
@@ -88,7 +93,9 @@ def zoom(request):
 
 
 @pytest.mark.parametrize("language", list(LOCALES))
-@pytest.mark.parametrize("name", ["list", "event", "form-errors", "manage", "dashboard", "attendees"])
+@pytest.mark.parametrize(
+    "name", ["list", "event", "form-errors", "manage", "dashboard", "attendees"]
+)
 def test_page_reflows_and_nothing_is_clipped_or_overlaps(
     chromium, site, pages, zoom, language, name
 ):
