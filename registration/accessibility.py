@@ -269,15 +269,7 @@ def parse(table: Any) -> Statement:
             f'is "{status}": list what is not accessible, and why, in non_compliant, '
             "exempt or disproportionate",
         )
-    apps = []
-    for n, item in enumerate(_list(values, "mobile_apps")):
-        where = f"mobile_apps[{n}]"
-        apps.append(
-            MobileApp(
-                _string(item, "name", f"{where}.name"),
-                _url(item, "statement_url", f"{where}.statement_url"),
-            )
-        )
+    apps = [_mobile_app(item, n) for n, item in enumerate(_list(values, "mobile_apps"))]
     return Statement(
         entity=_string(values, "entity"),
         published=published,
@@ -356,6 +348,19 @@ def _text(values: dict, key: str, within: str = "") -> Text:
     if set(table) != {"pl", "en"}:
         raise _error(name, 'must give the text in both languages: {pl = "…", en = "…"}')
     return Text(_string(table, "pl", f"{name}.pl"), _string(table, "en", f"{name}.en"))
+
+
+def _mobile_app(item: dict, n: int) -> MobileApp:
+    where = f"mobile_apps[{n}]"
+    unknown = set(item) - {"name", "statement_url"}
+    if unknown:
+        raise _error(
+            f"{where}.{sorted(unknown)[0]}", "is not a known key; use name and statement_url"
+        )
+    return MobileApp(
+        _string(item, "name", f"{where}.name"),
+        _url(item, "statement_url", f"{where}.statement_url"),
+    )
 
 
 def _exemptions(values: dict) -> list[Exemption]:

@@ -245,6 +245,12 @@ def test_the_table_is_read_from_organisation_file(make_app, monkeypatch, tmp_pat
         ),
         ({"mobile_apps": [{"name": "App", "statement_url": "app.pl"}]}, "must be an http(s)"),
         ({"adress": "x"}, "[accessibility] adress is not a known key"),
+        ({"mobile_apps": [{"name": "A", "url": "https://a.pl"}]}, "mobile_apps[0].url"),
+        ({"published": date(2026, 1, 1)} | {"contact": "Anna"}, "contact must be a table"),
+        (
+            {"status": "partial", "exempt": "none"},
+            "exempt must be a list of tables ([[accessibility.exempt]])",
+        ),
         ({"status": "none", "non_compliant": [{"what": {}}]}, "non_compliant[0].what"),
     ],
 )
@@ -272,3 +278,17 @@ def test_the_example_organisation_file_states_everything():
     statement = accessibility.parse(table)
     assert statement.contact.name == "Anna Kowalska"
     assert "\n\n" in statement.architecture.pl  # paragraphs, shown as paragraphs
+
+
+def test_what_operators_write_is_shown_as_text(make_app):
+    hostile = '<script>alert(1)</script><a href="https://evil.example">x</a>'
+    table = {
+        "entity": hostile,
+        "contact": {"name": hostile, "email": "a@example.org", "phone": "+48 71 000 00 00"},
+        "architecture": {"pl": hostile, "en": hostile},
+    }
+    html = make_app(ORGANISATION={"accessibility": table}).test_client().get("/accessibility").text
+
+    assert "<script>" not in html
+    assert '<a href="https://evil.example">' not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
