@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from registration import config
+from registration import config, data_controller
 from registration.config import ConfigurationError
 from registration.database import (
     IdConverter,
@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
         **engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
     }
+    data_controller.init_app(app)
     register_proxy_fix(app)
     # Before any route is added: each rule takes its converters when it is added.
     app.url_map.converters["int"] = IdConverter
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
     from registration.ical.views import bp as ical_bp
+    from registration.privacy.views import bp as privacy_bp
     from registration.registrations.views import bp as registrations_bp
 
     app.register_blueprint(errors_bp)
@@ -144,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(ical_bp)
+    app.register_blueprint(privacy_bp)
     csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 

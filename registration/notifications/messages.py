@@ -227,6 +227,7 @@ def _context(message: OutboxMessage, registration: Registration, event: Event) -
         ),
         "registration_open": event.registration_open(utcnow()),
         "controller": data_controller(event),
+        "privacy_url": absolute_url("privacy.index"),
         "changes": _changes(message, registration, event),
         **message.context,
     }

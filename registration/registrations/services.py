@@ -85,8 +85,10 @@ MANAGE_LINK_QUIET_PERIOD = timedelta(hours=1)
 #: more requests in that time send nothing, so that nobody can flood a person's inbox.
 LOST_LINK_QUIET_PERIOD = timedelta(minutes=10)
 
-#: The wording of the consent checkbox people agree to; bump it when the text changes.
-CONSENT_VERSION = "2026-11"
+#: The wording of the consent checkbox people agree to, with the information clause
+#: beside it; bump it when either changes (docs/privacy.md lists each version).
+#: 2026-12: the event's own controller is named, and the clause is shown beside it.
+CONSENT_VERSION = "2026-12"
 
 
 @dataclass(frozen=True)
