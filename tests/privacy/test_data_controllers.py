@@ -8,9 +8,11 @@ first body, else the coordinator.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
+import registration
 from registration.config import ConfigurationError
 from registration.data_controller import controllers, data_controller
 from registration.events import services
@@ -101,3 +103,14 @@ def test_moving_an_event_to_another_city_asks_for_a_body_of_that_city(ctx):
     services.update_event(event, {"city": "lodz", "data_controller": ""}, account=account)
     assert data_controller(event).key == "ldk"
     db.session.commit()
+
+
+def test_the_demo_names_a_coordinator_and_bodies_of_two_cities(make_app, monkeypatch):
+    """``make run`` reads registration/demo/organisation.toml: it must start."""
+    demo = Path(registration.__file__).parent / "demo" / "organisation.toml"
+    monkeypatch.setenv("ORGANISATION_FILE", str(demo))
+    app = make_app()
+    with app.app_context():
+        configured = controllers()
+        assert configured.coordinator.name == "Strefa Kultury Wrocław"
+        assert {controller.city for controller in configured.of_cities} == {"gdansk", "lodz"}
