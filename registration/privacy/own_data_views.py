@@ -87,12 +87,16 @@ def download(key: str):
 def confirm_erase(key: str):
     """Ask before erasing: the page says what will happen; only its POST erases."""
     participant = own_data.participant_for_key(key)
-    registrations = own_data.registrations_of(participant)
+    now = utcnow()
     return render_template(
         "privacy/erase.html",
         key=key,
         participant=participant,
-        to_cancel=[r for r in registrations if registrations.cancel_open(r, now=utcnow())],
+        to_cancel=[
+            r
+            for r in own_data.registrations_of(participant)
+            if registrations.cancel_open(r, now=now)
+        ],
     )
 
 

@@ -269,9 +269,7 @@ def _anonymous_participant(now: datetime) -> int:
     An upsert that changes nothing when the row exists, so that two runs at once create
     one; it is anonymised from the start, and nothing ever sends to its address.
     """
-    dialect_insert = (
-        postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    )
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     db.session.execute(
         dialect_insert(Participant)
         .values(
