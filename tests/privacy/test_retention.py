@@ -3,6 +3,7 @@ anonymised, in every table, and what reports count stays (docs/privacy.md, "Rete
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -342,3 +343,28 @@ def test_a_person_registering_meanwhile_is_a_new_participant(mail_app, old_event
 def test_the_home_city_keeps_only_a_known_citys_name(typed, kept):
     cities = {folded(name): name for name in ("Gdańsk", "Łódź", "Poznań", "Wrocław")}
     assert home_city(typed, cities) == kept
+
+
+def test_the_run_never_waits_for_an_events_seat_lock(mail_app, old_event, backend):
+    """People registering hold the event row's lock (``lock_event``); a run touches only
+    registration rows, so it goes on beside them (PostgreSQL has row locks to show it)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one lock for the whole database, held only per batch")
+    done = []
+
+    def run() -> None:
+        with mail_app.app_context():
+            done.append(anonymise_due().registrations)
+
+    with mail_app.app_context(), db.engine.connect() as seat_holder:
+        seat_holder.execute(
+            sa.text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": old_event["id"]}
+        )
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=20)
+        finished = not worker.is_alive()
+        seat_holder.rollback()  # lets a run that waited go on, so that the test ends
+        worker.join()
+    assert finished, "the run waited for the event's lock"
+    assert done == [3]
