@@ -28,7 +28,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: Blueprints whose every answer is for one person's eyes: the organiser back office, and
 #: registering (a form with what was typed, manage pages and tickets reached by a secret).
-PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations"})
+#: A person's own data, reached by a secret link, too.
+PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations", "own_data"})
 #: ... and single pages elsewhere whose address holds a secret.
 PRIVATE_ENDPOINTS = frozenset({"ical.replace_personal_feed"})
 #: The only API answers a cache may keep: what every visitor gets alike. Any other API
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
     from registration.ical.views import bp as ical_bp
+    from registration.privacy.own_data_views import bp as own_data_bp
     from registration.privacy.views import bp as privacy_bp
     from registration.registrations.views import bp as registrations_bp
 
@@ -147,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(ical_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(own_data_bp)
     csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 
@@ -154,9 +157,11 @@ def register_commands(app: Flask) -> None:
     from registration.accounts.cli import users_cli
     from registration.demo.cli import demo_cli
     from registration.notifications.cli import mail_cli
+    from registration.privacy.cli import privacy_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(privacy_cli)
     app.cli.add_command(users_cli)
 
 

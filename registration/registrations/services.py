@@ -455,7 +455,12 @@ def find_by_token(token: str) -> Registration | None:
     """The registration behind a manage link, or ``None`` for any other string."""
     if not looks_like_secret(token):
         return None
-    return db.session.scalar(select(Registration).where(Registration.token == token))
+    # An anonymised registration's token is a fresh secret, and leads nowhere all the same.
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.token == token, Registration.anonymised_at.is_(None)
+        )
+    )
 
 
 def find_by_check_in_code(code: str) -> Registration | None:
@@ -466,7 +471,11 @@ def find_by_check_in_code(code: str) -> Registration | None:
     """
     if not looks_like_secret(code):
         return None
-    return db.session.scalar(select(Registration).where(Registration.check_in_code == code))
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.check_in_code == code, Registration.anonymised_at.is_(None)
+        )
+    )
 
 
 # --- The personal calendar's address ----------------------------------------------
