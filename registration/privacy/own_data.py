@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select
 
 from registration.accounts.models import AuditEntry
 from registration.accounts.services import record
+from registration.data_controller import data_controller
 from registration.database import utcnow, write_aside
 from registration.email_addresses import normalise_email
 from registration.extensions import db
@@ -195,6 +196,7 @@ def _registration(registration: Registration) -> dict:
             "starts_at": _time(event.starts_at),
             "ends_at": _time(event.ends_at),
             "city": event.city.name,
+            "data_controller": data_controller(event).name,
         },
         "status": registration.status.value,
         "full_name": registration.full_name,

@@ -212,6 +212,7 @@ def test_the_download_lists_exactly_what_is_held(mail_app, anna):
                         "starts_at": r.event.starts_at.isoformat(),
                         "ends_at": r.event.ends_at.isoformat(),
                         "city": r.event.city.name,
+                        "data_controller": "Strefa Kultury Wrocław",
                     },
                     "status": r.status.value,
                     "full_name": ANNA["name"],
