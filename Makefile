@@ -13,6 +13,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
 NODE_PACKAGES := tests/node_modules/.installed
+# The demo's data controllers and accessibility statement, unless you name your own file.
+run: export ORGANISATION_FILE ?= registration/demo/organisation.toml
 
 .PHONY: run test check lint format install browser translations update-translations clean
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from registration import accessibility, config
+from registration import accessibility, config, data_controller
 from registration.config import ConfigurationError
 from registration.database import (
     IdConverter,
@@ -28,7 +28,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: Blueprints whose every answer is for one person's eyes: the organiser back office, and
 #: registering (a form with what was typed, manage pages and tickets reached by a secret).
-PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations"})
+#: A person's own data, reached by a secret link, too.
+PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations", "own_data"})
 #: ... and single pages elsewhere whose address holds a secret.
 PRIVATE_ENDPOINTS = frozenset({"ical.replace_personal_feed"})
 #: The only API answers a cache may keep: what every visitor gets alike. Any other API
@@ -52,11 +53,12 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     app.session_interface = PagesOnlySessionInterface()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path), overrides))
-    accessibility.configure(app)  # ORGANISATION_FILE's [accessibility] table
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
     }
+    data_controller.init_app(app)
+    accessibility.configure(app)  # ORGANISATION_FILE's [accessibility] table
     register_proxy_fix(app)
     # Before any route is added: each rule takes its converters when it is added.
     app.url_map.converters["int"] = IdConverter
@@ -137,6 +139,8 @@ def register_blueprints(app: Flask) -> None:
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
     from registration.ical.views import bp as ical_bp
+    from registration.privacy.own_data_views import bp as own_data_bp
+    from registration.privacy.views import bp as privacy_bp
     from registration.registrations.views import bp as registrations_bp
 
     app.register_blueprint(errors_bp)
@@ -145,6 +149,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(ical_bp)
+    app.register_blueprint(privacy_bp)
+    app.register_blueprint(own_data_bp)
     csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 
@@ -152,9 +158,11 @@ def register_commands(app: Flask) -> None:
     from registration.accounts.cli import users_cli
     from registration.demo.cli import demo_cli
     from registration.notifications.cli import mail_cli
+    from registration.privacy.cli import privacy_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(privacy_cli)
     app.cli.add_command(users_cli)
 
 

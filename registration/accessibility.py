@@ -294,7 +294,7 @@ def parse(table: Any) -> Statement:
 
 def _error(key: str, problem: str) -> ConfigurationError:
     where = f"[accessibility] {key}" if key else "[accessibility]"
-    return ConfigurationError(f"ORGANISATION_FILE {where} {problem}")
+    return ConfigurationError(f"ORGANISATION_FILE: {where} {problem}")
 
 
 def _string(values: dict, key: str, name: str | None = None) -> str:

@@ -125,3 +125,44 @@ def make_account(
         city=city(city_slug) if city_slug and role == "organiser" else None,
         password=password,
     )
+
+
+#: An organisation file's contents (``ORGANISATION_FILE``, as read): a coordinator and two
+#: bodies of Gdańsk, one of Łódź. Build an app with ``make_app(ORGANISATION=ORGANISATION)``.
+ORGANISATION = {
+    "data_controller": [
+        {
+            "key": "strefa-kultury",
+            "coordinator": True,
+            "name": "Strefa Kultury Wrocław",
+            "address": "ul. ks. Piotra Skargi 18a, 50-082 Wrocław",
+            "email": "dane@strefa.example.org",
+            "phone": "+48 71 000 00 00",
+            "dpo_email": "iod@strefa.example.org",
+        },
+        {
+            "key": "ikm",
+            "city": "gdansk",
+            "name": "Instytut Kultury Miejskiej",
+            "address": "ul. Długa 35, 80-827 Gdańsk",
+            "email": "dane@ikm.example.org",
+            "dpo_email": "iod@ikm.example.org",
+        },
+        {
+            "key": "um-gdansk",
+            "city": "gdansk",
+            "name": "Urząd Miejski w Gdańsku",
+            "address": "ul. Nowe Ogrody 8/12, 80-803 Gdańsk",
+            "email": "dane@gdansk.example.org",
+            "dpo_email": "iod@gdansk.example.org",
+        },
+        {
+            "key": "ldk",
+            "city": "lodz",
+            "name": "Łódzki Dom Kultury",
+            "address": "ul. Traugutta 18, 90-113 Łódź",
+            "email": "dane@ldk.example.org",
+            "dpo_email": "iod@ldk.example.org",
+        },
+    ]
+}

@@ -54,6 +54,7 @@ EVENT = {
         "registration_open",
         "status",
         "contact_email",
+        "data_controller",
         "url",
         "ical_url",
     ],
@@ -105,6 +106,25 @@ EVENT = {
         },
         "status": {"enum": list(EventStatus)},
         "contact_email": {"type": "string", "format": "email"},
+        "data_controller": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["key", "name", "address", "email", "phone", "dpo_email"],
+            "description": "Who controls the registrations' personal data (GDPR art. 13): "
+            "name them beside the consent when registering people through the API.",
+            "properties": {
+                "key": {"type": "string", "description": "What organisers set to choose it."},
+                "name": {"type": "string"},
+                "address": {"type": "string", "description": "Postal address, on one line."},
+                "email": {"type": "string", "format": "email"},
+                "phone": NULLABLE_STRING,
+                "dpo_email": {
+                    "type": "string",
+                    "format": "email",
+                    "description": "The data protection officer's address.",
+                },
+            },
+        },
         "url": {"type": "string", "format": "uri"},
         "ical_url": {"type": "string", "format": "uri"},
     },

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
 from registration.api.problems import NotJsonObject
+from registration.data_controller import DataController, data_controller
 from registration.domain_errors import InvalidInput
 from registration.events.models import Event
 from registration.fields import NOT_TEXT, TEXT_KINDS, Kind, Rule
@@ -62,8 +63,20 @@ def event_json(
         "registration_open": event.registration_open(now),
         "status": event.status.value,
         "contact_email": event.contact_email,
+        "data_controller": _controller_json(data_controller(event)),
         "url": absolute_url("events.detail", event_id=event.id),
         "ical_url": absolute_url("ical.event_file", event_id=event.id),
+    }
+
+
+def _controller_json(controller: DataController) -> dict:
+    return {
+        "key": controller.key,
+        "name": controller.name,
+        "address": controller.address,
+        "email": controller.email,
+        "phone": controller.phone or None,
+        "dpo_email": controller.dpo_email,
     }
 
 

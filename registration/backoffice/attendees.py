@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, InputRequired
 
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
+from registration.data_controller import DataController, data_controller
 from registration.database import utcnow
 from registration.extensions import db
 from registration.fields import REQUIRED
@@ -49,12 +50,17 @@ class AddByHandForm(RegistrationForm):
     # The person consents to the organiser (in person, by phone or by email) and
     # the organiser records it; the audit log keeps who did.
     consent = BooleanField(
-        _l(
-            "The person has agreed to the processing of their personal data by the Strefa "
-            "Kultury Wrocław office for registration and for organising this event."
-        ),
+        _l("The person has agreed to the processing of their personal data."),
         validators=[DataRequired(_l("Record the person's consent first."))],
     )
+
+    def name_the_controller(self, controller: DataController) -> None:
+        self.consent.label.text = _l(
+            "The person has agreed that %(controller)s, the data controller, may process "
+            "their personal data, including any needs they describe, to register them for "
+            "this event and to organise it.",
+            controller=controller.name,
+        )
 
 
 class MessageForm(Form):
@@ -110,6 +116,7 @@ def add_attendee(event_id: int):
     """Register a person by hand: a seat if one is free, else the waitlist, never more."""
     event = managed_event_or_abort(event_id)
     form = AddByHandForm()
+    form.name_the_controller(data_controller(event))
     if form.validate_on_submit():
         try:
             registration = services.add_by_hand(

@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import Optional, ValidationError
 
 from registration.accounts.models import Account
+from registration.data_controller import controllers
 from registration.events.models import Event, EventLanguage
 from registration.events.services import EVENT_FIELDS, cities_for
 from registration.fields import ONE_LINE_KINDS, Kind
@@ -47,6 +48,21 @@ def _city_id(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _controller_choices(cities) -> list[SelectChoice]:
+    """The controllers an account's events may name: its cities' bodies, then the
+    coordinator; first, the default, which follows the event's city."""
+    configured = controllers()
+    choices = [SelectChoice("", _l("The city's own, or else the coordinator"))]
+    for city in cities:
+        for controller in configured.choices_for(city)[:-1]:
+            choices.append(SelectChoice(controller.key, f"{controller.name} ({city.name})"))
+    coordinator = configured.coordinator
+    choices.append(
+        SelectChoice(coordinator.key, _l("%(name)s (coordinator)", name=coordinator.name))
+    )
+    return choices
 
 
 def _warsaw_time(label) -> DateTimeLocalField:
@@ -120,6 +136,11 @@ class EventForm(Form):
     contact_email = EmailField(
         _l("Contact email address"), filters=[strip], render_kw={"autocomplete": "email"}
     )
+    data_controller = SelectField(
+        _l("Controller of the participants' personal data"),
+        validate_choice=False,  # the service checks it against the event's city
+        validators=[Optional()],
+    )
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -137,6 +158,7 @@ class EventForm(Form):
         if len(choices) != 1:
             choices.insert(0, SelectChoice("", _l("Choose…")))
         self.city.choices = choices
+        self.data_controller.choices = _controller_choices(self._cities.values())
 
     @classmethod
     def for_new_event(cls, account: Account) -> EventForm:

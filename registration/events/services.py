@@ -14,6 +14,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, func, select, text
 
 from registration.accounts.services import record
+from registration.data_controller import controllers
 from registration.database import page_within, storable, utcnow
 from registration.email_addresses import is_email_address
 from registration.events import programme
@@ -282,6 +283,16 @@ EVENT_FIELDS: dict[str, Rule] = {
         description="A published or cancelled event cannot become a draft again.",
     ),
     "contact_email": Rule(Kind.EMAIL, required=True, max_length=max_length(Event.contact_email)),
+    "data_controller": Rule(
+        Kind.LINE,
+        nullable=True,
+        max_length=max_length(Event.data_controller),
+        description=(
+            "The key of the controller of the registrations' personal data: one of those "
+            "configured for the event's city, or the coordinator's (the event's "
+            "data_controller.key). Null: the city's first, else the coordinator."
+        ),
+    ),
 }
 REQUIRED_FIELDS = frozenset(name for name, rule in EVENT_FIELDS.items() if rule.required)
 #: Changing these moves the event in people's calendars (iCalendar SEQUENCE).
@@ -310,6 +321,7 @@ _DEFAULTS = {
     "registration_opens_at": None,
     "registration_closes_at": None,
     "status": EventStatus.DRAFT,
+    "data_controller": None,
 }
 #: Texts that are empty rather than missing: null from the API means "".
 _EMPTY_TEXTS = frozenset(name for name, value in _DEFAULTS.items() if value == "")
@@ -464,7 +476,7 @@ def _normalise(fields: dict) -> dict:
             continue
         if isinstance(value, str):
             value = value.strip()
-        if name == "online_url" and value == "":
+        if name in ("online_url", "data_controller") and value == "":
             value = None
         elif name in _EMPTY_TEXTS and value is None:
             value = ""
@@ -560,6 +572,14 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
         _validate_times(values, fail)
     if not errors:
         _validate_programme(values, fail)
+    chosen = values.get("data_controller")
+    if chosen is not None and not errors:
+        choices = controllers().choices_for(values["city"])
+        if chosen not in {controller.key for controller in choices}:
+            fail(
+                "data_controller",
+                _l("Choose the data controller of the event's city, or the coordinator."),
+            )
     if values.get("status") == EventStatus.DRAFT and previous not in (None, EventStatus.DRAFT):
         fail("status", _l("A published or cancelled event cannot become a draft again."))
     if values.get("status") == EventStatus.CANCELLED and previous in (None, EventStatus.DRAFT):

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, render_template, request, sessi
 from registration.accessibility import OMBUDSMAN_URL
 from registration.accessibility import statement as accessibility_statement
 from registration.caching import ttl_memo
+from registration.data_controller import data_controller
 from registration.database import utcnow
 from registration.events import services
 from registration.events.models import Event, EventType
@@ -116,7 +117,16 @@ def detail(event_id: int):
 def render_event_page(event: Event, form: RegistrationForm, status: int = 200):
     """The event page; the registration view shows it again with the form's errors."""
     seats = availability([event.id])[event.id]
-    page = render_template("events/detail.html", event=event, seats=seats, form=form, now=utcnow())
+    controller = data_controller(event)
+    form.name_the_controller(controller)
+    page = render_template(
+        "events/detail.html",
+        event=event,
+        seats=seats,
+        form=form,
+        controller=controller,
+        now=utcnow(),
+    )
     return page, status
 
 

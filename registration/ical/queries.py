@@ -178,8 +178,9 @@ def _event_version_query() -> Select:
 
 @functools.cache
 def _participant_query() -> Select:
+    # An anonymised participant's feed lists nobody's registrations (docs/privacy.md).
     return select(Participant.id, Participant.language).where(
-        Participant.feed_token == bindparam("token")
+        Participant.feed_token == bindparam("token"), Participant.anonymised_at.is_(None)
     )
 
 

@@ -1,5 +1,9 @@
 """``flask mail send-queued [--loop]`` and ``flask mail send-reminders``.
 
+The loop also runs the periodic jobs (``periodic_jobs``): the day-before reminders and
+the anonymisation that ``RETENTION_DAYS`` makes due, each within minutes of its being
+due. Both may run in several workers at once: each does only what no other has done.
+
 The loop keeps working through what goes wrong around it: a database that
 drops its connections or refuses new ones is waited for (1 s, doubling up to
 30 s, one line on stderr each time), and SIGTERM or SIGINT stop it within
@@ -10,10 +14,12 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import (
     DBAPIError,
@@ -26,10 +32,14 @@ from sqlalchemy.exc import (
 from registration.extensions import db
 from registration.notifications.delivery import Stopped, StopRequest, deliver_due
 from registration.notifications.reminders import queue_reminders
+from registration.privacy.cli import summary
+from registration.privacy.retention import anonymise_due
 
 mail_cli = AppGroup("mail", help="Deliver queued email.")
 
 REMINDER_EVERY_SECONDS = 600
+#: A check finds nothing due but once in a while, and costs a few queries.
+ANONYMISE_EVERY_SECONDS = 600
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 #: After a database error the loop waits this long, doubling each time, up to the longest.
 OUTAGE_FIRST_WAIT_SECONDS = 1.0
@@ -44,17 +54,16 @@ def send_queued(loop: bool, interval: float, batch: int) -> None:
     """Deliver the outbox; safe to run as several processes at once."""
     stop = StopRequest()
     total_sent = 0
-    next_reminders = 0.0
+    jobs = periodic_jobs() if loop else []
     outage_wait = 0.0
     with _signals_handled_by(stop), suppress(Stopped):
         while True:
             stop.check()
             try:
-                if loop and time.monotonic() >= next_reminders:
-                    queued = queue_reminders()
-                    if queued:
-                        click.echo(f"Queued {queued} reminders.")
-                    next_reminders = time.monotonic() + REMINDER_EVERY_SECONDS
+                for job in jobs:
+                    said = job.run_if_due(time.monotonic())
+                    if said:
+                        click.echo(said)
                 report = deliver_due(batch_size=batch, stop=stop)
             except (DBAPIError, PendingRollbackError) as error:
                 if not database_unavailable(error):
@@ -86,6 +95,44 @@ def send_queued(loop: bool, interval: float, batch: int) -> None:
             if not report.handled or report.retrying:
                 _pause(interval, stop)
     click.echo(f"{'Stopped' if stop.requested else 'Done'}: {total_sent} sent.")
+
+
+@dataclass
+class Periodic:
+    """A job of the loop: run at once, then again ``every`` seconds after it last ran
+    through. One that fails (the database is away) is due again on the next round."""
+
+    every: float
+    #: Does the work; returns what to print, if anything.
+    work: Callable[[], str | None]
+    due_at: float = 0.0
+
+    def run_if_due(self, clock: float) -> str | None:
+        """Run the job if ``clock`` (``time.monotonic()``) has reached its time."""
+        if clock < self.due_at:
+            return None
+        said = self.work()
+        self.due_at = clock + self.every
+        return said
+
+
+def periodic_jobs() -> list[Periodic]:
+    """What ``send-queued --loop`` runs beside delivering, each with its own schedule."""
+    return [
+        Periodic(REMINDER_EVERY_SECONDS, _queue_reminders),
+        Periodic(ANONYMISE_EVERY_SECONDS, _anonymise),
+    ]
+
+
+def _queue_reminders() -> str | None:
+    queued = queue_reminders()
+    return f"Queued {queued} reminders." if queued else None
+
+
+def _anonymise() -> str | None:
+    """Anonymise what is due; the run is recorded in the audit log if it changed anything."""
+    done = anonymise_due(always_record=False)
+    return summary(done, current_app.config["RETENTION_DAYS"]) if done.anything else None
 
 
 @mail_cli.command("send-reminders")

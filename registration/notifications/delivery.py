@@ -66,6 +66,7 @@ from registration.database import reading_only, utcnow
 from registration.extensions import db
 from registration.notifications.messages import Invitation, compose
 from registration.notifications.models import DeliveryStatus, OutboxMessage
+from registration.privacy.retention import scrub_delivered
 
 #: Attempts before a message is given up as failed.
 MAX_ATTEMPTS = 10
@@ -438,6 +439,9 @@ def _deliver_one(message_id: int, claim: Claim, channel: Transport, report: Deli
         .where(OutboxMessage.id == message_id)
         .values(status=DeliveryStatus.SENT, sent_at=utcnow(), last_error=None, claim=None)
     )
+    # A message that waited while its registration was anonymised (an erasure's
+    # cancellation) keeps its address only until now.
+    scrub_delivered(message_id)
     db.session.commit()
     report.sent += 1
 

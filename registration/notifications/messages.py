@@ -34,7 +34,8 @@ from registration.i18n import event_period, period
 from registration.ical.feeds import subscription
 from registration.links import absolute_url
 from registration.notifications.models import MessageKind, OutboxMessage
-from registration.registrations.models import Registration, RegistrationStatus
+from registration.privacy.own_data import DATA_LINK_MAX_AGE, data_link_key
+from registration.registrations.models import Participant, Registration, RegistrationStatus
 from registration.registrations.services import feed_replacement_key
 
 # Header values come from people (names, event titles): a line break would start
@@ -68,6 +69,7 @@ def _subject(kind: MessageKind, title: str, context: dict) -> str:
         MessageKind.REMINDER: _("Tomorrow: %(title)s", title=title),
         MessageKind.FEED_REPLACED: _("A new address for your personal calendar"),
         MessageKind.MANAGE_LINK: _("The link to your registration: %(title)s", title=title),
+        MessageKind.DATA_LINK: _("The link to your data"),
     }
     return subjects[kind]
 
@@ -227,9 +229,22 @@ def _context(message: OutboxMessage, registration: Registration, event: Event) -
         ),
         "registration_open": event.registration_open(utcnow()),
         "controller": data_controller(event),
+        "privacy_url": absolute_url("privacy.index"),
         "changes": _changes(message, registration, event),
+        "data_url": _data_url(message, participant),
+        "data_link_minutes": int(DATA_LINK_MAX_AGE.total_seconds() // 60),
+        # Erased, or past retention: the templates offer no link to it any more.
+        "anonymised": registration.anonymised_at is not None,
         **message.context,
     }
+
+
+def _data_url(message: OutboxMessage, participant: Participant) -> str | None:
+    """For DATA_LINK: the link to the person's data, made now, so that its hour starts
+    when the email goes, not when it was asked for (the outbox keeps no secret)."""
+    if message.kind != MessageKind.DATA_LINK:
+        return None
+    return absolute_url("own_data.show", key=data_link_key(participant))
 
 
 def _ticket(message: OutboxMessage, registration: Registration) -> InlineImage | None:

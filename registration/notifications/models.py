@@ -29,6 +29,8 @@ class MessageKind(enum.StrEnum):
     FEED_REPLACED = "feed_replaced"
     #: The manage link, asked for again on the lost-link page.
     MANAGE_LINK = "manage_link"
+    #: The link to the person's own data (``privacy.own_data``), asked for on /privacy.
+    DATA_LINK = "data_link"
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -23,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
+from registration.data_controller import DataController
 from registration.forms import EmailAddress, Form, OneLine, Printable, fits, strip
 from registration.labels import CATEGORIES
 from registration.registrations.models import Category, Registration
@@ -126,11 +127,9 @@ class RegistrationForm(Form):
         render_kw={"autocomplete": "address-level2"},
     )
     needs = _needs()
+    #: Labelled with the event's controller by ``name_the_controller``.
     consent = BooleanField(
-        _l(
-            "I agree to the processing of my personal data by the Strefa Kultury Wrocław "
-            "office for registration and for organising this event."
-        ),
+        _l("I agree to the processing of my personal data."),
         validators=[
             DataRequired(
                 _l(
@@ -144,6 +143,15 @@ class RegistrationForm(Form):
     def validate_category(self, field: SelectField) -> None:
         if field.data not in Category._value2member_map_:
             raise ValidationError(_l("Choose what describes you best"))
+
+    def name_the_controller(self, controller: DataController) -> None:
+        """Say whom the person consents to: the event's controller (the clause beside
+        the box says who that is and why)."""
+        self.consent.label.text = _l(
+            "I agree that %(controller)s, the data controller, may process my personal data, "
+            "including any needs I describe, to register me for this event and to organise it.",
+            controller=controller.name,
+        )
 
     def applicant(self, language: str) -> Applicant:
         """What the person told us, for ``services.register``."""

@@ -50,6 +50,9 @@ class Participant(db.Model):
     #: Secret part of the personal calendar feed's URL.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the address and name were replaced (``privacy.retention``): once the person's
+    #: every registration is anonymised, or they erased their data.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<Participant {self.id}>"
@@ -111,6 +114,9 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the personal data were replaced (``privacy.retention``); what reports count
+    #: (status, category, home city, attendance, dates) stays.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
     participant: Mapped[Participant] = relationship(lazy="joined", innerjoin=True)

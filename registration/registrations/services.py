@@ -85,8 +85,10 @@ MANAGE_LINK_QUIET_PERIOD = timedelta(hours=1)
 #: more requests in that time send nothing, so that nobody can flood a person's inbox.
 LOST_LINK_QUIET_PERIOD = timedelta(minutes=10)
 
-#: The wording of the consent checkbox people agree to; bump it when the text changes.
-CONSENT_VERSION = "2026-11"
+#: The wording of the consent checkbox people agree to, with the information clause
+#: beside it; bump it when either changes (docs/privacy.md lists each version).
+#: 2026-12: the event's own controller is named, and the clause is shown beside it.
+CONSENT_VERSION = "2026-12"
 
 
 @dataclass(frozen=True)
@@ -453,7 +455,12 @@ def find_by_token(token: str) -> Registration | None:
     """The registration behind a manage link, or ``None`` for any other string."""
     if not looks_like_secret(token):
         return None
-    return db.session.scalar(select(Registration).where(Registration.token == token))
+    # An anonymised registration's token is a fresh secret, and leads nowhere all the same.
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.token == token, Registration.anonymised_at.is_(None)
+        )
+    )
 
 
 def find_by_check_in_code(code: str) -> Registration | None:
@@ -464,7 +471,11 @@ def find_by_check_in_code(code: str) -> Registration | None:
     """
     if not looks_like_secret(code):
         return None
-    return db.session.scalar(select(Registration).where(Registration.check_in_code == code))
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.check_in_code == code, Registration.anonymised_at.is_(None)
+        )
+    )
 
 
 # --- The personal calendar's address ----------------------------------------------

@@ -93,11 +93,11 @@ PARTICIPANT_COLUMNS = ("email", "name", "language", "feed_token", "created_at")
 # lock is held, so the columns a new row leaves empty (NULL) are not among them.
 
 #: Columns of a new registration that its caller gives; its id comes from the database
-#: and it is neither cancelled nor checked in.
+#: and it is neither cancelled, nor checked in, nor anonymised.
 REGISTRATION_COLUMNS = tuple(
     column.key
     for column in _registrations.columns
-    if column.key not in ("id", "participant_id", "cancelled_at", "checked_in_at")
+    if column.key not in ("id", "participant_id", "cancelled_at", "checked_in_at", "anonymised_at")
 )
 #: Columns of its first message that its caller gives (``outbox.queued_message``).
 MESSAGE_COLUMNS = (

@@ -258,7 +258,7 @@ def test_a_table_that_cannot_be_stated_stops_the_app(make_app, table, message):
     with pytest.raises(ConfigurationError) as raised:
         make_app(ORGANISATION={"accessibility": table})
     assert message in str(raised.value)
-    assert str(raised.value).startswith("ORGANISATION_FILE [accessibility]")
+    assert str(raised.value).startswith("ORGANISATION_FILE: [accessibility]")
 
 
 def test_defaults_make_a_complete_statement():

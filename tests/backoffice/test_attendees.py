@@ -224,7 +224,10 @@ class TestAddingByHand:
         html = client.get(f"/organiser/events/{wroclaw['event']}/attendees/new?lang=en").text
         for field in ("name", "email", "institution", "category", "city", "language", "consent"):
             assert f'id="{field}"' in html, field
-        assert "The person has agreed to the processing of their personal data" in html
+        assert (
+            "The person has agreed that Strefa Kultury Wrocław, the data controller, may process"
+            in html
+        )
 
     def test_adds_a_person_outside_the_window_and_emails_them(self, app, client, signed_in):
         with app.app_context():

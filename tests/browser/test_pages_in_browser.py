@@ -154,7 +154,7 @@ def test_registration_and_cancellation_work_without_javascript(page_and_log, bro
     page.get_by_label("Instytucja").fill("Centrum Kultury")
     page.get_by_label("Jesteś").select_option(label="Urzędnik samorządowy")
     page.get_by_label("Miasto, w którym pracujesz").fill("Lublin")
-    page.get_by_label(re.compile("^Zgadzam się na przetwarzanie")).check()
+    page.get_by_label(re.compile("^Wyrażam zgodę na przetwarzanie")).check()
     page.get_by_role("button", name="Zapisz się").click()
     page.wait_for_url(re.compile(r"/r/[\w-]+$"))
 

@@ -29,6 +29,8 @@ def clean_environment(monkeypatch):
         "MAIL_TIMEOUT",
         "MAIL_LEASE_SECONDS",
         "INSTANCE_PATH",
+        "ORGANISATION_FILE",
+        "RETENTION_DAYS",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -186,3 +188,40 @@ def test_bad_configuration_ends_with_one_clear_line(environment, message):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Configuration error: ")
     assert message in lines[0]
+
+
+def test_retention_is_two_years_unless_set(clean_environment, tmp_path):
+    assert config.load(tmp_path)["RETENTION_DAYS"] == 730
+    clean_environment.setenv("RETENTION_DAYS", "365")
+    assert config.load(tmp_path)["RETENTION_DAYS"] == 365
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "two years"])
+def test_retention_must_be_a_positive_number_of_days(clean_environment, tmp_path, value):
+    clean_environment.setenv("RETENTION_DAYS", value)
+    with pytest.raises(ConfigurationError, match="RETENTION_DAYS"):
+        config.load(tmp_path)
+
+
+def test_the_organisation_file_is_read_from_the_instance_folder(clean_environment, tmp_path):
+    assert config.load(tmp_path)["ORGANISATION"] == {}
+    (tmp_path / "organisation.toml").write_text('[accessibility]\nstatus = "partial"\n')
+    assert config.load(tmp_path)["ORGANISATION"] == {"accessibility": {"status": "partial"}}
+
+
+def test_organisation_file_names_another_file(clean_environment, tmp_path):
+    other = tmp_path / "koalicja.toml"
+    other.write_text('[[data_controller]]\nkey = "ikm"\n')
+    clean_environment.setenv("ORGANISATION_FILE", str(other))
+    assert config.load(tmp_path)["ORGANISATION"] == {"data_controller": [{"key": "ikm"}]}
+
+
+def test_an_organisation_file_that_cannot_be_read_is_named(clean_environment, tmp_path):
+    clean_environment.setenv("ORGANISATION_FILE", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigurationError, match=r"missing\.toml cannot be read"):
+        config.load(tmp_path)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[data_controller]\nkey = ")
+    clean_environment.setenv("ORGANISATION_FILE", str(broken))
+    with pytest.raises(ConfigurationError, match=r"broken\.toml is not valid TOML"):
+        config.load(tmp_path)

@@ -15,6 +15,7 @@ from registration.events.models import EventType
 from registration.extensions import db
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.notifications.reminders import queue_reminders
+from registration.privacy import own_data
 from registration.registrations import services
 from registration.registrations.errors import AlreadyRegistered
 from tests.factories import make_account, make_event, make_registration
@@ -42,8 +43,8 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
       registers again (already registered), Ben asks for his lost link (manage link), then
       Anna cancels (cancelled), so Ben is promoted;
       the organisers move the visit to another day, over two days, and another venue
-      (event changed), write to the attendees (organiser message), and Ben replaces his
-      calendar's address (feed replaced);
+      (event changed), write to the attendees (organiser message), Ben replaces his
+      calendar's address (feed replaced) and asks for the link to his data (data link);
     - an expert meeting that the organisers cancel: Dan's registration (event cancelled).
     """
     organiser = make_account(f"organiser-{language}@example.org", password=None)
@@ -90,6 +91,7 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
         account=organiser,
     )
     services.replace_personal_feed(ben, language=language)
+    own_data.send_data_link(ben.email, language=language)  # Ben asks on /privacy for his data
 
     queue_reminders(now=now)
 

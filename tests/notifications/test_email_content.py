@@ -47,6 +47,7 @@ HEADLINES = {
         "Twój osobisty kalendarz ma nowy adres",
         "Your personal calendar has a new address",
     ),
+    K.DATA_LINK: ("Link do Twoich danych", "The link to your data"),
 }
 VIEW = ("Zobacz swoje zgłoszenie", "View your registration")
 OTHER_EVENTS = ("Zobacz inne wydarzenia", "Browse other events")
@@ -63,6 +64,7 @@ BUTTONS = {
     K.REMINDER: ("manage", ("Zobacz swój bilet", "View your ticket")),
     K.ORGANISER_MESSAGE: ("manage", VIEW),
     K.FEED_REPLACED: ("feed", ("Dodaj go do aplikacji kalendarza", "Add it to your calendar app")),
+    K.DATA_LINK: ("data", ("Zobacz swoje dane", "See your data")),
 }
 NEW_FEED_ADDRESS = (
     "Nowy adres do dodania w aplikacji kalendarza",
@@ -85,6 +87,10 @@ def button_target(emails, kind: MessageKind) -> str:
         return email.feed_url.replace("https://", "webcal://", 1)
     if where == "events":
         return absolute_url_in(emails, "events.index")
+    if where == "data":  # made when the email was composed: the one link to /privacy/data/…
+        prefix = absolute_url_in(emails, "own_data.erased").removesuffix("erased")
+        [url] = {line for line in email.text.split("\n") if line.startswith(prefix)}
+        return url
     return {"manage": email.manage_url, "event": email.event_url}[where]
 
 
@@ -140,7 +146,12 @@ def test_the_greeting_names_nobody_and_the_team_signs(emails, kind):
     assert team in email.text
 
 
-@pytest.mark.parametrize("kind", list(MessageKind))
+#: About the person's calendar, or all their data: not about one registration.
+NOT_ABOUT_ONE_REGISTRATION = {K.FEED_REPLACED, K.DATA_LINK}
+PRIVACY_URL = "https://koalicja.example.org/privacy"
+
+
+@pytest.mark.parametrize("kind", sorted(set(MessageKind) - {K.DATA_LINK}))
 def test_the_footer_says_who_holds_the_data_and_why_the_email_came(emails, kind):
     email = emails[kind]
     why = say(
@@ -157,7 +168,29 @@ def test_the_footer_says_who_holds_the_data_and_why_the_email_came(emails, kind)
     assert email.page.find("a", href="mailto:iod@strefakultury.pl")
 
 
-@pytest.mark.parametrize("kind", sorted(set(MessageKind) - {K.FEED_REPLACED}))
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_every_email_links_the_privacy_information(emails, kind):
+    email = emails[kind]
+    assert PRIVACY_URL in email.text.split("\n")
+    assert email.page.find("a", href=PRIVACY_URL)
+
+
+def test_the_data_link_says_why_it_came_and_where_each_controller_is_named(emails):
+    """It is about an address, not one event: no event's controller speaks for all."""
+    email = emails[K.DATA_LINK]
+    why = say(
+        emails,
+        (
+            "ponieważ ktoś poprosił na stronie o prywatności",
+            "because someone asked, on the privacy page",
+        ),
+    )
+    for part in (" ".join(email.text.split()), " ".join(email.page.get_text().split())):
+        assert why in part
+        assert not any(detail in part for detail in CONTROLLER)
+
+
+@pytest.mark.parametrize("kind", sorted(set(MessageKind) - NOT_ABOUT_ONE_REGISTRATION))
 def test_every_email_about_a_registration_links_its_event_and_its_manage_page(emails, kind):
     email = emails[kind]
     lines = email.text.split("\n")
@@ -167,7 +200,7 @@ def test_every_email_about_a_registration_links_its_event_and_its_manage_page(em
     assert email.page.find("a", href=email.manage_url)
 
 
-@pytest.mark.parametrize("kind", list(MessageKind))
+@pytest.mark.parametrize("kind", sorted(set(MessageKind) - {K.DATA_LINK}))
 def test_the_personal_calendar_is_offered_for_google_outlook_apple_and_by_address(emails, kind):
     email = emails[kind]
     links = [a["href"] for a in email.page.find_all("a")]

@@ -55,7 +55,7 @@ def test_event_page_offers_the_form_with_every_field_labelled(client, event_id):
     ):
         assert re.search(rf'<label for="{field}">', html), field
         assert f'id="{field}"' in html
-    assert "Zgadzam się na przetwarzanie moich danych osobowych" in html
+    assert "Wyrażam zgodę na przetwarzanie moich danych osobowych" in html
     assert ">Zapisz się</button>" in html
 
 
