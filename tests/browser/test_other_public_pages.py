@@ -1,7 +1,7 @@
 """The public pages no journey walks through pass ``check_page`` in Polish and English at
 1280 and 390 pixels: the accessibility statement (also with every optional section shown),
-a scanned ticket seen by someone who is not signed in, the pages behind the "new calendar
-address" link, and the 404 page.
+the privacy page, a scanned ticket seen by someone who is not signed in, the pages behind
+the "new calendar address" link, and the 404 page.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def operators_statement(site):
 
 PAGES = {
     "accessibility": ("/accessibility", 200),
+    "privacy": ("/privacy", 200),
     "scanned-ticket": ("/check-in/{code}", 200),
     "new-feed-address": ("/calendar/personal/new-address/{key}", 200),
     "new-feed-address-sent": ("/calendar/personal/new-address-sent", 200),
