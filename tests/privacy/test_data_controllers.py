@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import registration
+from registration.accounts.services import issue_api_token
 from registration.config import ConfigurationError
 from registration.data_controller import controllers, data_controller
 from registration.events import services
@@ -114,3 +115,40 @@ def test_the_demo_names_a_coordinator_and_bodies_of_two_cities(make_app, monkeyp
         configured = controllers()
         assert configured.coordinator.name == "Strefa Kultury Wrocław"
         assert {controller.city for controller in configured.of_cities} == {"gdansk", "lodz"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("ldk", "Choose the data controller of the event's city, or the coordinator."),
+        (12, "Must be text."),
+        (["ikm"], "Must be text."),
+        ("ikm\nx", "Use a single line without special characters."),
+        ("x" * 61, "At most 60 characters."),
+    ],
+)
+def test_the_api_refuses_a_controller_the_event_may_not_name(app, client, value, message):
+    with app.app_context():
+        token = issue_api_token(make_account(city_slug="gdansk"))
+        event_id = make_event(city_slug="gdansk").id
+        db.session.commit()
+    response = client.patch(
+        f"/api/v1/events/{event_id}",
+        json={"data_controller": value},
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == {"data_controller": [message]}
+
+
+def test_the_api_sets_and_clears_the_controller(app, client):
+    with app.app_context():
+        token = issue_api_token(make_account(city_slug="gdansk"))
+        event_id = make_event(city_slug="gdansk").id
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/events/{event_id}"
+    chosen = client.patch(url, json={"data_controller": "um-gdansk"}, headers=headers)
+    assert chosen.json["data_controller"]["name"] == "Urząd Miejski w Gdańsku"
+    cleared = client.patch(url, json={"data_controller": None}, headers=headers)
+    assert cleared.json["data_controller"]["key"] == "ikm"
