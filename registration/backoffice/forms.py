@@ -97,7 +97,7 @@ class EventForm(Form):
     title = StringField(_l("Title"), filters=[strip])
     summary = StringField(_l("Summary (optional)"), filters=[strip])
     description = TextAreaField(
-        _l("Description (optional)"), filters=[strip], render_kw={"rows": 10}
+        _l("Description (optional)"), filters=[strip], render_kw={"rows": 18}
     )
     language = SelectField(
         _l("Language of the event"),
@@ -119,13 +119,13 @@ class EventForm(Form):
         validate_choice=False,  # validate_city: only the cities this account may use
         validators=[Optional()],
     )
-    venue = StringField(_l("Venue"), filters=[strip])
+    venue = StringField(_l("Venue name"), filters=[strip])
     address = StringField(_l("Address"), filters=[strip])
     online_url = URLField(_l("Link for online participation (optional)"), filters=[strip])
     starts_at = _warsaw_time(_l("Starts"))
     ends_at = _warsaw_time(_l("Ends"))
     capacity = IntegerField(
-        _l("Seats"),
+        _l("Number of seats"),
         validators=[Optional()],
         invalid_value_message=_l("Enter a whole number."),
         render_kw={"inputmode": "numeric"},
