@@ -456,6 +456,24 @@ def test_an_organisers_reason_for_cancelling_is_shown_escaped(mail_app, smtp):
     assert "The hall <b>flooded</b>." in cancelled.get_body(preferencelist=("plain",)).get_content()
 
 
+def test_the_reason_given_when_cancelling_is_in_both_parts_as_typed(mail_app, smtp):
+    reason = "Sala została zalana.\n\nSpotkamy się w maju – <b>zapraszamy</b>!"
+    with mail_app.app_context():
+        event = make_event()
+        make_registration(event, email="ola@example.org", language="pl")
+        events.cancel_event(event, make_account(password=None), reason=reason)
+        db.session.commit()
+        deliver_due()
+    cancelled = received(smtp, "ola@example.org")[-1]
+    text = cancelled.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert "Wyjaśnienie organizatorów:\n" + reason + "\n" in text
+    page = BeautifulSoup(cancelled.get_body(preferencelist=("html",)).get_content(), "html.parser")
+    paragraphs = [p.get_text() for p in page.find_all("p")]
+    assert "Sala została zalana." in paragraphs
+    assert "Spotkamy się w maju – <b>zapraszamy</b>!" in paragraphs
+    assert page.find("b") is None
+
+
 def test_a_confirmation_sent_after_the_seat_was_given_up_carries_no_ticket(mail_app, smtp):
     """A message is composed when it is sent: a ticket for a cancelled seat would mislead."""
     with mail_app.app_context():
