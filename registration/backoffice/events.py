@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -68,11 +69,21 @@ def edit_event(event_id: int):
     if not form.validate_on_submit():
         return _form_page(form, event=event, status=422)
     try:
-        services.update_event(event, form.event_fields(event), account=account)
+        update = services.update_event(event, form.event_fields(event), account=account)
     except services.EventError as error:
         return _rejected(form, error, event=event)
     db.session.commit()
-    flash(_("The changes are saved."), "success")
+    if update.told:
+        flash(
+            ngettext(
+                "The changes are saved. We have told %(num)d person about the change.",
+                "The changes are saved. We have told %(num)d people about the change.",
+                update.told,
+            ),
+            "success",
+        )
+    else:
+        flash(_("The changes are saved."), "success")
     return redirect(url_for(".edit_event", event_id=event_id), code=303)
 
 
@@ -94,26 +105,51 @@ def publish_event(event_id: int):
 @bp.get("/events/<int:event_id>/cancel")
 @login_required
 def confirm_cancel_event(event_id: int):
-    """Ask before cancelling: say who will be told."""
-    event = managed_event_or_abort(event_id)
-    return render_template(
-        "backoffice/events/cancel.html", event=event, seats=availability([event.id])[event.id]
-    )
+    """Ask before cancelling: say who will be told, and offer to say why."""
+    return _cancel_page(managed_event_or_abort(event_id))
 
 
 @bp.post("/events/<int:event_id>/cancel")
 @login_required
 def cancel_event(event_id: int):
-    """Cancel the event; everyone holding a seat or a place is emailed."""
+    """Cancel the event; everyone holding a seat or a place is emailed, with the reason given."""
     event = managed_event_or_abort(event_id)
+    reason = request.form.get("reason", "")
     try:
-        services.cancel_event(event, current_account())
+        update = services.cancel_event(event, current_account(), reason=reason)
     except services.EventError as error:
-        _flash_refusal(error)
+        problems = error.field_errors()
+        if "cancellation_reason" not in problems:
+            _flash_refusal(error)
+            return redirect(url_for(".edit_event", event_id=event_id), code=303)
+        db.session.rollback()
+        errors = [str(message) for message in problems["cancellation_reason"]]
+        return _cancel_page(event, reason=reason, errors=errors), error.status
+    db.session.commit()
+    if update.told:
+        flash(
+            ngettext(
+                "The event is cancelled. We are emailing %(num)d person about it.",
+                "The event is cancelled. We are emailing %(num)d people about it.",
+                update.told,
+            ),
+            "success",
+        )
     else:
-        db.session.commit()
-        flash(_("The event is cancelled. Everyone registered is being told."), "success")
+        flash(_("The event is cancelled. Nobody was registered, so nobody is emailed."), "success")
     return redirect(url_for(".edit_event", event_id=event_id), code=303)
+
+
+def _cancel_page(event: Event, *, reason: str = "", errors: list[str] | None = None) -> str:
+    return render_template(
+        "backoffice/events/cancel.html",
+        event=event,
+        seats=availability([event.id])[event.id],
+        reason=reason,
+        reason_errors=errors or [],
+        reason_limit=services.REASON_LIMIT,
+        reason_limit_text=format_number(services.REASON_LIMIT),
+    )
 
 
 @bp.post("/events/<int:event_id>/duplicate")

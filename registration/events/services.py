@@ -371,9 +371,29 @@ def create_event(fields: dict, *, account: Account) -> Event:
     return event
 
 
+#: The most an organiser may write to explain a cancellation.
+REASON_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class EventUpdate:
+    """What ``update_event`` did: the event as it now is, and how many people it told.
+
+    :ivar told: EVENT_CHANGED or EVENT_CANCELLED messages queued, one per person
+    """
+
+    event: Event
+    told: int = 0
+
+
 def update_event(
-    event: Event, changes: dict, *, account: Account, now: datetime | None = None
-) -> Event:
+    event: Event,
+    changes: dict,
+    *,
+    account: Account,
+    now: datetime | None = None,
+    reason: str | None = None,
+) -> EventUpdate:
     """Change an event; tell the people holding seats or places when it moves or is cancelled.
 
     A change of time, place or status raises ``sequence`` by one and queues
@@ -383,6 +403,8 @@ def update_event(
     seats to the waitlist in order. A change to nothing does and records nothing.
 
     :param changes: any of ``EVENT_FIELDS``; ``city`` as a ``City``, name or slug
+    :param reason: the organisers' explanation of a cancellation, for each
+        EVENT_CANCELLED email and the audit entry; unused unless the change cancels
     :raise NotAllowed: the account may not manage this event
     :raise CityNotAllowed: an organiser tried to move the event to another city
     :raise InvalidEvent: a value breaks a rule
@@ -391,6 +413,7 @@ def update_event(
     if not account.can_manage(event):
         raise NotAllowed
     values = _normalise(changes)
+    reason = _cancellation_reason(reason)
     event = seats.lock_event(event.id)
     if not account.can_manage(event):  # Race condition: it may have moved since it was read.
         raise NotAllowed
@@ -401,7 +424,7 @@ def update_event(
         if not _same(getattr(event, name), value)
     }
     if not changed:
-        return event
+        return EventUpdate(event)
     if "city" in changed:
         _check_city(account, changed["city"][1])
     merged = {name: getattr(event, name) for name in EVENT_FIELDS}
@@ -421,17 +444,22 @@ def update_event(
     if moved:
         event.sequence += 1
     db.session.flush()
-    _tell_registrants(event, moved, previous=previous_status, before=outbox.details_before(changed))
-    record(
-        account,
-        _action(changed),
-        event=event,
-        **{name: [_plain(old), _plain(new)] for name, (old, new) in changed.items()},
+    action = _action(changed)
+    told = _tell_registrants(
+        event,
+        moved,
+        previous=previous_status,
+        before=outbox.details_before(changed),
+        reason=reason if action == "event.cancel" else None,
     )
-    return event
+    details = {name: [_plain(old), _plain(new)] for name, (old, new) in changed.items()}
+    if reason and action == "event.cancel":
+        details["reason"] = reason
+    record(account, action, event=event, **details)
+    return EventUpdate(event, told)
 
 
-def publish(event: Event, account: Account) -> Event:
+def publish(event: Event, account: Account) -> EventUpdate:
     """Open the event to the public (or bring back a cancelled one).
 
     :raise NotAllowed: the account may not manage this event
@@ -439,12 +467,31 @@ def publish(event: Event, account: Account) -> Event:
     return update_event(event, {"status": EventStatus.PUBLISHED}, account=account)
 
 
-def cancel_event(event: Event, account: Account) -> Event:
+def cancel_event(event: Event, account: Account, *, reason: str | None = None) -> EventUpdate:
     """Cancel the event; everyone holding a seat or place is told. Registrations stay as they are.
 
+    :param reason: the organisers' explanation, shown in the cancellation email as typed
     :raise NotAllowed: the account may not manage this event
+    :raise InvalidEvent: the reason is too long or has special characters
     """
-    return update_event(event, {"status": EventStatus.CANCELLED}, account=account)
+    return update_event(event, {"status": EventStatus.CANCELLED}, account=account, reason=reason)
+
+
+def _cancellation_reason(reason: str | None) -> str | None:
+    """The reason trimmed, or None when empty.
+
+    :raise InvalidEvent: longer than ``REASON_LIMIT`` or with control characters
+    """
+    if reason is None:
+        return None
+    if not isinstance(reason, str):
+        raise InvalidEvent({"cancellation_reason": [NOT_TEXT]})
+    reason = reason.replace("\r\n", "\n").strip()
+    if len(reason) > REASON_LIMIT:
+        raise InvalidEvent({"cancellation_reason": [_too_long_text("reason", REASON_LIMIT)]})
+    if not is_printable(reason):
+        raise InvalidEvent({"cancellation_reason": [NOT_PRINTABLE]})
+    return reason or None
 
 
 def duplicate_event(event: Event, account: Account) -> Event:
@@ -633,27 +680,33 @@ def _check_seats_changeable(event: Event, merged: dict, *, now: datetime) -> Non
 
 
 def _tell_registrants(
-    event: Event, moved: set[str], *, previous: EventStatus, before: dict
-) -> None:
+    event: Event, moved: set[str], *, previous: EventStatus, before: dict, reason: str | None
+) -> int:
     """Queue the change for everyone holding a seat or a place in line (lock held).
 
     :param before: the old time and place (``outbox.details_before``), for "was … now …"
+    :param reason: the organisers' explanation of a cancellation, if they gave one
+    :return: how many messages were queued
     """
     if not moved or previous == EventStatus.DRAFT:
-        return  # a draft had nobody to tell
+        return 0  # a draft had nobody to tell
     if "status" in moved and event.status == EventStatus.CANCELLED:
         kind = MessageKind.EVENT_CANCELLED
     elif event.status == EventStatus.PUBLISHED:
         kind = MessageKind.EVENT_CHANGED
     else:
-        return  # a cancelled event that moves: the cancellation was news enough
-    active = db.session.scalars(
-        select(Registration)
-        .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
-        .order_by(Registration.id)
+        return 0  # a cancelled event that moves: the cancellation was news enough
+    active = list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE_STATUSES))
+            .order_by(Registration.id)
+        )
     )
+    extra = {"reason": reason} if reason else {}
     for registration in active:
-        outbox.enqueue(kind, registration, changed=sorted(moved), before=before)
+        outbox.enqueue(kind, registration, changed=sorted(moved), before=before, **extra)
+    return len(active)
 
 
 def _action(changed: dict) -> str:

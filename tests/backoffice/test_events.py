@@ -408,6 +408,30 @@ class TestEditing:
         assert outbox(app, MessageKind.EVENT_CHANGED) == active
         assert audit_actions(app)[-1] == "event.update"
 
+    def test_the_saved_message_says_how_many_people_were_told(self, app, client, signed_in, events):
+        signed_in()
+        values = edit_form(client, events["published"])
+        values["venue"] = "Centrum Historii Zajezdnia"
+        client.post(f"/organiser/events/{events['published']}/edit", data=values)
+        page = client.get(f"/organiser/events/{events['published']}/edit").text
+        assert "Zapisano zmiany. Powiadomiliśmy o zmianie 3 osoby." in page
+        values["venue"] = "Wrocławski Dom Literatury"
+        client.post(f"/organiser/events/{events['published']}/edit?lang=en", data=values)
+        page = client.get(f"/organiser/events/{events['published']}/edit?lang=en").text
+        assert "The changes are saved. We have told 3 people about the change." in page
+
+    def test_a_draft_moved_tells_nobody_and_says_nothing_of_telling(
+        self, app, client, signed_in, events
+    ):
+        signed_in()
+        values = edit_form(client, events["draft"])
+        values["venue"] = "Centrum Historii Zajezdnia"
+        client.post(f"/organiser/events/{events['draft']}/edit", data=values)
+        page = client.get(f"/organiser/events/{events['draft']}/edit").text
+        assert "Zmiany zostały zapisane." in page
+        assert "Powiadomiliśmy" not in page
+        assert outbox(app, MessageKind.EVENT_CHANGED) == []
+
     def test_a_new_title_tells_nobody(self, app, client, signed_in, events):
         signed_in()
         values = edit_form(client, events["published"])
@@ -491,6 +515,78 @@ class TestStatusButtons:
         client.post(url)
         assert len(outbox(app, MessageKind.EVENT_CANCELLED)) == 3
         assert audit_actions(app).count("event.cancel") == 1
+
+    def test_a_reason_for_cancelling_goes_to_everyone_told_and_the_audit_log(
+        self, app, client, signed_in, events
+    ):
+        signed_in()
+        url = f"/organiser/events/{events['published']}/cancel"
+        page = client.get(url).text
+        assert '<label for="reason">Powód (opcjonalnie)</label>' in page
+        assert 'maxlength="1000"' in page
+        reason = "Sala zalana.\r\n\r\nPrzepraszamy <b>bardzo</b>."
+        response = client.post(url, data={"reason": "  " + reason + "\n"})
+        assert response.status_code == 303
+        flashed = client.get(response.headers["Location"]).text
+        assert "Wydarzenie zostało odwołane. Wysyłamy wiadomość o tym 3 osobom." in flashed
+        expected = "Sala zalana.\n\nPrzepraszamy <b>bardzo</b>."
+        with app.app_context():
+            contexts = db.session.scalars(
+                sa.select(OutboxMessage.context).where(
+                    OutboxMessage.kind == MessageKind.EVENT_CANCELLED
+                )
+            ).all()
+            entry = db.session.scalars(
+                sa.select(AuditEntry).where(AuditEntry.action == "event.cancel")
+            ).one()
+            assert entry.details["reason"] == expected
+        assert [context["reason"] for context in contexts] == [expected] * 3
+
+    def test_cancelling_without_a_reason_adds_none(self, app, client, signed_in, events):
+        signed_in()
+        client.post(f"/organiser/events/{events['published']}/cancel", data={"reason": "  "})
+        with app.app_context():
+            contexts = db.session.scalars(
+                sa.select(OutboxMessage.context).where(
+                    OutboxMessage.kind == MessageKind.EVENT_CANCELLED
+                )
+            ).all()
+            entry = db.session.scalars(
+                sa.select(AuditEntry).where(AuditEntry.action == "event.cancel")
+            ).one()
+            assert "reason" not in entry.details
+        assert len(contexts) == 3
+        assert not any("reason" in context for context in contexts)
+
+    def test_cancelling_an_event_nobody_registered_for_says_nobody_is_emailed(
+        self, app, client, signed_in
+    ):
+        with app.app_context():
+            empty = make_event(title="Pusto").id
+            db.session.commit()
+        signed_in()
+        response = client.post(f"/organiser/events/{empty}/cancel?lang=en")
+        page = client.get(response.headers["Location"]).text
+        assert "The event is cancelled. Nobody was registered, so nobody is emailed." in page
+
+    @pytest.mark.parametrize(
+        ("reason", "message"),
+        [
+            ("x" * 1001, "Skróć tekst do najwyżej 1\N{NO-BREAK SPACE}000 znaków."),
+            ("Sala\x00zalana", "Usuń znaki specjalne."),
+        ],
+    )
+    def test_a_reason_too_long_or_with_control_characters_cancels_nothing(
+        self, app, client, signed_in, events, reason, message
+    ):
+        signed_in()
+        url = f"/organiser/events/{events['published']}/cancel"
+        response = client.post(url, data={"reason": reason})
+        assert response.status_code == 422
+        assert f'<p class="field-error" id="reason-error">{message}</p>' in response.text
+        assert 'aria-invalid="true"' in response.text
+        assert one_event(app, events["published"]).status == EventStatus.PUBLISHED
+        assert outbox(app, MessageKind.EVENT_CANCELLED) == []
 
     def test_duplicating_opens_a_new_draft(self, app, client, signed_in, events):
         signed_in()

@@ -137,6 +137,15 @@ def _message_sent(page, ids):
     assert "/message/" in page.url
 
 
+def _cancel_reason_too_long(page, ids):
+    """A reason past the limit (as a client without ``maxlength`` sends it) cancels nothing."""
+    page.goto(f"/organiser/events/{ids.event}/cancel")
+    page.locator("#reason").evaluate("textarea => textarea.removeAttribute('maxlength')")
+    page.locator("#reason").fill("x" * 1001)
+    submit(page, "main form[action$='/cancel']")
+    assert page.locator("#reason[aria-invalid=true]").count()
+
+
 def _goto(path: str, status: int = 200):
     def visit(page, ids):
         response = page.goto(path.format(ids=ids))
@@ -158,6 +167,7 @@ PAGES = {
     "edit-event": (ORGANISER, _goto("/organiser/events/{ids.event}/edit")),
     "edit-event-errors": (ORGANISER, _edited_event_with_errors),
     "cancel-event": (ORGANISER, _goto("/organiser/events/{ids.event}/cancel")),
+    "cancel-event-errors": (ORGANISER, _cancel_reason_too_long),
     "attendees-empty": (ORGANISER, _goto("/organiser/events/{ids.empty_event}/attendees")),
     "attendees-full": (ORGANISER, _goto("/organiser/events/{ids.event}/attendees")),
     "attendees-searched": (ORGANISER, _goto("/organiser/events/{ids.event}/attendees?q=ewa")),

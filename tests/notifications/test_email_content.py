@@ -72,6 +72,8 @@ NEW_FEED_ADDRESS = (
 )
 #: The kinds that hand out a ticket: the person has a seat.
 TICKET_KINDS = {K.CONFIRMED, K.PROMOTED, K.REMINDER}
+#: The organisers greet and sign their own messages: a second greeting would repeat them.
+OWN_GREETING = {K.ORGANISER_MESSAGE}
 CONTROLLER = ("Strefa Kultury Wrocław", "ul. ks. Piotra Skargi 18a, 50-082 Wrocław")
 
 
@@ -111,7 +113,8 @@ def test_each_kind_states_its_status_in_one_headline(emails, kind):
     page = emails[kind].page
     [headline] = page.find_all("h1")
     assert headline.get_text(strip=True) == say(emails, HEADLINES[kind])
-    assert say(emails, HEADLINES[kind]) in emails[kind].text.split("\n")[2]  # after the greeting
+    first_line = 0 if kind in OWN_GREETING else 2  # after the greeting
+    assert say(emails, HEADLINES[kind]) in emails[kind].text.split("\n")[first_line]
 
 
 @pytest.mark.parametrize("kind", list(MessageKind))
@@ -130,7 +133,7 @@ def test_each_kind_has_one_primary_button_to_what_comes_next(emails, kind):
     assert lines[lines.index(label + ":") + 1] == target
 
 
-@pytest.mark.parametrize("kind", list(MessageKind))
+@pytest.mark.parametrize("kind", sorted(set(MessageKind) - OWN_GREETING))
 def test_the_greeting_names_nobody_and_the_team_signs(emails, kind):
     """ "Dzień dobry," reads right whoever registered; a name in the nominative does not."""
     email = emails[kind]
@@ -325,6 +328,41 @@ def test_the_organisers_words_come_whole(emails):
     assert email.page.find("p", string="Zmiana sali")
 
 
+def test_the_organisers_words_are_not_wrapped_in_a_second_greeting(emails):
+    email = emails[K.ORGANISER_MESSAGE]
+    headline = say(emails, HEADLINES[K.ORGANISER_MESSAGE])
+    assert email.text.startswith(f"{headline}: Zmiana sali\n\nSpotykamy się w sali 2")
+    for greeting in ("Dzień dobry,", "Hello,", "Pozdrawiamy serdecznie", "Kind regards,"):
+        assert greeting not in email.text
+        assert greeting not in email.page.get_text()
+
+
+def test_an_organisers_own_greeting_and_signature_appear_once(mail_app, smtp):
+    body = "Dzień dobry,\n\nzmieniamy salę na 2.\n\nPozdrawiam\nAnna Nowak"
+    with mail_app.app_context():
+        event = make_event()
+        make_registration(event, email="ola@example.org", language="pl")
+        services.message_attendees(
+            event,
+            subject="Zmiana sali",
+            body=body,
+            recipients="confirmed",
+            account=make_account(password=None),
+        )
+        db.session.commit()
+        deliver_due()
+    message = received(smtp, "ola@example.org")[-1]
+    text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith("Wiadomość od organizatorów: Zmiana sali\n\n" + body + "\n")
+    assert text.count("Dzień dobry,") == 1
+    assert "Pozdrawiamy serdecznie" not in text
+    page = BeautifulSoup(message.get_body(preferencelist=("html",)).get_content(), "html.parser")
+    paragraphs = [p.get_text(" ", strip=True) for p in page.find_all("p")]
+    assert paragraphs.count("Dzień dobry,") == 1
+    assert "Pozdrawiam Anna Nowak" in paragraphs
+    assert "Pozdrawiamy serdecznie" not in page.get_text()
+
+
 # --- States that the one story above does not reach -----------------------------------
 
 
@@ -416,6 +454,24 @@ def test_an_organisers_reason_for_cancelling_is_shown_escaped(mail_app, smtp):
     html = cancelled.get_body(preferencelist=("html",)).get_content()
     assert "The hall &lt;b&gt;flooded&lt;/b&gt;." in html
     assert "The hall <b>flooded</b>." in cancelled.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_reason_given_when_cancelling_is_in_both_parts_as_typed(mail_app, smtp):
+    reason = "Sala została zalana.\n\nSpotkamy się w maju – <b>zapraszamy</b>!"
+    with mail_app.app_context():
+        event = make_event()
+        make_registration(event, email="ola@example.org", language="pl")
+        events.cancel_event(event, make_account(password=None), reason=reason)
+        db.session.commit()
+        deliver_due()
+    cancelled = received(smtp, "ola@example.org")[-1]
+    text = cancelled.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert "Wyjaśnienie organizatorów:\n" + reason + "\n" in text
+    page = BeautifulSoup(cancelled.get_body(preferencelist=("html",)).get_content(), "html.parser")
+    paragraphs = [p.get_text() for p in page.find_all("p")]
+    assert "Sala została zalana." in paragraphs
+    assert "Spotkamy się w maju – <b>zapraszamy</b>!" in paragraphs
+    assert page.find("b") is None
 
 
 def test_a_confirmation_sent_after_the_seat_was_given_up_carries_no_ticket(mail_app, smtp):
