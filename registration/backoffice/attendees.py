@@ -243,7 +243,8 @@ def check_in_by_ticket(code: str):
 @bp.get("/events/<int:event_id>/attendees.csv")
 @login_required
 def attendees_csv(event_id: int):
-    """The attendee list as CSV (UTF-8 with BOM, formulas neutralised)."""
+    """The attendee list as CSV for Excel with Polish settings (semicolons, UTF-8 with BOM,
+    formulas neutralised)."""
     event = managed_event_or_abort(event_id)
     body = exports.csv_bytes(exports.attendees(event.id))
     return _download(body, exports.CSV_MIMETYPE, f"attendees-{event.id}.csv")
