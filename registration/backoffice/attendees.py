@@ -262,10 +262,10 @@ def attendees_xlsx(event_id: int):
 @bp.get("/events/<int:event_id>/sign-in-sheet")
 @login_required
 def sign_in_sheet(event_id: int):
-    """A printable list of the confirmed people, alphabetically, with room to sign."""
+    """A printable list of the confirmed people by surname, with room to sign each day."""
     event = managed_event_or_abort(event_id)
-    people = queries.sign_in_sheet(event.id)
-    return render_template("backoffice/attendees/sign_in_sheet.html", event=event, people=people)
+    sheet = queries.sign_in_sheet(event)
+    return render_template("backoffice/attendees/sign_in_sheet.html", event=event, sheet=sheet)
 
 
 # --- Messages -------------------------------------------------------------------
