@@ -2,7 +2,7 @@
 
 One row builder serves every export, so the files cannot disagree.
 
-CSV runs formulas: opened in a spreadsheet, a name like
+A spreadsheet opening a CSV runs its formulas: a name like
 ``=HYPERLINK("http://evil.example", "Click")`` would become a live link, and
 ``@SUM(…)`` or ``+1`` a calculation (OWASP "CSV injection"). Every CSV text cell
 that begins with ``=``, ``+``, ``-``, ``@``, their full-width forms ``＝＋－＠``
@@ -196,8 +196,8 @@ def _xlsx_cell(sheet, value: Value) -> SheetCell | int | None:
     if isinstance(value, str):
         # Characters XML cannot carry would make the whole file unreadable.
         cell = SheetCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        # Set after the value, which would have made "=1+1" a formula ("f"): a shared
-        # string, shown as written and never run, so it needs no neutralising quote.
+        # Set after the value, which would have made "=1+1" a formula ("f"): a string
+        # (openpyxl writes it inline), shown as written and never run, so no quote.
         cell.data_type = "s"
         return cell
     return value
