@@ -168,8 +168,8 @@ PATHS: dict = {
             "operationId": "exportRegistrations",
             "summary": "The attendee list as CSV, as the back office exports it.",
             "description": (
-                "UTF-8 with a byte order mark (so that Excel reads Polish letters), "
-                "comma-separated, CRLF line ends, a header row, one row per registration in "
+                "For Excel with Polish regional settings: UTF-8 with a byte order mark, "
+                "semicolon-separated, CRLF line ends, a header row, one row per registration in "
                 "order of arrival, times in Europe/Warsaw. Text cells that begin with `=`, `+`, "
                 "`-`, `@`, a tab or a carriage return start with a single quote, so that "
                 "spreadsheets never run them as formulas."

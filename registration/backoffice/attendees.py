@@ -243,7 +243,8 @@ def check_in_by_ticket(code: str):
 @bp.get("/events/<int:event_id>/attendees.csv")
 @login_required
 def attendees_csv(event_id: int):
-    """The attendee list as CSV (UTF-8 with BOM, formulas neutralised)."""
+    """The attendee list as CSV for Excel with Polish settings (semicolons, UTF-8 with BOM,
+    formulas neutralised)."""
     event = managed_event_or_abort(event_id)
     body = exports.csv_bytes(exports.attendees(event.id))
     return _download(body, exports.CSV_MIMETYPE, f"attendees-{event.id}.csv")
@@ -261,10 +262,10 @@ def attendees_xlsx(event_id: int):
 @bp.get("/events/<int:event_id>/sign-in-sheet")
 @login_required
 def sign_in_sheet(event_id: int):
-    """A printable list of the confirmed people, alphabetically, with room to sign."""
+    """A printable list of the confirmed people by surname, with room to sign each day."""
     event = managed_event_or_abort(event_id)
-    people = queries.sign_in_sheet(event.id)
-    return render_template("backoffice/attendees/sign_in_sheet.html", event=event, people=people)
+    sheet = queries.sign_in_sheet(event)
+    return render_template("backoffice/attendees/sign_in_sheet.html", event=event, sheet=sheet)
 
 
 # --- Messages -------------------------------------------------------------------

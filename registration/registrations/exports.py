@@ -1,16 +1,24 @@
 """The attendee list as rows, for the back office's CSV and XLSX and the API's CSV.
 
-One row builder serves every export, so the files cannot disagree. Spreadsheets
-run formulas: a name like ``=HYPERLINK("http://evil.example", "Click")`` would
-become a live link in Excel, and ``@SUM(…)`` or ``+1`` a calculation (OWASP
-"CSV injection"). Every text cell that begins with ``=``, ``+``, ``-``, ``@``,
-their full-width forms ``＝＋－＠`` (which spreadsheets with East Asian input
-read alike), a tab or a carriage return is therefore written with a leading
-single quote, which spreadsheets show as text; so is a cell where such a sign
-comes after invisible characters (zero-width spaces and joiners, byte order
-marks, direction marks) or spaces, which a check of the first character alone
-would miss and an importing program may drop. CSV files start with a byte order
-mark, so that Excel reads Polish letters as UTF-8.
+One row builder serves every export, so the files cannot disagree.
+
+A spreadsheet opening a CSV runs its formulas: a name like
+``=HYPERLINK("http://evil.example", "Click")`` would become a live link, and
+``@SUM(…)`` or ``+1`` a calculation (OWASP "CSV injection"). Every CSV text cell
+that begins with ``=``, ``+``, ``-``, ``@``, their full-width forms ``＝＋－＠``
+(which spreadsheets with East Asian input read alike), a tab or a carriage return
+is therefore written with a leading single quote, which spreadsheets show as
+text; so is a cell where such a sign comes after invisible characters
+(zero-width spaces and joiners, byte order marks, direction marks) or spaces,
+which a check of the first character alone would miss and an importing program
+may drop.
+
+The CSV (the back office's and the API's are one file) is for Excel with Polish
+regional settings, which splits columns at semicolons (the comma is the Polish
+decimal sign) and reads a file as UTF-8 only when it starts with a byte order mark.
+
+XLSX needs no quote: its cells are stored as typed strings, which no
+spreadsheet evaluates, and a quote would show as part of the text.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ from registration.i18n import WARSAW
 from registration.registrations.models import Registration, RegistrationStatus
 
 CSV_MIMETYPE = "text/csv"
+#: What Excel with Polish regional settings splits CSV columns at.
+EXCEL_DELIMITER = ";"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Signs that make a spreadsheet read a cell as a formula, also after invisible characters.
 _FORMULA_SIGNS = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
@@ -136,9 +146,10 @@ def _skip_unseen(value: str) -> str:
 
 
 def csv_bytes(registrations: Sequence[Registration]) -> bytes:
-    """The attendee list as CSV: UTF-8 with BOM, comma-separated, CRLF lines (RFC 4180)."""
+    """The attendee list as CSV for Excel with Polish settings: UTF-8 with BOM, semicolons,
+    CRLF lines, quoted as RFC 4180 says."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=EXCEL_DELIMITER, lineterminator="\r\n")
     writer.writerow([_csv_cell(value) for value in header()])
     for row in rows(registrations):
         writer.writerow([_csv_cell(value) for value in row])
@@ -146,7 +157,8 @@ def csv_bytes(registrations: Sequence[Registration]) -> bytes:
 
 
 def xlsx_bytes(registrations: Sequence[Registration], *, title: str) -> bytes:
-    """The attendee list as an Excel workbook; text is always stored as text, never a formula."""
+    """The attendee list as an Excel workbook; text is always stored as text, never a formula,
+    and shown exactly as it was written."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _sheet_title(title)
@@ -183,8 +195,10 @@ def _xlsx_cell(sheet, value: Value) -> SheetCell | int | None:
         return cell
     if isinstance(value, str):
         # Characters XML cannot carry would make the whole file unreadable.
-        cell = SheetCell(sheet, value=neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)))
-        cell.data_type = "s"  # text, whatever it looks like: never a formula
+        cell = SheetCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        # Set after the value, which would have made "=1+1" a formula ("f"): a string
+        # (openpyxl writes it inline), shown as written and never run, so no quote.
+        cell.data_type = "s"
         return cell
     return value
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import func, select
 
 from registration.accounts.models import AuditEntry
+from registration.events.models import Event
 from registration.extensions import db
-from registration.i18n import polish_sort_key
+from registration.i18n import WARSAW, polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations import exports
 from registration.registrations.models import Registration, RegistrationStatus
@@ -63,10 +64,60 @@ def attendee_list(event_id: int, search: str = "") -> AttendeeList:
     )
 
 
-def sign_in_sheet(event_id: int) -> list[Registration]:
-    """The confirmed people, in Polish alphabetical order of their names."""
-    confirmed = (r for r in exports.attendees(event_id) if r.status == RegistrationStatus.CONFIRMED)
-    return sorted(confirmed, key=lambda registration: polish_sort_key(registration.full_name))
+#: The most days a sign-in sheet has a signature column for: seven fit across A4 in
+#: landscape with room to sign. A longer event has one column, as a one-day event does.
+MAX_SIGNATURE_DAYS = 7
+#: From this many days on, the sheet is printed in landscape.
+LANDSCAPE_FROM_DAYS = 3
+
+
+@dataclass(frozen=True)
+class SignInSheet:
+    """The confirmed people of an event, and the days each of them signs for."""
+
+    #: By surname, then first names (Polish order); anonymised registrations last.
+    people: list[Registration]
+    #: One signature column each, in Warsaw time; a single day for a one-day event.
+    days: list[date]
+
+    @property
+    def landscape(self) -> bool:
+        return len(self.days) >= LANDSCAPE_FROM_DAYS
+
+
+def sign_in_sheet(event: Event) -> SignInSheet:
+    """The confirmed people to sign for ``event``, with one signature column per day."""
+    confirmed = [r for r in exports.attendees(event.id) if r.status == RegistrationStatus.CONFIRMED]
+    return SignInSheet(
+        people=sorted(confirmed, key=_by_surname),
+        days=signature_days(event.starts_at, event.ends_at),
+    )
+
+
+def signature_days(starts_at: datetime, ends_at: datetime) -> list[date]:
+    """The Warsaw days from the start to the end; an end at midnight ends the day before.
+
+    More than ``MAX_SIGNATURE_DAYS`` give the first day alone: one column, to sign once.
+    """
+    first = starts_at.astimezone(WARSAW).date()
+    end = ends_at.astimezone(WARSAW)
+    last = end.date() - timedelta(days=1) if end.time() == time(0) else end.date()
+    count = (last - first).days + 1
+    if not 1 <= count <= MAX_SIGNATURE_DAYS:
+        return [first]
+    return [first + timedelta(days=offset) for offset in range(count)]
+
+
+def _by_surname(registration: Registration) -> tuple[bool, str, str, int]:
+    """Anonymised last (their name is gone), then the surname (the last word of the
+    full name, as Polish lists are kept), then the first names."""
+    *first_names, surname = registration.full_name.split() or [""]
+    return (
+        registration.anonymised_at is not None,
+        polish_sort_key(surname),
+        polish_sort_key(" ".join(first_names)),
+        registration.id,
+    )
 
 
 def _fold(text: str) -> str:

@@ -2,7 +2,9 @@
 
 Names and institutions come from the public: a registration called
 ``=HYPERLINK("http://evil.example","Kliknij")`` must reach the organiser's
-spreadsheet as text (OWASP "CSV injection").
+spreadsheet as text (OWASP "CSV injection"). The CSV is for Excel with Polish
+regional settings (semicolons, UTF-8 with BOM, CRLF); the XLSX holds typed text,
+shown exactly as written.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -68,8 +71,9 @@ def event_id(app) -> int:
 
 
 def read_csv(body: bytes) -> list[list[str]]:
+    """The back office's CSV read as Excel with Polish regional settings reads it."""
     assert body.startswith(codecs.BOM_UTF8)
-    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
 def read_xlsx(body: bytes):
@@ -129,6 +133,7 @@ class TestCsv:
         assert response.headers["Cache-Control"] == "no-store"
         rows = read_csv(response.data)
         assert rows[0][:3] == ["ID", "Full name", "Email address"]
+        assert all(len(row) == len(rows[0]) for row in rows)
         assert [row[2] for row in rows[1:]] == [
             "zazolc@example.org",
             "evil@example.org",
@@ -140,6 +145,27 @@ class TestCsv:
         assert polish[6] == "Łódź"
         assert polish[8] == "Confirmed"
         assert rows[3][8:10] == ["On the waitlist", "1"]
+
+    def test_opens_in_polish_excel_semicolons_utf8_with_bom_and_crlf(
+        self, app, client, signed_in, event_id
+    ):
+        with app.app_context():
+            db.session.execute(
+                sa.update(Registration)
+                .where(Registration.email == "zazolc@example.org")
+                .values(position="Kierowniczka; działu")
+            )
+            db.session.commit()
+        signed_in()
+        body = client.get(f"/organiser/events/{event_id}/attendees.csv?lang=pl").data
+        assert body.startswith(codecs.BOM_UTF8)
+        text = body.decode("utf-8-sig")
+        lines = text.split("\r\n")
+        assert lines[-1] == ""  # every line ends with CRLF, and nothing else breaks a line
+        assert lines[0].startswith("ID;Imię i nazwisko;")
+        assert lines[1].startswith(f"{read_csv(body)[1][0]};Zażółć Gęślą Jaźń;zazolc@example.org;")
+        assert ';"Kierowniczka; działu";' in lines[1]  # a semicolon in a cell is quoted
+        assert "Łódź".encode() in body
 
     def test_hostile_cells_are_neutralised(self, client, signed_in, event_id):
         signed_in()
@@ -169,12 +195,15 @@ class TestCsv:
             db.session.commit()
         signed_in()
         csv_row = read_csv(client.get(f"/organiser/events/{event_id}/attendees.csv").data)[2]
+        assert csv_row[1] == '\'＝HYPERLINK("http://evil.example","Kliknij")'
+        assert csv_row[3] == "'\u200b=1+1"
+        assert csv_row[4] == "'\ufeff@SUM(A1:A9)"
         sheet = read_xlsx(client.get(f"/organiser/events/{event_id}/attendees.xlsx").data)
-        xlsx_row = [cell.value for cell in next(sheet.iter_rows(min_row=3, max_row=3))]
-        for row in (csv_row, xlsx_row):
-            assert row[1] == '\'＝HYPERLINK("http://evil.example","Kliknij")'
-            assert row[3] == "'\u200b=1+1"
-            assert row[4] == "'\ufeff@SUM(A1:A9)"
+        xlsx_row = list(next(sheet.iter_rows(min_row=3, max_row=3)))
+        assert xlsx_row[1].value == '＝HYPERLINK("http://evil.example","Kliknij")'
+        assert xlsx_row[3].value == "\u200b=1+1"
+        assert xlsx_row[4].value == "\ufeff@SUM(A1:A9)"
+        assert all(cell.data_type == "s" for cell in xlsx_row[1:5])
 
     def test_times_are_in_warsaw(self, app, client, signed_in, event_id):
         signed_in()
@@ -201,16 +230,25 @@ class TestXlsx:
         assert sheet.title == "Wizyta studyjna Łódź – żywa kul"  # 31 characters, no colon
         assert rows[1][1].value == "Zażółć Gęślą Jaźń"
         hostile = {cell.column: cell for cell in rows[2]}
-        assert hostile[2].value == '\'=HYPERLINK("http://evil.example","Kliknij")'
-        assert hostile[4].value == "'+1"
-        assert hostile[5].value == "'-2"
-        assert hostile[7].value == "'@SUM(A1:A9)"
-        assert hostile[8].value == "'\t=1+2"
+        # Shown exactly as written, no quote in front: typed text that never runs.
+        assert hostile[2].value == '=HYPERLINK("http://evil.example","Kliknij")'
+        assert hostile[4].value == "+1"
+        assert hostile[5].value == "-2"
+        assert hostile[7].value == "@SUM(A1:A9)"
+        assert hostile[8].value == "\t=1+2"
+        assert all(hostile[column].data_type == "s" for column in (2, 4, 5, 7, 8))
         assert all(cell.data_type != "f" for row in rows for cell in row)
+        assert not any(
+            isinstance(cell.value, str) and cell.value.startswith("'")
+            for row in rows
+            for cell in row
+        )
         assert hostile[14].is_date  # checked in: a real date-time for Excel
         assert rows[3][9].value == 1  # place on the waitlist: a number
 
-    def test_same_rows_as_the_csv(self, client, signed_in, event_id):
+    def test_same_rows_as_the_csv_but_for_its_neutralising_quotes(
+        self, client, signed_in, event_id
+    ):
         signed_in()
         csv_rows = read_csv(client.get(f"/organiser/events/{event_id}/attendees.csv").data)
         sheet = read_xlsx(client.get(f"/organiser/events/{event_id}/attendees.xlsx").data)
@@ -220,12 +258,32 @@ class TestXlsx:
                 if value is None
                 else value.strftime("%Y-%m-%d %H:%M")
                 if hasattr(value, "strftime")
+                else neutralise(value)
+                if isinstance(value, str)
                 else str(value)
                 for value in row
             ]
             for row in sheet.iter_rows(values_only=True)
         ]
         assert xlsx_rows == csv_rows
+
+    def test_a_formula_is_stored_as_a_string(self, app, client, signed_in, event_id):
+        with app.app_context():
+            db.session.execute(
+                sa.update(Registration)
+                .where(Registration.email == "evil@example.org")
+                .values(full_name="=1+1")
+            )
+            db.session.commit()
+        signed_in()
+        body = client.get(f"/organiser/events/{event_id}/attendees.xlsx").data
+        cell = read_xlsx(body)["B3"]
+        assert (cell.value, cell.data_type) == ("=1+1", "s")
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            worksheet = archive.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in worksheet
+        assert "<f " not in worksheet
+        assert '<c r="B3" t="inlineStr"><is><t>=1+1</t></is></c>' in worksheet
 
 
 def test_exports_of_another_citys_event_are_forbidden(app, client, signed_in):
