@@ -31,9 +31,10 @@ def list_registrations(event_id: int):
 @bp.get("/events/<int:event_id>/registrations.csv")
 @organiser_required
 def registrations_csv(event_id: int):
-    """The attendee list as CSV, the same file as the back office's."""
+    """The attendee list as CSV: the back office's rows, comma-separated for scripts."""
     event = managed_event_or_abort(event_id)
-    response = Response(exports.csv_bytes(exports.attendees(event.id)), mimetype="text/csv")
+    body = exports.csv_bytes(exports.attendees(event.id), delimiter=exports.API_DELIMITER)
+    response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="attendees-{event.id}.csv"'
     return response
 
@@ -166,13 +167,14 @@ PATHS: dict = {
     "/events/{event_id}/registrations.csv": {
         "get": {
             "operationId": "exportRegistrations",
-            "summary": "The attendee list as CSV, as the back office exports it.",
+            "summary": "The attendee list as CSV: the back office's rows, comma-separated.",
             "description": (
-                "For Excel with Polish regional settings: UTF-8 with a byte order mark, "
-                "semicolon-separated, CRLF line ends, a header row, one row per registration in "
-                "order of arrival, times in Europe/Warsaw. Text cells that begin with `=`, `+`, "
-                "`-`, `@`, a tab or a carriage return start with a single quote, so that "
-                "spreadsheets never run them as formulas."
+                "UTF-8 with a byte order mark, comma-separated (the back office's download "
+                "uses semicolons, for Excel with Polish regional settings), CRLF line ends, a "
+                "header row, one row per registration in order of arrival, times in "
+                "Europe/Warsaw. Text cells that begin with `=`, `+`, `-`, `@`, a tab or a "
+                "carriage return start with a single quote, so that spreadsheets never run "
+                "them as formulas."
             ),
             "security": _SECURITY,
             "parameters": [_EVENT_ID],

@@ -45,6 +45,8 @@ from registration.registrations.models import Registration, RegistrationStatus
 CSV_MIMETYPE = "text/csv"
 #: What Excel with Polish regional settings splits CSV columns at.
 EXCEL_DELIMITER = ";"
+#: What the API's CSV is split at: scripts read it, and a contract keeps its old form.
+API_DELIMITER = ","
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Signs that make a spreadsheet read a cell as a formula, also after invisible characters.
 _FORMULA_SIGNS = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
@@ -145,11 +147,15 @@ def _skip_unseen(value: str) -> str:
     return ""
 
 
-def csv_bytes(registrations: Sequence[Registration]) -> bytes:
-    """The attendee list as CSV for Excel with Polish settings: UTF-8 with BOM, semicolons,
-    CRLF lines, quoted as RFC 4180 says."""
+def csv_bytes(registrations: Sequence[Registration], *, delimiter: str = EXCEL_DELIMITER) -> bytes:
+    """The attendee list as CSV: UTF-8 with BOM, CRLF lines, quoted as RFC 4180 says, and
+    by default semicolons, for Excel with Polish settings (the back office's download).
+
+    :param delimiter: ``API_DELIMITER`` for the API, whose scripts have read commas since
+        the first version
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=EXCEL_DELIMITER, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([_csv_cell(value) for value in header()])
     for row in rows(registrations):
         writer.writerow([_csv_cell(value) for value in row])
