@@ -167,7 +167,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from registration import i18n, labels, markdown
+    from registration import i18n, labels, links, markdown
+    from registration.data_controller import data_controller
     from registration.events import programme
 
     app.jinja_env.globals.update(
@@ -184,6 +185,7 @@ def register_template_helpers(app: Flask) -> None:
         lang_attribute=i18n.lang_attribute,
         day_heading=i18n.day_heading,
         programme_days=programme.days_of,
+        data_controller=data_controller,
     )
     app.jinja_env.filters.update(
         paragraphs=i18n.paragraphs,
@@ -191,6 +193,7 @@ def register_template_helpers(app: Flask) -> None:
         local_datetime=i18n.local_datetime,
         local_date=i18n.local_date,
         local_time=i18n.local_time,
+        tel=links.tel_uri,
     )
 
     @app.after_request

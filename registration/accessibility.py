@@ -20,7 +20,9 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from registration.config import ConfigurationError
+from registration.email_addresses import is_email_address
 from registration.i18n import current_language
+from registration.links import tel_uri
 
 #: The status the statement declares, as the template words it: zgodna, częściowo
 #: zgodna, niezgodna.
@@ -73,7 +75,7 @@ class Contact:
     @property
     def phone_link(self) -> str:
         """The number as a ``tel:`` URI: digits and a leading plus only."""
-        return "tel:" + re.sub(r"[^\d+]", "", self.phone)
+        return tel_uri(self.phone)
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,7 @@ def parse(table: Any) -> Statement:
         if key not in ("name", "email", "phone"):
             raise _error(f"contact.{key}", "is not a known key; the keys are name, email, phone")
     email = _string(contact, "email", "contact.email")
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+    if not is_email_address(email):
         raise _error("contact.email", f"must be an email address, not {email!r}")
     phone = _string(contact, "phone", "contact.phone")
     if not re.fullmatch(r"\+?[\d ()-]{6,}", phone):

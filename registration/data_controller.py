@@ -74,7 +74,6 @@ def init_app(app: Flask) -> None:
     :raise ConfigurationError: a table is incomplete, or two share a key
     """
     app.extensions[_EXTENSION] = _read(app.config)
-    app.jinja_env.globals["data_controller"] = data_controller
 
 
 def controllers() -> Controllers:

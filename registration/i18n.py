@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -74,6 +75,14 @@ _POLISH_ORDER = str.maketrans(
 def polish_sort_key(text: str) -> str:
     """A key that sorts Polish words as a Polish dictionary does (Łódź after Lublin)."""
     return text.lower().translate(_POLISH_ORDER)
+
+
+def fold(text: str) -> str:
+    """``text`` without case, diacritics or extra spaces, for matching what people type:
+    "  ŁÓDŹ " and "lodz" both fold to "lodz"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ł", "l"))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.split())
 
 
 _BLANK_LINES = re.compile(r"\n\s*\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 
@@ -12,3 +14,9 @@ def path_for(endpoint: str, **values: object) -> str:
 
 def absolute_url(endpoint: str, **values: object) -> str:
     return current_app.config["BASE_URL"] + path_for(endpoint, **values)
+
+
+def tel_uri(phone: str) -> str:
+    """A phone number as typed ("+48 71 000 00 00") as a ``tel:`` URI: digits and a
+    leading plus only."""
+    return "tel:" + re.sub(r"[^\d+]", "", phone)

@@ -236,6 +236,12 @@ def _time(moment: datetime | None) -> str | None:
 # --- Erasure ---------------------------------------------------------------------
 
 
+def given_up_by_erasure(held: list[Registration], *, now: datetime) -> list[Registration]:
+    """The seats and places an erasure gives up first: those the person could still
+    cancel (not cancelled already, at an event not under way, over or called off)."""
+    return [r for r in held if registrations.cancel_open(r, now=now)]
+
+
 @dataclass(frozen=True)
 class Erased:
     #: Seats and places given up, through the seat operation.
@@ -269,9 +275,7 @@ def erase(participant: Participant, *, now: datetime | None = None) -> Erased:
     ).rowcount
     cancelled = 0
     # One event lock after another, in the order of their ids (registrations.services).
-    for registration in sorted(held, key=lambda r: r.event_id):
-        if not registrations.cancel_open(registration, now=now):
-            continue  # cancelled already, or at an event under way, over or called off
+    for registration in sorted(given_up_by_erasure(held, now=now), key=lambda r: r.event_id):
         try:
             registrations.cancel(registration, now=now)
         except registrations.RegistrationError:

@@ -12,7 +12,6 @@ from registration.extensions import db, limiter
 from registration.i18n import current_language
 from registration.privacy import own_data
 from registration.privacy.forms import DataRequestForm
-from registration.registrations import services as registrations
 
 bp = Blueprint("own_data", __name__)
 
@@ -87,16 +86,12 @@ def download(key: str):
 def confirm_erase(key: str):
     """Ask before erasing: the page says what will happen; only its POST erases."""
     participant = own_data.participant_for_key(key)
-    now = utcnow()
+    held = own_data.registrations_of(participant)
     return render_template(
         "privacy/erase.html",
         key=key,
         participant=participant,
-        to_cancel=[
-            r
-            for r in own_data.registrations_of(participant)
-            if registrations.cancel_open(r, now=now)
-        ],
+        to_cancel=own_data.given_up_by_erasure(held, now=utcnow()),
     )
 
 

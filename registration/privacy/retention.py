@@ -29,7 +29,6 @@ done, so a run repeated, or interrupted and run again, changes nothing twice.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -44,6 +43,7 @@ from registration.accounts.services import record
 from registration.database import utcnow
 from registration.events.models import City, Event
 from registration.extensions import db
+from registration.i18n import fold
 from registration.notifications.models import DeliveryStatus, OutboxMessage
 from registration.registrations.models import Participant, Registration
 from registration.tokens import new_secret
@@ -202,20 +202,13 @@ def home_city(typed: str, cities: dict[str, str]) -> str:
     city it spells, whatever the case, spaces and diacritics ("gdansk " → "Gdańsk"), or
     nothing, since a town or a street typed there may point to the person.
 
-    :param cities: known cities' names by ``folded`` name
+    :param cities: known cities' names by their ``i18n.fold``
     """
-    return cities.get(folded(typed), "")
-
-
-def folded(text: str) -> str:
-    """``text`` without case, diacritics or extra spaces: "  ŁÓDŹ " → "lodz"."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
+    return cities.get(fold(typed), "")
 
 
 def _known_cities() -> dict[str, str]:
-    return {folded(name): name for name in db.session.scalars(select(City.name))}
+    return {fold(name): name for name in db.session.scalars(select(City.name))}
 
 
 def _take(query, entity, batch_size: int) -> list[int]:

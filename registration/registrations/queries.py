@@ -6,7 +6,6 @@ Reads only; every change is ``registrations.services``'s.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from registration.accounts.models import AuditEntry
 from registration.events.models import Event
 from registration.extensions import db
-from registration.i18n import WARSAW, polish_sort_key
+from registration.i18n import WARSAW, fold, polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations import exports
 from registration.registrations.models import Registration, RegistrationStatus
@@ -120,18 +119,12 @@ def _by_surname(registration: Registration) -> tuple[bool, str, str, int]:
     )
 
 
-def _fold(text: str) -> str:
-    """Lower case without diacritics, so that "lodz" finds "Łódź"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ł", "l"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def _matches(registration: Registration, search: str) -> bool:
     """Whether the name, email or institution contains the search (searched in Python:
     SQLite's lower() knows no Polish letters, and one event's list is short)."""
-    needle = _fold(search)
+    needle = fold(search)
     return any(
-        needle in _fold(value)
+        needle in fold(value)
         for value in (registration.full_name, registration.email, registration.institution)
     )
 

@@ -15,9 +15,10 @@ from registration.accounts.services import record
 from registration.database import utcnow
 from registration.events.models import City
 from registration.extensions import db
+from registration.i18n import fold
 from registration.notifications.delivery import deliver_due
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
-from registration.privacy.retention import anonymise_due, folded, home_city
+from registration.privacy.retention import anonymise_due, home_city
 from registration.registrations import services
 from registration.registrations.models import Participant, Registration, RegistrationStatus
 from tests.factories import make_account, make_event, make_registration
@@ -48,8 +49,8 @@ def needles(person: dict) -> list[str]:
     """Every piece of what the person typed, as it could be stored or quoted; their city
     only if it is no known city's name (which stays, see ``home_city``)."""
     pieces = [value.strip() for key, value in person.items() if value and key != "city"]
-    known = {folded(name) for name in db.session.scalars(sa.select(City.name))}
-    if folded(person["city"]) not in known:
+    known = {fold(name) for name in db.session.scalars(sa.select(City.name))}
+    if fold(person["city"]) not in known:
         pieces.append(person["city"])
     return [*pieces, person["email"].split("@")[0]]
 
@@ -341,7 +342,7 @@ def test_a_person_registering_meanwhile_is_a_new_participant(mail_app, old_event
     ],
 )
 def test_the_home_city_keeps_only_a_known_citys_name(typed, kept):
-    cities = {folded(name): name for name in ("Gdańsk", "Łódź", "Poznań", "Wrocław")}
+    cities = {fold(name): name for name in ("Gdańsk", "Łódź", "Poznań", "Wrocław")}
     assert home_city(typed, cities) == kept
 
 
