@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from flask import request
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
@@ -9,9 +12,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.datastructures import MultiDict
 from wtforms import Field
 from wtforms.validators import Length, ValidationError
+from wtforms.widgets import TextInput
 
 from registration import fields
 from registration.email_addresses import is_email_address
+from registration.i18n import WARSAW
 
 
 class Form(FlaskForm):
@@ -96,3 +101,69 @@ def at_most(limit: int, message: LazyString | str | None = None) -> Length:
 def fits(column: InstrumentedAttribute, message: LazyString | str | None = None) -> Length:
     """No longer than ``column`` holds (``fields.max_length``)."""
     return at_most(fields.max_length(column), message)
+
+
+#: How a date and time is shown in a form, whatever the browser's language: the way
+#: Polish offices write it. A ``datetime-local`` input would show the browser's own
+#: order instead (03/10/2027 in an English browser), which an organiser misreads.
+SHOWN_DATETIME = "%d.%m.%Y %H:%M"
+_POLISH_DATETIME = re.compile(
+    r"(?P<day>\d{1,2})\s*[./-]\s*(?P<month>\d{1,2})\s*[./-]\s*(?P<year>\d{4})"
+    r"(?:\s*(?:,|\s|r\.)\s*(?P<hour>\d{1,2})\s*[:.]\s*(?P<minute>\d{2}))?"
+)
+#: ISO 8601, as the date pickers of earlier versions and scripts send it.
+_ISO_DATETIME = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"(?:[T ](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
+)
+
+
+class WarsawDateTimeField(Field):
+    """A date and time typed as a Polish date (``10.03.2027 09:30``) and read as Warsaw
+    time; ``data`` is timezone-aware, or ``None`` when left empty.
+
+    Also read: ``10.03.2027, 9.30``, ``10-03-2027 09:30`` and ISO ``2027-03-10T09:30``.
+    A date without its time is refused rather than guessed at midnight.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, *, invalid_message=None, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {}).update(
+            {"autocomplete": "off", "spellcheck": "false", "size": 18}
+        )
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message or fields.NOT_A_DATETIME
+        self.missing_time = False
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, datetime):
+            return self.data.astimezone(WARSAW).strftime(SHOWN_DATETIME)
+        return ""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        typed = " ".join(str(valuelist[0]).split())
+        found = _POLISH_DATETIME.fullmatch(typed) or _ISO_DATETIME.fullmatch(typed)
+        self.data = None
+        if found is None:
+            raise ValueError(self.invalid_message)
+        if found["hour"] is None:
+            raise ValueError(fields.DATETIME_WITHOUT_TIME)
+        parts = found.groupdict()
+        try:
+            self.data = datetime(
+                int(parts["year"]),
+                int(parts["month"]),
+                int(parts["day"]),
+                int(parts["hour"]),
+                int(parts["minute"]),
+                int(parts.get("second") or 0),
+                tzinfo=WARSAW,
+            )
+        except ValueError:
+            raise ValueError(self.invalid_message) from None

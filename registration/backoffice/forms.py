@@ -7,7 +7,6 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     EmailField,
     IntegerField,
     SelectChoice,
@@ -23,12 +22,9 @@ from registration.data_controller import controllers
 from registration.events.models import Event, EventLanguage
 from registration.events.services import EVENT_FIELDS, cities_for
 from registration.fields import ONE_LINE_KINDS, Kind
-from registration.forms import Form, strip
-from registration.i18n import WARSAW
+from registration.forms import Form, WarsawDateTimeField, strip
 from registration.labels import EVENT_TYPES, LANGUAGES
 
-#: The browser sends minutes; seconds are accepted from hand-written requests.
-_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 #: Everything but the status, which has buttons of its own (publish, cancel).
 _FIELDS = tuple(name for name in EVENT_FIELDS if name != "status")
 _TIMESTAMPS = tuple(name for name in _FIELDS if EVENT_FIELDS[name].kind == Kind.TIMESTAMP)
@@ -65,16 +61,9 @@ def _controller_choices(cities) -> list[SelectChoice]:
     return choices
 
 
-def _warsaw_time(label) -> DateTimeLocalField:
-    """A ``datetime-local`` input read as Warsaw time; ``data`` is timezone-aware."""
-    return DateTimeLocalField(
-        label,
-        # Left empty it is None, and the service says whether it may be.
-        validators=[Optional()],
-        format=_DATETIME_FORMATS,
-        tz=WARSAW,
-        invalid_value_message=_l("Enter a date and time, e.g. 2027-03-10 10:00."),
-    )
+def _warsaw_time(label) -> WarsawDateTimeField:
+    # Left empty it is None, and the service says whether it may be.
+    return WarsawDateTimeField(label, validators=[Optional()])
 
 
 class EventForm(Form):
