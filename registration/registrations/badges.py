@@ -6,8 +6,8 @@ each cut goes, because a printer's margin would hide lines drawn at the edge.
 
 DejaVu Sans (``static/fonts``, its licence beside it) is embedded, only the
 letters used, so Polish names print as written on any printer. A name gets the
-largest size at which it fits on two lines; a longer one is cut with an ellipsis
-at the smallest size rather than run past its card.
+largest size at which it fits on one line, or else on two; a longer one is cut
+with an ellipsis at the smallest size rather than run past its card.
 """
 
 from __future__ import annotations
@@ -37,18 +37,22 @@ POINT = 25.4 / 72  # a point in millimetres
 
 @dataclass(frozen=True)
 class _Text:
-    """How one line of the card is set: sizes to try, largest first, and lines allowed."""
+    """How one text of the card is set: the (size in points, lines) to try, in order."""
 
-    sizes: Sequence[float]
-    max_lines: int
+    tries: Sequence[tuple[float, int]]
     bold: bool = False
     grey: bool = False
 
 
-_TITLE = _Text(sizes=(7.5, 6.5), max_lines=1, grey=True)
-_NAME = _Text(sizes=(22, 20, 18, 16, 14, 12), max_lines=2, bold=True)
-_INSTITUTION = _Text(sizes=(10, 9, 8), max_lines=2)
-_CITY = _Text(sizes=(10, 9), max_lines=1, grey=True)
+_TITLE = _Text(tries=[(7.5, 1), (6.5, 1)], grey=True)
+# A name reads best on one line, down to 16 points; a longer one takes two, from 20.
+_NAME = _Text(
+    tries=[(size, 1) for size in (22, 20, 18, 16)]
+    + [(size, 2) for size in (20, 18, 16, 14, 12, 11, 10)],
+    bold=True,
+)
+_INSTITUTION = _Text(tries=[(10, 1), (10, 2), (9, 2), (8, 2)])
+_CITY = _Text(tries=[(10, 1), (9, 1)], grey=True)
 
 
 def pdf(event: Event, people: Sequence[Registration]) -> bytes:
@@ -95,15 +99,15 @@ def _badge(document: FPDF, x: float, y: float, *, event: Event, person: Registra
 
 def _write(document: FPDF, x: float, y: float, width: float, text: str, style: _Text) -> float:
     """Set ``text`` centred from ``y`` at the largest size that fits; return where it ends."""
-    document.set_font("DejaVu", "B" if style.bold else "", style.sizes[0])
+    document.set_font("DejaVu", "B" if style.bold else "")
     document.set_text_color(90 if style.grey else 0)
-    for size in style.sizes:
+    for size, max_lines in style.tries:
         document.set_font_size(size)
         lines = _lines(document, width, text)
-        if len(lines) <= style.max_lines:
+        if len(lines) <= max_lines:
             break
     else:
-        lines = lines[: style.max_lines]
+        lines = lines[:max_lines]
         lines[-1] = _shortened(document, width, lines[-1])
     height = document.font_size_pt * POINT * 1.2
     for number, line in enumerate(lines):
