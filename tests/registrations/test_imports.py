@@ -30,6 +30,13 @@ POLISH_HEADER = ["Imię i nazwisko", "Adres e-mail", "Instytucja", "Kategoria", 
 ENGLISH_HEADER = ["Full name", "Email address", "Institution", "Category", "City"]
 
 
+@pytest.fixture
+def ctx(ctx):
+    """The application's context, its messages in English, as these tests read them."""
+    with force_locale("en"):
+        yield ctx
+
+
 def person(number: int, **overrides) -> list[str]:
     values = {
         "name": f"Zażółć Gęślą {number}",
@@ -166,8 +173,7 @@ def test_each_row_is_checked_by_the_forms_rules_and_skipped_with_its_errors(ctx)
         )
     )
 
-    with force_locale("en"):
-        checked = imports.preview(event, rows)
+    checked = imports.preview(event, rows)
 
     errors = {row.number: row.errors for row in checked.rows}
     assert errors[2] == []
@@ -277,8 +283,7 @@ def test_without_a_waitlist_the_people_past_the_capacity_are_refused(ctx):
     rows = imports.read(csv_file(POLISH_HEADER, *(person(n) for n in range(3))))
 
     assert imports.preview(event, rows).refused == 1
-    with force_locale("en"):
-        outcome = imports.run(event, rows, account=organiser, send_emails=True)
+    outcome = imports.run(event, rows, account=organiser, send_emails=True)
 
     assert (outcome.confirmed, outcome.waitlisted) == (2, 0)
     assert outcome.refused == [(4, "This event is full and has no waitlist.")]
