@@ -26,7 +26,7 @@ import re
 import secrets
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -190,25 +190,24 @@ def _csv_table(text: str) -> Iterable[Sequence[object]]:
         raise ImportFileError(_l("This is not a CSV or XLSX file.")) from None
 
 
-def _xlsx_table(data: bytes) -> Iterable[Sequence[object]]:
-    """The first worksheet's rows, formulas as written (``=…``), never calculated."""
+def _xlsx_table(data: bytes) -> Iterator[Sequence[object]]:
+    """The first worksheet's rows, formulas as written (``=…``), never calculated.
+
+    Read as they are needed: ``_rows`` stops at the first person past ``MAX_ROWS``,
+    however many rows, blank ones too, the sheet claims to have.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(part.file_size for part in archive.infolist()) > MAX_UNPACKED_BYTES:
                 raise ImportFileError(_l("The spreadsheet is too large."))
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        sheet = workbook.worksheets[0]
-        # One row more than allowed tells that there are too many.
-        return [
-            [_xlsx_value(cell) for cell in row]
-            for row in sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=64)
-        ]
+        for row in workbook.worksheets[0].iter_rows(max_col=64):
+            yield [_xlsx_value(cell) for cell in row]
     except ImportFileError:
         raise
     except Exception:  # openpyxl raises anything from KeyError to XML errors on a bad file
-        raise ImportFileError(
-            _l("The spreadsheet could not be read. Is it an XLSX file?")
-        ) from None
+        message = _l("The spreadsheet could not be read. Is it an XLSX file?")
+        raise ImportFileError(message) from None
 
 
 def _xlsx_value(cell) -> object:

@@ -364,3 +364,17 @@ def test_with_emails_turned_off_nobody_imported_is_written_to(mail_app, smtp):
     assert imported == 2
     assert queued == 0
     assert smtp.received == []
+
+
+def test_people_after_many_blank_rows_of_an_xlsx_still_count_towards_the_limit(ctx):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(POLISH_HEADER)
+    for number in range(imports.MAX_ROWS):
+        sheet.append(person(number))
+    sheet.cell(row=imports.MAX_ROWS + 50, column=1, value="Spóźniona Osoba")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    with pytest.raises(imports.ImportFileError, match="more than 1000"):
+        imports.read(buffer.getvalue())
