@@ -95,6 +95,8 @@ class SheetRow:
 
     number: int
     values: dict[str, str]
+    #: Whether a cell of the row held a formula, whose value the import cannot know.
+    formula: bool = False
 
 
 @dataclass
@@ -251,7 +253,8 @@ def _rows(table: Iterable[Sequence[object]]) -> list[SheetRow]:
         values = {
             name: _text(line[index]) if index < len(line) else "" for name, index in columns.items()
         }
-        rows.append(SheetRow(number, values))
+        formula = any(isinstance(value, _Formula) for value in values.values())
+        rows.append(SheetRow(number, {name: str(value) for name, value in values.items()}, formula))
     if not rows:
         raise ImportFileError(_l("The file has no people in it, only the column names."))
     return rows
@@ -325,7 +328,7 @@ def preview(event: Event, rows: Sequence[SheetRow]) -> Preview:
     seen: dict[str, int] = {}
     checked = []
     for row in rows:
-        item = PreviewRow(row.number, row.values, _errors(row.values, categories))
+        item = PreviewRow(row.number, row.values, _errors(row, categories))
         address = normalise_email(row.values.get("email", ""))
         if not item.errors and address in seen:
             item.errors.append(str(_l("The same email address as row %(row)d.", row=seen[address])))
@@ -348,9 +351,10 @@ def preview(event: Event, rows: Sequence[SheetRow]) -> Preview:
     return Preview(checked)
 
 
-def _errors(values: dict[str, str], categories: dict[str, str]) -> list[str]:
-    if any(isinstance(value, _Formula) for value in values.values()):
+def _errors(row: SheetRow, categories: dict[str, str]) -> list[str]:
+    if row.formula:
         return [str(_l("A cell holds a formula. Type its value instead."))]
+    values = row.values
     data = {**values, "category": categories.get(_folded(values.get("category", "")), "")}
     data["language"] = values.get("language", "").strip().lower() or "pl"
     form = _RowForm(formdata=MultiDict(data), meta={"csrf": False})
@@ -508,7 +512,7 @@ def load(token: str, *, event_id: int, account_id: int) -> Pending | None:
         event_id,
         account_id,
         stored["send_emails"],
-        [SheetRow(number, values) for number, values in stored["rows"]],
+        [SheetRow(*row) for row in stored["rows"]],
         Outcome(**{**outcome, "refused": [tuple(item) for item in outcome["refused"]]})
         if outcome
         else None,
@@ -539,7 +543,7 @@ def _write(pending: Pending, outcome: Outcome | None = None) -> None:
         "event_id": pending.event_id,
         "account_id": pending.account_id,
         "send_emails": pending.send_emails,
-        "rows": [[row.number, row.values] for row in pending.rows],
+        "rows": [[row.number, row.values, row.formula] for row in pending.rows],
         "outcome": outcome.__dict__ if outcome else None,
     }
     path = _path(pending.token)

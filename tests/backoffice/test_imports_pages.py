@@ -17,6 +17,7 @@ import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -377,3 +378,22 @@ def test_already_registered_people_are_shown_and_skipped(app, client, signed_in,
     address = preview_address(upload(client, event_id))
 
     assert "Already registered for this event." in client.get(address + "?lang=en").text
+
+
+def test_a_formula_in_an_uploaded_xlsx_stays_an_error_on_the_preview(
+    app, client, signed_in, event_id
+):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Full name", "Email address", "Institution", "Category", "City"])
+    workbook.active.append(
+        ['=HYPERLINK("http://evil.example")', "a@example.org", "I", "NGO", "Łódź"]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    signed_in()
+
+    address = preview_address(upload(client, event_id, buffer.getvalue(), name="x.xlsx"))
+
+    assert "A cell holds a formula." in client.get(address + "?lang=en").text
+    client.post(address)
+    assert count(app, Registration) == 0

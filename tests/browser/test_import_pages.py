@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from registration.extensions import db
 from tests.factories import PASSWORD, make_account
 
 pytestmark = pytest.mark.browser
@@ -30,8 +31,6 @@ FILE = (
 @pytest.fixture(scope="module")
 def organiser(site) -> str:
     with site.app.app_context():
-        from registration.extensions import db
-
         make_account(ORGANISER, city_slug="wroclaw")
         db.session.commit()
     return ORGANISER
@@ -94,9 +93,8 @@ def test_the_preview_and_the_result(visitor, check_page, site, signed_in_page, t
     summary = page.locator(".import-summary").inner_text()
     assert summary == visitor.says(
         "%(confirmed)s, %(waitlisted)s, %(skipped)s.",
-        confirmed=visitor.says_plural("%(num)d confirmed", "%(num)d confirmed", 1) % {"num": 1},
-        waitlisted=visitor.says_plural("%(num)d on the waitlist", "%(num)d on the waitlist", 1)
-        % {"num": 1},
-        skipped=visitor.says_plural("%(num)d skipped", "%(num)d skipped", 2) % {"num": 2},
+        confirmed=visitor.says_plural("%(num)d confirmed", "%(num)d confirmed", 1),
+        waitlisted=visitor.says_plural("%(num)d on the waitlist", "%(num)d on the waitlist", 1),
+        skipped=visitor.says_plural("%(num)d skipped", "%(num)d skipped", 2),
     )
     check_page(page, "import-result")
