@@ -14,17 +14,20 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
+from registration import errors
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
 from registration.data_controller import DataController, data_controller
 from registration.database import utcnow
 from registration.events.models import Event
+from registration.extensions import db
 from registration.forms import Form
 from registration.registrations import badges, imports, queries
 
@@ -44,7 +47,7 @@ class ImportForm(Form):
     class Meta:
         def wrap_formdata(self, form: Form, formdata: object) -> MultiDict | None:
             # The one form that takes a file: its own field alone reads the uploaded files.
-            if not form.is_submitted():
+            if formdata is None or not form.is_submitted():
                 return None
             data = MultiDict(request.form)
             data.setlist("file", request.files.getlist("file"))
@@ -87,6 +90,32 @@ def import_attendees(event_id: int):
         seats_open=seats_open,
         max_rows=imports.MAX_ROWS,
     ), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def file_too_large(error: RequestEntityTooLarge):
+    """A file over the site's request limit: the upload form again, saying so.
+
+    The body is refused while the CSRF check reads it, before the view and its
+    sign-in check run, so they are done here; anything else gets the usual page.
+    """
+    event_id = (request.view_args or {}).get("event_id")
+    if request.endpoint != "backoffice.import_attendees" or not current_user.is_authenticated:
+        return errors.http_error(error)
+    event = db.session.get(Event, event_id)
+    if event is None or not current_account().can_manage(event):
+        return errors.http_error(error)
+    form = ImportForm(formdata=None)
+    form.name_the_controller(data_controller(event))
+    form.file.errors = [_("The file is larger than 1 MB. Split it into smaller files.")]
+    page = render_template(
+        "backoffice/attendees/import.html",
+        event=event,
+        form=form,
+        seats_open=True,
+        max_rows=imports.MAX_ROWS,
+    )
+    return page, 413
 
 
 @bp.get("/events/<int:event_id>/import/<token>")

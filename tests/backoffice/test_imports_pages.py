@@ -175,6 +175,31 @@ class TestUploading:
         response = upload(client, event_id, PEOPLE * 20_000)
 
         assert response.status_code == 413
+        assert "The file is larger than 1 MB." in response.text
+        assert 'id="file"' in response.text
+
+    def test_a_body_over_the_limit_elsewhere_gets_the_usual_page(
+        self, make_app, client, signed_in, event_id, gdansk_event_id
+    ):
+        # With CSRF checked, as in production, the body is read before the sign-in check.
+        stranger = make_app(WTF_CSRF_ENABLED=True).test_client()
+        signed_out = stranger.post(
+            f"/organiser/events/{event_id}/import?lang=en",
+            data={"file": (io.BytesIO(PEOPLE * 20_000), "x.csv")},
+            content_type="multipart/form-data",
+        )
+        signed_in()
+        elsewhere = upload(client, gdansk_event_id, PEOPLE * 20_000)
+        unknown = upload(client, 999_999, PEOPLE * 20_000)
+        other_page = client.post(
+            f"/organiser/events/{event_id}/message?lang=en", data={"body": "x" * 2_000_000}
+        )
+
+        assert [signed_out.status_code, other_page.status_code] == [413, 413]
+        assert (elsewhere.status_code, unknown.status_code) in [(403, 404), (413, 413)]
+        for response in (signed_out, elsewhere, unknown, other_page):
+            assert "larger than 1 MB" not in response.text
+            assert 'id="file"' not in response.text
 
     def test_text_in_place_of_the_file_and_a_file_in_place_of_text_give_the_form_again(
         self, client, signed_in, event_id
