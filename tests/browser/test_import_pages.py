@@ -1,7 +1,8 @@
-"""Importing attendees in the browser: the upload form (also with its errors), the preview
-and the result pass ``check_page`` (axe-core at zero violations, no sideways scrolling,
-nothing logged) in Polish and English at 1280 and 390 pixels. The preview's table is
-wide: it scrolls inside its own region, which the keyboard reaches, never the page.
+"""Importing attendees in the browser: the upload form (with its errors, and with a file
+over the size limit), the preview and the result pass ``check_page`` (axe-core at zero
+violations, no sideways scrolling, nothing logged) in Polish and English at 1280 and 390
+pixels. The preview's table is wide: it scrolls inside its own region, which the keyboard
+reaches, never the page.
 """
 
 from __future__ import annotations
@@ -74,6 +75,22 @@ def test_the_upload_form_and_its_errors(visitor, check_page, site, signed_in_pag
 
     assert page.locator("[aria-invalid=true]").count() == 2
     check_page(page, "import-upload-errors")
+
+
+def test_a_file_over_the_limit(visitor, check_page, site, signed_in_page, tmp_path):
+    page = signed_in_page
+    event_id = site.event(title="Seminarium: za duży plik")
+    page.goto(f"/organiser/events/{event_id}/import")
+    path = tmp_path / "za-duzy.csv"
+    path.write_bytes(FILE * 2000)
+    page.locator("#file").set_input_files(str(path))
+    page.locator("#consent").check()
+
+    with page.expect_navigation():
+        page.locator("form.registration-form button[type=submit]").click()
+
+    assert page.locator("#file[aria-invalid=true]").count() == 1
+    check_page(page, "import-upload-too-large")
 
 
 def test_the_preview_and_the_result(visitor, check_page, site, signed_in_page, tmp_path):
