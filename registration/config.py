@@ -219,8 +219,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
         "LANGUAGES": ("pl", "en"),
         "WTF_CSRF_TIME_LIMIT": None,
-        # No form uploads files, and the longest text is an event's description:
-        # a larger body is refused (413) before anything reads it.
+        # The longest text is an event's description, the one file an attendee import
+        # (1000 people fit easily): a larger body is refused (413) before anything reads it.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
     }

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, delete, func, select
 
 from registration.accounts.services import record
 from registration.database import utcnow
@@ -662,7 +662,12 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 def add_by_hand(
-    event: Event, applicant: Applicant, *, account: Account, now: datetime | None = None
+    event: Event,
+    applicant: Applicant,
+    *,
+    account: Account,
+    notify: bool = True,
+    now: datetime | None = None,
 ) -> Registration:
     """An organiser registers a person: a seat, or a place on the waitlist, as ``register`` would.
 
@@ -670,6 +675,12 @@ def add_by_hand(
     added on the day, even at the door), but the event must be published and not
     over. The consent is the person's, given to the organiser, who records it
     here; the audit entry says which organiser did.
+
+    :param notify: ``False`` when the organiser has told the person themselves (an
+        import with the emails turned off): the confirmation or waitlist email, queued
+        with the registration in one statement, is taken out of the outbox again in the
+        same transaction, so no worker ever sees it. Anybody promoted from the waitlist
+        meanwhile is still told.
 
     :raise ConsentMissing: the organiser did not record the person's consent
     :raise SeatsClosed: the event is not published, or it has ended
@@ -687,6 +698,10 @@ def add_by_hand(
     except statements.AddressHeld:
         raise AlreadyOnList from None
     registration = db.session.get(Registration, registered.registration.id)
+    if not notify:
+        db.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.registration_id == registration.id)
+        )
     record(
         account,
         "registration.add_by_hand",

@@ -108,6 +108,7 @@ PACKAGE_FILES = (
     "registration/templates/base.html",
     "registration/templates/emails/confirmed.txt",
     "registration/static/css/site.css",
+    "registration/static/fonts/DejaVuSans.ttf",
     "registration/migrations/alembic.ini",
     "registration/migrations/env.py",
     "registration/migrations/script.py.mako",
