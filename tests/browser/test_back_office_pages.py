@@ -59,7 +59,7 @@ def back_office(site) -> BackOffice:
                 ("Zofia Lewandowska", None),
             ]
         ]
-        registrations.check_in(people[1], account=organiser)
+        registrations.check_in(people[1], account=organiser, other_day=True)
         registrations.cancel(people[2])  # Piotr Nowak is promoted from the waitlist
         empty = make_event(title="Seminarium: bez zapisów")
         elsewhere = make_event(title="Spotkanie w Gdańsku", city_slug="gdansk")
