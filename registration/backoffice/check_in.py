@@ -9,19 +9,17 @@ The scanned ticket's card (``attendees.check_in_ticket``) is the same card.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request
+from flask import abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
-from registration.backoffice.attendees import (
-    _managed_registration_or_abort,
-    check_in_return_address,
-)
+from registration.backoffice.attendees import check_in_return_address
 from registration.database import utcnow
 from registration.extensions import db
 from registration.registrations import queries, services
+from registration.registrations.models import Registration
 
 
 @bp.get("/events/<int:event_id>/check-in")
@@ -37,7 +35,8 @@ def event_check_in(event_id: int):
 @login_required
 def undo_check_in(registration_id: int):
     """Take back today's check-in of a person (a tap on the wrong card)."""
-    registration = _managed_registration_or_abort(registration_id)
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    managed_event_or_abort(registration.event_id)  # 403 for another city's person
     name = registration.full_name
     target = check_in_return_address(registration, request.form.get("back") or "door")
     if services.undo_check_in(registration, account=current_account()):

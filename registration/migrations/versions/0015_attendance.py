@@ -15,17 +15,17 @@ Create Date: 2026-12-05 08:00:00
 """
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
+
+# The one name of the service's time zone: a check-in's day is Warsaw's, here as in the code.
+from registration.i18n import WARSAW
 
 revision = "0015_attendance"
 down_revision = "0013_retention"
 branch_labels = None
 depends_on = None
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def upgrade():
