@@ -9,7 +9,7 @@ The scanned ticket's card (``attendees.check_in_ticket``) is the same card.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -45,3 +45,14 @@ def undo_check_in(registration_id: int):
     else:
         flash(_("%(name)s was not checked in today.", name=name), "warning")
     return redirect(target, code=303)
+
+
+@bp.get("/registrations/<int:registration_id>/check-in")
+@login_required
+def registration_at_the_door(registration_id: int):
+    """The person's card on the event's door page. The check-in itself is a POST; this is
+    where a language link of the "another day?" page, answered to that POST, leads."""
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    managed_event_or_abort(registration.event_id)
+    target = url_for(".event_check_in", event_id=registration.event_id)
+    return redirect(f"{target}#registration-{registration.id}", code=303)

@@ -302,6 +302,7 @@ class TestTheCheckInPage:
 
 PAGES = [
     ("get", "/organiser/events/{gdansk}/check-in"),
+    ("get", "/organiser/registrations/{gdansk_person}/check-in"),
     ("get", "/organiser/events/{gdansk}/check-in?q=a"),
     ("post", "/organiser/registrations/{gdansk_person}/check-in"),
     ("post", "/organiser/registrations/{gdansk_person}/check-in/undo"),
@@ -347,7 +348,11 @@ def test_unknown_events_and_people_are_not_found(client, signed_in):
 def test_no_get_changes_anything(app, client, signed_in, door):
     signed_in()
     assert client.get(f"/organiser/registrations/{door['zofia']}/check-in/undo").status_code == 405
-    assert client.get(f"/organiser/registrations/{door['zofia']}/check-in").status_code == 405
+    shown = client.get(f"/organiser/registrations/{door['zofia']}/check-in?lang=en")
+    assert shown.status_code == 303  # the language links of the "another day?" page
+    assert shown.headers["Location"] == (
+        f"/organiser/events/{door['event']}/check-in#registration-{door['zofia']}"
+    )
     client.get(f"/organiser/events/{door['event']}/check-in?q=zofia")
     client.get(f"/organiser/check-in/{door['zofia_code']}")
     assert days_of(app, door["zofia"]) == []
