@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Response, abort
+from flask import Response, abort, request
 
 from registration.api.auth import current_api_account, managed_event_or_abort, organiser_required
 from registration.api.openapi import (
@@ -42,11 +42,18 @@ def registrations_csv(event_id: int):
 @bp.post("/registrations/<int:registration_id>/check-in")
 @organiser_required
 def check_in(registration_id: int):
-    """Mark a confirmed person as arrived; a repeated check-in keeps the first time."""
+    """Mark a confirmed person as arrived today; a repeated check-in keeps the first time.
+
+    On a day the event does not take place, ``?other_day=true`` confirms it (else 409).
+    """
     registration = db.session.get(Registration, registration_id) or abort(404)
     if not current_api_account().can_manage(registration.event):
         abort(403)
-    services.check_in(registration, account=current_api_account())
+    services.check_in(
+        registration,
+        account=current_api_account(),
+        other_day=request.args.get("other_day") == "true",
+    )
     body = registrations_json([registration])[0]  # read before committing expires it
     db.session.commit()
     return body
@@ -192,7 +199,9 @@ PATHS: dict = {
     "/registrations/{registration_id}/check-in": {
         "post": {
             "operationId": "checkIn",
-            "summary": "Mark a confirmed person as arrived; repeating it keeps the first time.",
+            "summary": (
+                "Mark a confirmed person as arrived today; repeating it keeps the first time."
+            ),
             "security": _SECURITY,
             "parameters": [
                 {
@@ -201,11 +210,21 @@ PATHS: dict = {
                     "required": True,
                     "description": "The registration's `id` (not its secret token).",
                     "schema": {"type": "integer"},
-                }
+                },
+                {
+                    "name": "other_day",
+                    "in": "query",
+                    "required": False,
+                    "description": (
+                        "`true` confirms a check-in on a day the event does not take place "
+                        "(in Warsaw); without it such a check-in answers 409."
+                    ),
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
             ],
             "responses": {
                 "200": {
-                    "description": "Checked in (now or before).",
+                    "description": "Checked in (today, or earlier today).",
                     "content": {
                         "application/json": {
                             "schema": {"$ref": "#/components/schemas/OrganiserRegistration"}
@@ -219,8 +238,9 @@ PATHS: dict = {
                 ),
                 "404": problem_response("No such registration."),
                 "409": problem_response(
-                    "The registration is not confirmed (waitlisted or cancelled); "
-                    "`type` ends in /not-confirmed."
+                    "The registration is not confirmed (waitlisted or cancelled): `type` ends "
+                    "in /not-confirmed. Or the event does not take place today and "
+                    "`other_day=true` was not given: `type` ends in /not-an-event-day."
                 ),
             },
         }

@@ -144,13 +144,8 @@ def add_attendee(event_id: int):
 @bp.post("/registrations/<int:registration_id>/check-in")
 @login_required
 def check_in_registration(registration_id: int):
-    """Check in a confirmed person from the attendee list."""
-    registration = _managed_registration_or_abort(registration_id)
-    return _change(
-        registration,
-        services.check_in,
-        _("%(name)s is checked in."),
-    )
+    """Check in a confirmed person from the attendee list or the door page (``back``)."""
+    return check_in_and_go_back(_managed_registration_or_abort(registration_id))
 
 
 @bp.post("/registrations/<int:registration_id>/confirm")
@@ -195,14 +190,15 @@ def cancel_registration(registration_id: int):
 @bp.get("/check-in")
 @login_required
 def check_in_lookup():
-    """Find a ticket by its code, typed or pasted (a whole scanned address will do)."""
+    """Today's events and the next days', to open their door page; and a ticket found by its
+    code, typed or pasted (a whole scanned address will do)."""
     code = request.args.get("code", "").strip()
     if not code:
-        return render_template("backoffice/attendees/check_in_lookup.html", code="")
+        return _lookup_page("")
     registration = _registration_on_ticket(_code_from(code))
     if registration is None:
         flash(_("No ticket has this code. Check it and try again."), "error")
-        return render_template("backoffice/attendees/check_in_lookup.html", code=code), 404
+        return _lookup_page(code), 404
     if not current_account().can_manage(registration.event):
         abort(403)
     return redirect(url_for(".check_in_ticket", code=registration.check_in_code), code=303)
@@ -211,30 +207,76 @@ def check_in_lookup():
 @bp.get("/check-in/<code>")
 @login_required
 def check_in_ticket(code: str):
-    """The page a scanned ticket opens: who, for what, and a button to check them in."""
+    """The page a scanned ticket opens: the person's check-in card, with its button and undo."""
     registration = _registration_by_code_or_abort(code)
     return render_template(
         "backoffice/attendees/check_in.html",
         registration=registration,
         event=registration.event,
-        now=utcnow(),
+        card=queries.check_in_card(registration, services.warsaw_day(utcnow())),
     )
 
 
 @bp.post("/check-in/<code>")
 @login_required
 def check_in_by_ticket(code: str):
-    """Check in the ticket's holder."""
-    registration = _registration_by_code_or_abort(code)
-    name, code = registration.full_name, registration.check_in_code
+    """Check in the ticket's holder, and come back to their card."""
+    return check_in_and_go_back(_registration_by_code_or_abort(code), back="card")
+
+
+def check_in_and_go_back(registration: Registration, back: str | None = None):
+    """Check a person in, then go back where the tap came from: the attendee list (the
+    default), the event's door page (``door``) or the person's card (``card``).
+
+    On a day the event does not take place, a page asks for a second tap first; the
+    form's ``confirm`` field carries it.
+    """
+    back = back or request.form.get("back")
+    # Read before committing: afterwards each attribute would be loaded again.
+    name, target = registration.full_name, check_in_return_address(registration, back)
     try:
-        services.check_in(registration, account=current_account())
+        services.check_in(
+            registration,
+            account=current_account(),
+            other_day=request.form.get("confirm") == "other-day",
+        )
+    except services.NotAnEventDay as refusal:
+        page = render_template(
+            "backoffice/attendees/check_in_confirm.html",
+            registration=registration,
+            event=registration.event,
+            message=refusal.message,
+            back=back,
+            query=request.form.get("q", "")[: queries.SEARCH_LIMIT],
+            cancel_target=target,
+        )
+        return page, refusal.status
     except services.RegistrationError as error:
         flash(str(error.message), "error")
     else:
         db.session.commit()
         flash(_("%(name)s is checked in.", name=name), "success")
-    return redirect(url_for(".check_in_ticket", code=code), code=303)
+    return redirect(target, code=303)
+
+
+def check_in_return_address(registration: Registration, back: str | None) -> str:
+    """Where a check-in or its undo leads: the page it was made on, at the person."""
+    if back == "card":
+        return url_for(".check_in_ticket", code=registration.check_in_code)
+    query = request.form.get("q", "")[: queries.SEARCH_LIMIT] or None
+    endpoint = ".event_check_in" if back == "door" else ".attendees"
+    target = url_for(endpoint, event_id=registration.event_id, q=query)
+    return f"{target}#registration-{registration.id}"
+
+
+def _lookup_page(code: str) -> str:
+    today = services.warsaw_day(utcnow())
+    return render_template(
+        "backoffice/attendees/check_in_lookup.html",
+        code=code,
+        events=queries.events_at_the_door(current_account(), today),
+        today=today,
+    )
 
 
 # --- Exports --------------------------------------------------------------------

@@ -118,6 +118,18 @@ class CheckInRefused(NotConfirmed):
     message = _l("Only a person with a confirmed seat can be checked in.")
 
 
+class NotAnEventDay(RegistrationError):
+    """A check-in on a day the event does not take place: likely the wrong event, or a
+    mistaken tap; the organiser confirms it to go ahead (``services.check_in``)."""
+
+    code = "not-an-event-day"
+    title = _l("Not a day of the event")
+    message = _l(
+        "The event does not take place today. Check the person in only if you are sure "
+        "they are here for it."
+    )
+
+
 class NobodyWaiting(RegistrationError):
     code = "nobody-waiting"
     title = _l("Nobody waiting")

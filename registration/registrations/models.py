@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registration.database import UTCDateTime, enum_column, utcnow
@@ -113,6 +122,7 @@ class Registration(db.Model):
     language: Mapped[str] = mapped_column(String(2), default="pl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The first check-in, on whichever day; each day's is an ``Attendance``.
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the personal data were replaced (``privacy.retention``); what reports count
     #: (status, category, home city, attendance, dates) stays.
@@ -133,3 +143,25 @@ class Registration(db.Model):
         """The event's link for online participation, as far as this registration may see
         it: the link is for registered people, so only while it holds a seat or a place."""
         return self.event.online_url if self.is_active else None
+
+
+class Attendance(db.Model):
+    """A confirmed person present on one day of an event: a check-in at the door.
+
+    One row per registration and Warsaw calendar day, so a multi-day study visit
+    records each day, and a second tap on the same day changes nothing.
+    """
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("registration_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
+    #: The day in Warsaw on which the person was checked in.
+    day: Mapped[date] = mapped_column(Date)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who checked the person in (``None``: an account since removed, or before 0015).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+
+    def __repr__(self) -> str:
+        return f"<Attendance {self.registration_id} {self.day}>"

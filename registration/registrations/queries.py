@@ -12,13 +12,13 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
-from registration.accounts.models import AuditEntry
-from registration.events.models import Event
+from registration.accounts.models import Account, AuditEntry
+from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.i18n import WARSAW, fold, polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
-from registration.registrations import exports
-from registration.registrations.models import Registration, RegistrationStatus
+from registration.registrations import exports, services
+from registration.registrations.models import Attendance, Registration, RegistrationStatus
 
 #: The longest search the attendee list takes: longer matches nobody anyway.
 SEARCH_LIMIT = 200
@@ -98,13 +98,8 @@ def signature_days(starts_at: datetime, ends_at: datetime) -> list[date]:
 
     More than ``MAX_SIGNATURE_DAYS`` give the first day alone: one column, to sign once.
     """
-    first = starts_at.astimezone(WARSAW).date()
-    end = ends_at.astimezone(WARSAW)
-    last = end.date() - timedelta(days=1) if end.time() == time(0) else end.date()
-    count = (last - first).days + 1
-    if not 1 <= count <= MAX_SIGNATURE_DAYS:
-        return [first]
-    return [first + timedelta(days=offset) for offset in range(count)]
+    days = services.event_days(starts_at, ends_at)
+    return days if len(days) <= MAX_SIGNATURE_DAYS else days[:1]
 
 
 def _by_surname(registration: Registration) -> tuple[bool, str, str, int]:
@@ -227,3 +222,123 @@ def failed_deliveries(event_id: int, batch: str) -> list[FailedDelivery]:
         .order_by(OutboxMessage.id)
     )
     return [FailedDelivery(*row) for row in rows]
+
+
+# --- Check-in at the door -------------------------------------------------------
+
+#: How many days ahead the check-in page lists a city's events, besides today's.
+DOOR_DAYS_AHEAD = 2
+
+
+@dataclass(frozen=True)
+class CheckInCard:
+    """One confirmed (or not) person as the door sees them: who, and which days they came."""
+
+    registration: Registration
+    #: The day of the door: today in Warsaw.
+    today: date
+    #: The event's days, each with the time of the check-in or ``None``; only the days
+    #: attended for an event longer than a sign-in sheet's week.
+    days: list[tuple[date, datetime | None]]
+    #: Today's check-in, or ``None``.
+    checked_in_today: datetime | None
+
+    @property
+    def can_check_in(self) -> bool:
+        return self.registration.status == RegistrationStatus.CONFIRMED
+
+    @property
+    def several_days(self) -> bool:
+        return len(self.days) > 1
+
+
+@dataclass(frozen=True)
+class DoorList:
+    """An event's confirmed people at the door, with today's count."""
+
+    #: What was searched for, as it was used (trimmed, shortened), or "".
+    search: str
+    cards: list[CheckInCard]
+    #: Confirmed people checked in today, and confirmed people (of everyone, searched or not).
+    checked_in_today: int
+    confirmed: int
+    #: Whether today is one of the event's days (else a check-in asks to be confirmed).
+    event_day: bool
+
+
+def door_list(event: Event, search: str, today: date) -> DoorList:
+    """The confirmed people of ``event`` by surname, those matching ``search`` if given
+    (name, email or institution, without regard to case or Polish marks)."""
+    confirmed = [r for r in exports.attendees(event.id) if r.status == RegistrationStatus.CONFIRMED]
+    search = search.strip()[:SEARCH_LIMIT]
+    shown = [r for r in confirmed if _matches(r, search)] if search else confirmed
+    attended = _attendance_by_registration(event.id)
+    days = services.event_days(event.starts_at, event.ends_at)
+    return DoorList(
+        search=search,
+        cards=[
+            _card(registration, today, days, attended.get(registration.id, {}))
+            for registration in sorted(shown, key=_by_surname)
+        ],
+        checked_in_today=sum(1 for r in confirmed if today in attended.get(r.id, {})),
+        confirmed=len(confirmed),
+        event_day=today in days,
+    )
+
+
+def check_in_card(registration: Registration, today: date) -> CheckInCard:
+    """The card of one person, as the scanned ticket opens it."""
+    event = registration.event
+    attended = _attendance_by_registration(event.id, registration.id).get(registration.id, {})
+    return _card(registration, today, services.event_days(event.starts_at, event.ends_at), attended)
+
+
+def events_at_the_door(account: Account, today: date) -> list[Event]:
+    """The published events the account manages that take place from ``today`` to
+    ``DOOR_DAYS_AHEAD`` days later (in Warsaw), soonest first."""
+    start = datetime.combine(today, time(0), tzinfo=WARSAW)
+    end = datetime.combine(today + timedelta(days=DOOR_DAYS_AHEAD + 1), time(0), tzinfo=WARSAW)
+    query = (
+        select(Event)
+        .where(
+            Event.status == EventStatus.PUBLISHED,
+            Event.ends_at > start,
+            Event.starts_at < end,
+        )
+        .order_by(Event.starts_at, Event.id)
+    )
+    if not account.is_admin:
+        query = query.where(Event.city_id == account.city_id)
+    return list(db.session.scalars(query))
+
+
+def _card(
+    registration: Registration,
+    today: date,
+    event_days: list[date],
+    attended: dict[date, datetime],
+) -> CheckInCard:
+    shown_days = event_days if len(event_days) <= MAX_SIGNATURE_DAYS else sorted(attended)
+    return CheckInCard(
+        registration=registration,
+        today=today,
+        days=[(day, attended.get(day)) for day in shown_days],
+        checked_in_today=attended.get(today),
+    )
+
+
+def _attendance_by_registration(
+    event_id: int, registration_id: int | None = None
+) -> dict[int, dict[date, datetime]]:
+    """The check-ins of an event's people: ``{registration_id: {day: checked_in_at}}``."""
+    query = (
+        select(Attendance.registration_id, Attendance.day, Attendance.checked_in_at)
+        .join(Registration, Attendance.registration_id == Registration.id)
+        .where(Registration.event_id == event_id)
+    )
+    if registration_id is not None:
+        query = query.where(Attendance.registration_id == registration_id)
+    attended: dict[int, dict[date, datetime]] = {}
+    for owner, day, checked_in_at in db.session.execute(query):
+        attended.setdefault(owner, {})[day] = checked_in_at
+    return attended

@@ -30,7 +30,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -42,6 +42,7 @@ from registration.database import utcnow
 from registration.email_addresses import normalise_email
 from registration.events.models import Event, EventStatus
 from registration.extensions import db
+from registration.i18n import WARSAW
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import statements
@@ -59,6 +60,7 @@ from registration.registrations.errors import (
     NobodyWaiting,
     NoRecipients,
     NoSeatFree,
+    NotAnEventDay,
     NotConfirmed,
     NotWaitlisted,
     RegistrationClosed,
@@ -68,6 +70,7 @@ from registration.registrations.errors import (
 # Callers catch every refusal by its name here; the base is raised by none of these functions.
 from registration.registrations.errors import RegistrationError as RegistrationError
 from registration.registrations.models import (
+    Attendance,
     Category,
     Registration,
     RegistrationStatus,
@@ -821,23 +824,108 @@ def cancel_on_behalf(
 
 
 def check_in(
-    registration: Registration, *, account: Account, now: datetime | None = None
+    registration: Registration,
+    *,
+    account: Account | None,
+    now: datetime | None = None,
+    other_day: bool = False,
 ) -> Registration:
-    """Record that a confirmed person has arrived; a second check-in keeps the first time.
+    """Record that a confirmed person is here today (a day in Warsaw): one attendance a day.
 
+    A second check-in on the same day changes nothing, so a double tap is harmless;
+    on each day of a multi-day event the person is checked in again.
+    ``registration.checked_in_at`` keeps the first check-in of all.
+
+    :param other_day: the organiser confirmed a check-in on a day the event does not
+        take place (a second tap at the door, a flag in the API)
     :raise CheckInRefused: the person has no confirmed seat
+    :raise NotAnEventDay: today is none of the event's days, and ``other_day`` is not set
     """
-    lock_event(registration.event_id)  # not racing a cancellation or a move
+    event = lock_event(registration.event_id)  # not racing a cancellation, a move or a tap
     now = now or utcnow()
     db.session.refresh(registration)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise CheckInRefused
-    if registration.checked_in_at is not None:
+    day = warsaw_day(now)
+    if _attendance(registration.id, day) is not None:
         return registration
-    registration.checked_in_at = now
+    on_event_day = day in event_days(event.starts_at, event.ends_at)
+    if not on_event_day and not other_day:
+        raise NotAnEventDay
+    db.session.add(
+        Attendance(
+            registration_id=registration.id,
+            day=day,
+            checked_in_at=now,
+            account_id=account.id if account else None,
+        )
+    )
+    if registration.checked_in_at is None:
+        registration.checked_in_at = now
     db.session.flush()
-    record(account, "registration.check_in", event=registration.event, registration=registration)
+    record(
+        account,
+        "registration.check_in",
+        event=registration.event,
+        registration=registration,
+        day=day.isoformat(),
+        **({} if on_event_day else {"other_day": True}),
+    )
     return registration
+
+
+def undo_check_in(
+    registration: Registration, *, account: Account | None, now: datetime | None = None
+) -> bool:
+    """Take back today's check-in (a tap on the wrong person); other days stay.
+
+    ``registration.checked_in_at`` becomes the first check-in left, or none.
+
+    :return: whether there was a check-in today to take back
+    """
+    lock_event(registration.event_id)
+    day = warsaw_day(now or utcnow())
+    db.session.refresh(registration)
+    attendance = _attendance(registration.id, day)
+    if attendance is None:
+        return False
+    db.session.delete(attendance)
+    db.session.flush()
+    registration.checked_in_at = db.session.scalar(
+        select(func.min(Attendance.checked_in_at)).where(
+            Attendance.registration_id == registration.id
+        )
+    )
+    db.session.flush()
+    record(
+        account,
+        "registration.check_in_undone",
+        event=registration.event,
+        registration=registration,
+        day=day.isoformat(),
+    )
+    return True
+
+
+def warsaw_day(at: datetime) -> date:
+    """The calendar day in Warsaw at the instant ``at``: the day of a check-in."""
+    return at.astimezone(WARSAW).date()
+
+
+def event_days(starts_at: datetime, ends_at: datetime) -> list[date]:
+    """The Warsaw days from the start to the end; an end at midnight ends the day before."""
+    first = warsaw_day(starts_at)
+    end = ends_at.astimezone(WARSAW)
+    last = end.date() - timedelta(days=1) if end.time() == time(0) else end.date()
+    return [first + timedelta(days=offset) for offset in range(max((last - first).days, 0) + 1)]
+
+
+def _attendance(registration_id: int, day: date) -> Attendance | None:
+    return db.session.scalar(
+        select(Attendance).where(
+            Attendance.registration_id == registration_id, Attendance.day == day
+        )
+    )
 
 
 #: Who an organiser's message can go to.

@@ -330,7 +330,8 @@ class TestApiTokenUse:
             db.session.commit()
             registration_id = registration.id
         response = client.post(
-            f"/api/v1/registrations/{registration_id}/check-in", headers=bearer(token)
+            f"/api/v1/registrations/{registration_id}/check-in?other_day=true",
+            headers=bearer(token),
         )
         assert response.status_code == 200
         assert self.last_used(app) is not None

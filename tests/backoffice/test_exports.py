@@ -60,7 +60,7 @@ def event_id(app) -> int:
         )
         hostile = make_registration(event, email="evil@example.org")
         waiting = make_registration(event, name="Łucja Czekająca", email="lucja@example.org")
-        services.check_in(hostile, account=None)
+        services.check_in(hostile, account=None, other_day=True)
         # Straight into the database: exports must be safe whatever got stored.
         db.session.execute(
             sa.update(Registration).where(Registration.id == hostile.id).values(**HOSTILE)

@@ -5,9 +5,9 @@ scrolling and nothing logged as an error, in Polish and English at 1280 and 390 
 States: signing in (and a wrong password), the dashboard and the event list with events
 and without, the event form new and edited, each with its errors, cancelling an event, the
 attendee list empty, full and searched, adding a person by hand with errors, writing to
-attendees with errors and after sending, check-in (lookup, an unknown code, the card of a
-confirmed, a checked-in and a waitlisted person), the sign-in sheet, the audit log, and
-the 403 and 404 pages.
+attendees with errors and after sending, check-in (lookup, an event's door and its search,
+an unknown code, the card of a confirmed, a checked-in and a waitlisted person), the
+sign-in sheet, the audit log, and the 403 and 404 pages.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def back_office(site) -> BackOffice:
                 ("Zofia Lewandowska", None),
             ]
         ]
-        registrations.check_in(people[1], account=organiser)
+        registrations.check_in(people[1], account=organiser, other_day=True)
         registrations.cancel(people[2])  # Piotr Nowak is promoted from the waitlist
         empty = make_event(title="Seminarium: bez zapisów")
         elsewhere = make_event(title="Spotkanie w Gdańsku", city_slug="gdansk")
@@ -177,6 +177,8 @@ PAGES = {
     "message-errors": (ORGANISER, _message_with_errors),
     "message-sent": (ORGANISER, _message_sent),
     "check-in": (ORGANISER, _goto("/organiser/check-in")),
+    "check-in-door": (ORGANISER, _goto("/organiser/events/{ids.event}/check-in")),
+    "check-in-door-searched": (ORGANISER, _goto("/organiser/events/{ids.event}/check-in?q=ewa")),
     "check-in-unknown-code": (ORGANISER, _goto("/organiser/check-in?code=no-such-code", 404)),
     "check-in-card": (ORGANISER, _goto("/organiser/check-in/{ids.confirmed_code}")),
     "check-in-card-checked-in": (ORGANISER, _goto("/organiser/check-in/{ids.checked_in_code}")),
