@@ -38,6 +38,7 @@ PARAMETERS = {
     "registration_id": lambda target: target["registration"],
     "code": lambda target: target["code"],
     "batch": lambda target: "0123456789abcdef",
+    "token": lambda target: "0" * 32,  # an import waiting for its confirmation
 }
 #: What a POST sends: enough for every form, so that only the rights decide.
 FORM = {
