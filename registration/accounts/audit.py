@@ -157,6 +157,8 @@ def _details(entry: AuditEntry, context: Context) -> list[str]:
 def _detail(entry: AuditEntry, name: str, value: object, context: Context) -> str | None:
     if name in ("batch", "title", "email", "consent"):
         return None  # a program's key, or said by the sentence or the event's link
+    if name == "count" and entry.action != "event.message":
+        return _generic(name, value)  # a count of what, only the message's entry says
     if name in _COUNTS and isinstance(value, int) and not isinstance(value, bool):
         return _COUNTS[name](value)
     if name == "reason":

@@ -534,6 +534,9 @@ class TestHostileInput:
         assert response.status_code in (status, 404)
         if status == 400:
             page = BeautifulSoup(response.text, "html.parser")
-            assert page.select_one(".error-summary li a")
+            link = page.select_one(".error-summary li a")
+            field = page.select_one(link["href"])
+            assert field["aria-invalid"] == "true"
+            assert page.select_one(f"#{field['aria-describedby']}").get_text() == link.get_text()
         for download in ("/organiser/audit.csv", "/organiser/audit.xlsx"):
             assert client.get(f"{download}?{query}").status_code in (200, 400, 404)
