@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 
 from registration import labels
 from registration.accounts.models import Account, AuditEntry
@@ -39,6 +39,7 @@ from registration.registrations.models import Registration
 PAGE_SIZE = 50
 #: The most entries one download holds (the newest); years of a busy coalition.
 EXPORT_LIMIT = 50_000
+_EXPORT_BATCH = 1000
 #: The most characters of a person's name or address to look for.
 SEARCH_LIMIT = 200
 
@@ -496,9 +497,18 @@ def entries_query(account: Account, filters: Filters) -> Select:
     if filters.person:
         registrations, accounts = _people_matching(query, filters.person)
         query = query.where(
-            or_(AuditEntry.registration_id.in_(registrations), AuditEntry.account_id.in_(accounts))
+            or_(
+                AuditEntry.registration_id.in_(_inline(registrations)),
+                AuditEntry.account_id.in_(_inline(accounts)),
+            )
         )
     return query
+
+
+def _inline(ids: list[int]) -> BindParameter:
+    """Ids written into the statement as numbers: a short search ("a") can match tens of
+    thousands of people, more than the bound parameters SQLite takes in one statement."""
+    return bindparam(None, ids, expanding=True, literal_execute=True)
 
 
 def _warsaw_midnight(day: date) -> datetime:
@@ -563,15 +573,19 @@ def export_rows(account: Account, filters: Filters) -> tuple[list[str], list[lis
     """The header and the rows of a download: every matching entry, newest first."""
     entries = db.session.scalars(entries_query(account, filters).limit(EXPORT_LIMIT)).all()
     header = [str(name) for name, _width in EXPORT_COLUMNS]
-    rows = [
-        [
-            described.when.astimezone(WARSAW),
-            described.actor,
-            described.label,
-            described.event.title if described.event else None,
-            described.person or None,
-            described.text,
-        ]
-        for described in describe_all(entries)
-    ]
+    rows = []
+    # A page's worth of events and people read at a time: one query for 50 000 ids would
+    # pass SQLite's limit of bound parameters.
+    for start in range(0, len(entries), _EXPORT_BATCH):
+        for described in describe_all(entries[start : start + _EXPORT_BATCH]):
+            rows.append(
+                [
+                    described.when.astimezone(WARSAW),
+                    described.actor,
+                    described.label,
+                    described.event.title if described.event else None,
+                    described.person or None,
+                    described.text,
+                ]
+            )
     return header, rows
