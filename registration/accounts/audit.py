@@ -548,7 +548,7 @@ class AuditPage:
 def audit_page(account: Account, filters: Filters, page: int) -> AuditPage:
     """Page ``page`` of what the account may read (a page past the last is the last)."""
     query = entries_query(account, filters)
-    total = db.session.scalar(query.with_only_columns(func.count()).order_by(None))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     number, _pages = page_within(page, total=total, per_page=PAGE_SIZE)
     found = db.paginate(
         query, page=number, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE, error_out=False

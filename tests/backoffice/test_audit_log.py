@@ -374,6 +374,24 @@ class TestFilters:
         assert len(second.select(".audit-kind")) == 2
         assert phrases(second) == ["Number of seats: 0 → 1", "Number of seats: 10 → 30"]
 
+    def test_fifty_a_page_newest_first(self, app, client, logged):
+        with app.app_context():
+            for number in range(audit.PAGE_SIZE):
+                record(None, "privacy.anonymised", registrations=number)
+            db.session.commit()
+        first = page_of(client, "/organiser/audit?lang=en")
+        assert first.select_one(".result-count").get_text() == "55 entries"
+        assert phrases(first)[0] == "49 registrations"
+        second = page_of(client, first.select_one("a[rel=next]")["href"])
+        assert "Page 2 of 2" in second.select_one(".pagination").get_text()
+        assert [cell.get_text() for cell in second.select(".audit-kind")] == [
+            "Event changed",
+            "Registration cancelled on a person's behalf",
+            "Check-in recorded",
+            "Signed in",
+            "Signed in",
+        ]
+
     def test_a_page_past_the_last_is_the_last(self, client, logged):
         page = page_of(client, "/organiser/audit?lang=en&page=99")
         assert len(page.select(".audit-kind")) == 5  # two sign-ins, three changes

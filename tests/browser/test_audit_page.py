@@ -70,10 +70,15 @@ def _goto(path: str, status: int = 200):
     return visit
 
 
+def _second_page(page, ids: Logged):
+    _goto("/organiser/audit?page=2")(page, ids)
+    assert page.locator(".pagination a[rel=prev]").count() == 1
+
+
 #: name → (who signs in, how the page is reached)
 PAGES = {
     "audit-log": (ADMIN, _goto("/organiser/audit")),
-    "audit-log-page-2": (ADMIN, _goto("/organiser/audit?page=2")),
+    "audit-log-page-2": (ADMIN, _second_page),
     "audit-log-filtered": (
         ADMIN,
         _goto(
