@@ -80,6 +80,7 @@ _CODES = {
     "status": labels.EVENT_STATUSES,
 }
 _REGISTRATION_STATUSES = labels.REGISTRATION_STATUSES
+ROLES = {"admin": _l("administrator"), "organiser": _l("city organiser")}
 _RECIPIENTS = {
     "confirmed": _l("people with a confirmed seat"),
     "waitlisted": _l("people on the waitlist"),
@@ -130,7 +131,7 @@ def _value(name: str, value: object) -> str:
         except ValueError:
             return value
     if isinstance(value, str):
-        return f"„{value}”"
+        return _("“%(text)s”", text=value)
     return str(value)
 
 
@@ -156,7 +157,7 @@ def _details(entry: AuditEntry, context: Context) -> list[str]:
 
 
 def _detail(entry: AuditEntry, name: str, value: object, context: Context) -> str | None:
-    if name in ("batch", "title", "email", "consent"):
+    if name in ("batch", "email", "consent") or (name == "title" and not isinstance(value, list)):
         return None  # a program's key, or said by the sentence or the event's link
     if name == "count" and entry.action != "event.message":
         return _generic(name, value)  # a count of what, only the message's entry says
@@ -199,9 +200,6 @@ def _generic(name: str, value: object) -> str:
     if isinstance(value, (list, dict)):
         return f"{label}: {len(value)}"
     return f"{label}: {value}"
-
-
-ROLES = {"admin": _l("administrator"), "organiser": _l("city organiser")}
 
 
 # --- Kinds of entries ------------------------------------------------------------------

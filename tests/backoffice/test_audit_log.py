@@ -176,17 +176,24 @@ class TestSentences:
             starts = datetime(2031, 7, 1, 8, 0, tzinfo=UTC)
             changes = {"capacity": 25, "starts_at": starts, "ends_at": starts + timedelta(hours=2)}
             changes["description"] = "Nowy opis."
+            changes["title"] = "Seminarium we Wrocławiu, drugie"
             events.update_event(event, changes, account=account(ADMIN))
             db.session.commit()
         page = page_of(client, "/organiser/audit?lang=en&action=event.update")
-        assert sentences(page) == ["admin@example.org changed the event — Seminarium we Wrocławiu"]
+        assert sentences(page) == [
+            "admin@example.org changed the event — Seminarium we Wrocławiu, drugie"
+        ]
         details = phrases(page)
         assert "Number of seats: 1 → 25" in details
         assert any(re.fullmatch(r"Starts: .* → 1 July 2031, 10:00", d) for d in details)
         assert "Description changed" in details
+        assert "Title: “Seminarium we Wrocławiu” → “Seminarium we Wrocławiu, drugie”" in details
         polish = page_of(client, "/organiser/audit?lang=pl&action=event.update")
         assert "Liczba miejsc: 1 → 25" in phrases(polish)
         assert any(phrase.startswith("Początek: ") for phrase in phrases(polish))
+        assert "Tytuł: „Seminarium we Wrocławiu” → „Seminarium we Wrocławiu, drugie”" in phrases(
+            polish
+        )
 
     def test_a_cancellation_gives_its_reason(self, app, client, signed_in, scene):
         sign_in_as(signed_in, ADMIN)
