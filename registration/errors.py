@@ -120,9 +120,8 @@ _HTTP_ERRORS = {
         _l("Only the organisers of the event's city and administrators may do this."),
         page_title=_l("You do not have access to this page"),
         page_detail=_l(
-            "Each organiser sees and changes the events of their own city only; the audit "
-            "log and the other cities' events are for administrators. If you need access, "
-            "ask an administrator."
+            "Each organiser sees and changes the events of their own city only; the other "
+            "cities' events are for administrators. If you need access, ask an administrator."
         ),
     ),
     404: _Explanation(

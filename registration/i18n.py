@@ -19,7 +19,10 @@ LANGUAGE_COOKIE = "lang"
 #: The query arguments that choose what a page shows. A language link keeps these
 #: and nothing else: not junk, not ``url_for``'s own (``_external`` would build the
 #: link from the request's Host), not a view argument's name (a TypeError).
-PAGE_ARGUMENTS = ("type", "city", "month", "page", "when", "q", "code", "next")
+PAGE_ARGUMENTS = (
+    *("type", "city", "month", "page", "when", "q", "code", "next"),
+    *("event", "person", "action", "since", "until"),  # the audit log's filters
+)
 DEFAULT_LANGUAGE = "pl"
 #: Where the coalition meets: events happen, and every time is shown, in Warsaw time.
 WARSAW = ZoneInfo("Europe/Warsaw")

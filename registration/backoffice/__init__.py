@@ -6,6 +6,7 @@ bp = Blueprint("backoffice", __name__, url_prefix="/organiser")
 
 from registration.backoffice import (  # noqa: E402, F401  (routes)
     attendees,
+    audit,
     auth,
     check_in,
     dashboard,

@@ -1,13 +1,12 @@
-"""Back office: events — list, create, edit, publish, cancel, duplicate; the audit log."""
+"""Back office: events — list, create, edit, publish, cancel, duplicate."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from registration.accounts.queries import audit_page
 from registration.accounts.services import safe_next
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
@@ -18,9 +17,6 @@ from registration.events.models import Event
 from registration.events.queries import past_managed_events, upcoming_managed_events
 from registration.extensions import db
 from registration.registrations.services import availability
-
-#: Audit entries per page.
-AUDIT_PAGE_SIZE = 100
 
 
 @bp.get("/events")
@@ -161,16 +157,6 @@ def duplicate_event(event_id: int):
     db.session.commit()
     flash(_("This is a copy, saved as a draft. Check the dates before publishing it."), "success")
     return redirect(url_for(".edit_event", event_id=copy.id), code=303)
-
-
-@bp.get("/audit")
-@login_required
-def audit_log():
-    """Who did what, newest first (admins only)."""
-    if not current_account().is_admin:
-        abort(403)
-    found = audit_page(request.args.get("page", 1, type=int), per_page=AUDIT_PAGE_SIZE)
-    return render_template("backoffice/audit.html", page=found.entries, events=found.events)
 
 
 def _form_page(form: EventForm, *, event: Event | None = None, status: int = 200):

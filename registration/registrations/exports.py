@@ -148,31 +148,54 @@ def _skip_unseen(value: str) -> str:
 
 
 def csv_bytes(registrations: Sequence[Registration], *, delimiter: str = EXCEL_DELIMITER) -> bytes:
-    """The attendee list as CSV: UTF-8 with BOM, CRLF lines, quoted as RFC 4180 says, and
-    by default semicolons, for Excel with Polish settings (the back office's download).
+    """The attendee list as CSV: see ``table_csv``.
 
     :param delimiter: ``API_DELIMITER`` for the API, whose scripts have read commas since
         the first version
     """
+    return table_csv(header(), rows(registrations), delimiter=delimiter)
+
+
+def xlsx_bytes(registrations: Sequence[Registration], *, title: str) -> bytes:
+    """The attendee list as an Excel workbook: see ``table_xlsx``."""
+    widths = [column.width for column in COLUMNS]
+    return table_xlsx(header(), rows(registrations), widths=widths, title=title)
+
+
+def table_csv(
+    header: Sequence[str], rows: Iterable[Sequence[Value]], *, delimiter: str = EXCEL_DELIMITER
+) -> bytes:
+    """A table as CSV: UTF-8 with BOM, CRLF lines, quoted as RFC 4180 says, and by
+    default semicolons, for Excel with Polish settings; times as Warsaw wall-clock time
+    (give them in Warsaw), text never a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([_csv_cell(value) for value in header()])
-    for row in rows(registrations):
+    writer.writerow([_csv_cell(value) for value in header])
+    for row in rows:
         writer.writerow([_csv_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(registrations: Sequence[Registration], *, title: str) -> bytes:
-    """The attendee list as an Excel workbook; text is always stored as text, never a formula,
-    and shown exactly as it was written."""
+def table_xlsx(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Value]],
+    *,
+    widths: Sequence[int],
+    title: str,
+) -> bytes:
+    """A table as an Excel workbook; text is always stored as text, never a formula,
+    and shown exactly as it was written.
+
+    :param widths: of the columns, in characters
+    """
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _sheet_title(title)
-    sheet.append([_xlsx_cell(sheet, value) for value in header()])
-    for row in rows(registrations):
+    sheet.append([_xlsx_cell(sheet, value) for value in header])
+    for row in rows:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
-    for number, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(number)].width = column.width
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
