@@ -32,7 +32,7 @@ from registration.accounts.models import Account, AuditEntry
 from registration.database import page_within
 from registration.events.models import Event
 from registration.extensions import db
-from registration.i18n import WARSAW, fold, local_datetime
+from registration.i18n import WARSAW, fold, local_date, local_datetime
 from registration.registrations.models import Registration
 
 #: Entries on one page of the log.
@@ -165,6 +165,13 @@ def _detail(entry: AuditEntry, name: str, value: object, context: Context) -> st
         return _COUNTS[name](value)
     if name == "reason":
         return _("Reason: %(reason)s", reason=value)
+    if name == "day" and isinstance(value, str):
+        try:
+            return _("Day: %(day)s", day=local_date(date.fromisoformat(value), "d MMMM y"))
+        except ValueError:
+            return _generic(name, value)
+    if name == "other_day":
+        return _("on a day the event does not take place") if value else None
     if name == "subject":
         return _("Subject: %(subject)s", subject=value)
     if name == "recipients":

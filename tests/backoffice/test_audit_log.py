@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from bs4 import BeautifulSoup
 from flask_babel import force_locale
 
@@ -24,6 +25,7 @@ from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import Event
 from registration.extensions import db
+from registration.i18n import WARSAW
 from registration.privacy import retention
 from registration.registrations import services as registrations
 from registration.registrations.models import Registration
@@ -106,6 +108,11 @@ def scene(app):
             "jan": jan.id,
             "piotr": piotr.id,
         }
+
+
+def today_in_polish() -> str:
+    """The day a check-in made in a test is recorded for, as the Polish log says it."""
+    return format_date(datetime.now(WARSAW).date(), "d MMMM y", locale="pl")
 
 
 def account(email: str) -> Account:
@@ -235,7 +242,7 @@ class TestSentences:
         sign_in_as(signed_in, ADMIN)
         with app.app_context():
             zofia = db.session.get(Registration, scene["zofia"])
-            registrations.check_in(zofia, account=account(ADMIN))
+            registrations.check_in(zofia, account=account(ADMIN), other_day=True)
             db.session.commit()
             retention.anonymise_registrations([scene["zofia"]], now=utcnow())
             db.session.commit()
@@ -324,7 +331,9 @@ class TestFilters:
         sign_in_as(signed_in, ADMIN)
         with app.app_context():
             organiser = account(WROCLAW_ORGANISER)
-            registrations.check_in(db.session.get(Registration, scene["zofia"]), account=organiser)
+            registrations.check_in(
+                db.session.get(Registration, scene["zofia"]), account=organiser, other_day=True
+            )
             jan = db.session.get(Registration, scene["jan"])
             registrations.cancel_on_behalf(jan, account=organiser)
             gdansk = db.session.get(Event, scene["gdansk"])
@@ -410,7 +419,7 @@ class TestExports:
         sign_in_as(signed_in, ADMIN)
         with app.app_context():
             organiser_zofia = db.session.get(Registration, scene["zofia"])
-            registrations.check_in(organiser_zofia, account=account(ADMIN))
+            registrations.check_in(organiser_zofia, account=account(ADMIN), other_day=True)
             at("registration.check_in", datetime(2025, 12, 1, 13, 3, tzinfo=UTC))
             record(None, "privacy.exported", registrations=1)
             db.session.commit()
@@ -432,7 +441,8 @@ class TestExports:
                 "Seminarium we Wrocławiu",
                 "Zofia Wiśniewska",
                 "admin@example.org — odnotowano obecność: Zofia Wiśniewska"
-                " — Seminarium we Wrocławiu",
+                f" — Seminarium we Wrocławiu (Dzień: {today_in_polish()};"
+                " poza terminem wydarzenia)",
             ],
         ]
 
@@ -479,7 +489,9 @@ class TestWhoReadsWhat:
         with app.app_context():
             admin = account(ADMIN)
             for name in ("zofia", "piotr"):
-                registrations.check_in(db.session.get(Registration, scene[name]), account=admin)
+                registrations.check_in(
+                    db.session.get(Registration, scene[name]), account=admin, other_day=True
+                )
             record(None, "privacy.anonymised", registrations=0)
             db.session.commit()
         return scene

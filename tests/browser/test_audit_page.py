@@ -44,7 +44,7 @@ def logged(site) -> Logged:
         first = make_registration(event, name="Zofia Wiśniewska-Konstantynopolitańczykiewicz")
         second = make_registration(event, name="Jan Kowalski")
         registrations.move_to_waitlist(first, account=organiser)
-        registrations.check_in(second, account=organiser)
+        registrations.check_in(second, account=organiser, other_day=True)
         events.update_event(event, {"capacity": 25, "venue": "Sala 2"}, account=admin)
         for action in KINDS:
             record(admin, action, event=event, registration=first, count=3)
