@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -375,7 +375,7 @@ def _send_link(account: Account, kind: MessageKind, *, language: str, **context)
 
 def token_expiry(day: date) -> datetime:
     """A token given ``day`` as its last works until that day ends in Warsaw."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=WARSAW)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=WARSAW).astimezone(UTC)
 
 
 def create_api_token(
