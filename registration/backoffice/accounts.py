@@ -91,7 +91,7 @@ class ChoosePasswordForm(Form):
 
 class TokenForm(Form):
     name = StringField(
-        _l("Name"),
+        _l("Token name"),
         filters=[strip],
         validators=[DataRequired(), at_most(MAX_TOKEN_NAME_LENGTH)],
         render_kw={"autocomplete": "off"},
@@ -434,6 +434,4 @@ def _link_refused(*, expired: bool) -> str:
         "backoffice/accounts/link_refused.html",
         expired=expired,
         form=ForgotPasswordForm(formdata=None),
-        reset_minutes=int(links.RESET_MAX_AGE.total_seconds() // 60),
-        invitation_days=links.INVITATION_MAX_AGE.days,
     )
