@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
@@ -13,6 +13,7 @@ from registration.database import UTCDateTime, enum_column, utcnow
 from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.events.models import City, Event
 from registration.extensions import db
+from registration.i18n import WARSAW
 
 #: The longest name of an API token.
 MAX_TOKEN_NAME_LENGTH = 100
@@ -128,6 +129,13 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship(lazy="joined")
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day (in Warsaw) the token works, as it was given; none: until revoked."""
+        if self.expires_at is None:
+            return None
+        return (self.expires_at.astimezone(WARSAW) - timedelta(microseconds=1)).date()
 
     def is_live(self, now: datetime) -> bool:
         """Neither revoked nor expired at ``now``."""
