@@ -243,16 +243,16 @@ def deactivate_by(admin: Account, account: Account) -> Deactivated:
 
 
 def change_role(admin: Account, account: Account, *, role: Role, city: City | None) -> dict:
-    """Give the account another role or city; returns what changed, as
-    ``{"role": [old, new], "city": [old slug, new slug]}`` (empty: nothing).
+    """Give the account another role or city; returns what changed, for the audit log:
+    ``{"role": [old, new], "city": [old slug, new slug]}`` (empty: nothing), and for door
+    staff ``"tokens_revoked"``: door staff have no API, so their tokens stop working.
 
-    An account that loses the admin role, or moves to another city, keeps signed in:
+    An account that loses the admin role, or moves to another city, stays signed in:
     every page asks its rights afresh (``Account.can_manage``).
 
-    :raise NotYourself: an admin would demote themselves
+    :raise NotYourself: an admin would change their own role
     :raise CityRequired: an organiser or door staff without a city
     :raise LastAdmin: the last active admin would be demoted
-    :raise NoTokensForDoorStaff: never; door staff's tokens are revoked instead
     """
     if role.has_city and city is None:
         raise CityRequired
