@@ -153,9 +153,16 @@ class TestScoping:
         assert client.get(f"/organiser/accounts/{10**30}").status_code == 404
 
     @pytest.mark.parametrize(
-        "url", ["/organiser/accounts/1/deactivate", "/organiser/accounts/1/reactivate"]
+        "url",
+        [
+            "/organiser/accounts/1/deactivate",
+            "/organiser/accounts/1/reactivate",
+            "/organiser/account/password",
+            "/organiser/account/tokens",
+            "/organiser/account/tokens/1/revoke",
+        ],
     )
-    def test_no_get_changes_access(self, client, signed_in, url):
+    def test_no_get_changes_an_account_or_a_token(self, client, signed_in, url):
         signed_in(ADMIN, role="admin", city_slug=None)
         assert client.get(url).status_code == 405
 
