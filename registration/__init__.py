@@ -178,6 +178,7 @@ def register_template_helpers(app: Flask) -> None:
         registration_status_label=lambda code: labels.label(labels.REGISTRATION_STATUSES, code),
         event_status_label=lambda code: labels.label(labels.EVENT_STATUSES, code),
         language_label=lambda code: labels.label(labels.LANGUAGES, code),
+        role_label=lambda code: labels.label(labels.ROLES, code),
         languages=app.config["LANGUAGES"],
         current_language=i18n.current_language,
         url_for_language=i18n.url_for_language,

@@ -41,6 +41,13 @@ EVENT_STATUSES = {
     "cancelled": _l("Cancelled"),
 }
 
+#: The roles of back-office accounts (``accounts.models.Role``).
+ROLES = {
+    "admin": _l("Admin"),
+    "organiser": _l("Organiser"),
+    "check_in": _l("Door staff (check-in)"),
+}
+
 
 def label(mapping: dict, code: object) -> str:
     return str(mapping.get(str(code), code))

@@ -115,14 +115,15 @@ def make_account(
     city_slug: str | None = "wroclaw",
     password: str = PASSWORD,
 ):
-    """An organiser of one city (or an admin, with ``role="admin"``)."""
+    """An organiser of one city (or an admin, with ``role="admin"``, or door staff, with
+    ``role="check_in"``)."""
     from registration.accounts.models import Role
     from registration.accounts.services import create_account
 
     return create_account(
         email,
         role=Role(role),
-        city=city(city_slug) if city_slug and role == "organiser" else None,
+        city=city(city_slug) if city_slug and role != "admin" else None,
         password=password,
     )
 

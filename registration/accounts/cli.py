@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 from flask.cli import AppGroup
@@ -19,10 +20,10 @@ users_cli = AppGroup("users", help="Organiser accounts.")
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
-@click.option("--city", help="The city whose events an organiser runs (name or slug).")
+@click.option("--city", help="The city of an organiser or door staff (check_in), by name or slug.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create(email: str, role: str, city: str | None, password_stdin: bool) -> None:
-    """Create an organiser account."""
+    """Create an admin, organiser or door staff (check_in) account."""
     city_row = None
     if city:
         city_row = find_city(city)
@@ -45,11 +46,28 @@ def create(email: str, role: str, city: str | None, password_stdin: bool) -> Non
 
 @users_cli.command("token")
 @click.argument("email")
-def token(email: str) -> None:
+@click.option("--name", default="CLI", show_default=True, help="What the token is for.")
+@click.option(
+    "--expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The last day the token works (YYYY-MM-DD, Warsaw time); by default, until revoked.",
+)
+def token(email: str, name: str, expires: datetime | None) -> None:
     """Print a new API bearer token for the account (shown only this once)."""
     account = _account(email)
-    issued = services.issue_api_token(account)
-    services.record(account, "account.token_issued")
+    try:
+        row, issued = services.create_api_token(
+            account, name=name, expires_on=expires.date() if expires else None
+        )
+    except services.AccountError as error:
+        with force_locale("en"):
+            raise click.ClickException(str(error)) from None
+    services.record(
+        account,
+        "token.create",
+        token_id=row.id,
+        expires_at=row.expires_at.isoformat() if row.expires_at else None,
+    )
     db.session.commit()
     click.echo(issued)
 

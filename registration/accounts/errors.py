@@ -1,6 +1,7 @@
-"""Why an account cannot be made as asked (``accounts.services`` raises them).
+"""Why an account cannot be made or changed as asked (``accounts.services`` raises them).
 
-Today only ``flask users create`` meets them, and prints them in English.
+The back office shows them beside the form or as a message; the command line prints
+them in English.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class AccountError(DomainError):
 
 
 class NotAnAddress(AccountError):
+    field = "email"
+
     def __init__(self, email: str) -> None:
         super().__init__(
             _l("“%(email)s” is not an email address; check how it is spelt.", email=email)
@@ -27,6 +30,7 @@ class NotAnAddress(AccountError):
 
 
 class AddressTaken(AccountError):
+    field = "email"
     code = "account-exists"
     status = 409
 
@@ -40,10 +44,13 @@ class AddressTaken(AccountError):
 
 
 class CityRequired(AccountError):
-    message = _l("An organiser needs a city: give it with --city.")
+    field = "city"
+    message = _l("An organiser or door staff account needs a city; choose one.")
 
 
 class PasswordTooShort(AccountError):
+    field = "password"
+
     def __init__(self, minimum: int) -> None:
         super().__init__(
             _l(
@@ -51,3 +58,54 @@ class PasswordTooShort(AccountError):
                 min=minimum,
             )
         )
+
+
+class WrongPassword(AccountError):
+    field = "current_password"
+    code = "wrong-password"
+    status = 422
+    message = _l("The current password is not right; type it again.")
+
+
+class NotYourself(AccountError):
+    """An admin would lock themselves out: another admin must do it."""
+
+    code = "own-account"
+    status = 409
+
+
+class LastAdmin(AccountError):
+    code = "last-admin"
+    status = 409
+    message = _l("This is the last active admin account; make another account an admin first.")
+
+
+class NoTokensForDoorStaff(AccountError):
+    code = "no-tokens-for-door-staff"
+    status = 403
+    message = _l("Door staff accounts cannot have API tokens.")
+
+
+class TokenNameRequired(AccountError):
+    field = "name"
+    message = _l("Give the token a name that says what it is for.")
+
+
+class TokenNameTooLong(AccountError):
+    field = "name"
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(
+            _l("The name can have at most %(max)d characters; shorten it.", max=maximum)
+        )
+
+
+class ExpiryInThePast(AccountError):
+    field = "expires_on"
+    message = _l("The expiry date must be in the future; choose a later date.")
+
+
+class TokenNotFound(AccountError):
+    code = "not-found"
+    status = 404
+    message = _l("There is no such token among yours.")

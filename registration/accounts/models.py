@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
@@ -13,6 +13,10 @@ from registration.database import UTCDateTime, enum_column, utcnow
 from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.events.models import City, Event
 from registration.extensions import db
+from registration.i18n import WARSAW
+
+#: The longest name of an API token.
+MAX_TOKEN_NAME_LENGTH = 100
 
 
 class Role(enum.StrEnum):
@@ -20,6 +24,14 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     #: A city's culture operator: the events of one city and their attendees.
     ORGANISER = "organiser"
+    #: A door volunteer: finds people and checks them in at one city's events, nothing
+    #: else (``backoffice.access.CHECK_IN_ENDPOINTS``).
+    CHECK_IN = "check_in"
+
+    @property
+    def has_city(self) -> bool:
+        """Whether an account of this role works for one city (every role but admin)."""
+        return self != Role.ADMIN
 
 
 class Account(UserMixin, db.Model):
@@ -34,7 +46,8 @@ class Account(UserMixin, db.Model):
     #: argon2id hash; never the password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "account_role"))
-    #: The city whose events an organiser runs; none for admins.
+    #: The city whose events an organiser runs, or door staff check people in at;
+    #: none for admins.
     city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -62,6 +75,11 @@ class Account(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_check_in(self) -> bool:
+        """Door staff: the check-in pages of their city's events, and their own account."""
+        return self.role == Role.CHECK_IN
 
     def can_manage(self, event: Event) -> bool:
         """Admins manage every event; an organiser those of their own city."""
@@ -102,11 +120,26 @@ class ApiToken(db.Model):
         ForeignKey("account.id", ondelete="CASCADE"), index=True
     )
     digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: What the token is for, as its owner named it ("CLI" for tokens made before names).
+    name: Mapped[str] = mapped_column(String(MAX_TOKEN_NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: After this moment the token gives 401, as a revoked one does; none: until revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship(lazy="joined")
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day (in Warsaw) the token works, as it was given; none: until revoked."""
+        if self.expires_at is None:
+            return None
+        return (self.expires_at.astimezone(WARSAW) - timedelta(microseconds=1)).date()
+
+    def is_live(self, now: datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 class AuditEntry(db.Model):

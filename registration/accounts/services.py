@@ -4,23 +4,48 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, or_, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 # ``flask users create`` catches every refusal by this name.
 from registration.accounts.errors import AccountError as AccountError
-from registration.accounts.errors import AddressTaken, CityRequired, NotAnAddress, PasswordTooShort
-from registration.accounts.models import Account, AccountSession, ApiToken, AuditEntry, Role
+from registration.accounts.errors import (
+    AddressTaken,
+    CityRequired,
+    ExpiryInThePast,
+    LastAdmin,
+    NotAnAddress,
+    NoTokensForDoorStaff,
+    NotYourself,
+    PasswordTooShort,
+    TokenNameRequired,
+    TokenNameTooLong,
+    TokenNotFound,
+    WrongPassword,
+)
+from registration.accounts.links import Purpose
+from registration.accounts.models import (
+    MAX_TOKEN_NAME_LENGTH,
+    Account,
+    AccountSession,
+    ApiToken,
+    AuditEntry,
+    Role,
+)
 from registration.database import reading_only, storable, utcnow, write_aside
 from registration.email_addresses import MAX_EMAIL_LENGTH, is_email_address, normalise_email
 from registration.events.models import City
 from registration.extensions import db
+from registration.i18n import WARSAW
+from registration.notifications import outbox
+from registration.notifications.models import MessageKind
 from registration.tokens import looks_like_secret, new_secret
 
 _hasher = PasswordHasher()
@@ -40,11 +65,11 @@ SESSION_IDLE_LIMIT = timedelta(hours=12)
 def create_account(
     email: str, *, role: Role, city: City | None = None, password: str | None = None
 ) -> Account:
-    """Create an organiser or admin account.
+    """Create an admin, organiser or door staff account.
 
     :raise NotAnAddress: ``email`` is not an email address
     :raise AddressTaken: an account has that address already
-    :raise CityRequired: an organiser has no city
+    :raise CityRequired: an organiser or door staff have no city
     :raise PasswordTooShort: the password is too short
     """
     email = normalise_email(email)
@@ -52,9 +77,9 @@ def create_account(
         raise NotAnAddress(email)
     if db.session.scalar(select(Account).where(Account.email == email)) is not None:
         raise AddressTaken(email)
-    if role == Role.ORGANISER and city is None:
+    if role.has_city and city is None:
         raise CityRequired
-    account = Account(email=email, role=role, city=city if role == Role.ORGANISER else None)
+    account = Account(email=email, role=role, city=city if role.has_city else None)
     if password is not None:
         set_password(account, password)
     db.session.add(account)
@@ -176,6 +201,14 @@ def end_session(secret: str | None) -> None:
         db.session.execute(delete(AccountSession).where(AccountSession.digest == _digest(secret)))
 
 
+def end_other_sessions(account: Account, *, keeping: str | None) -> int:
+    """End every session of the account but the one with the secret ``keeping``."""
+    query = delete(AccountSession).where(AccountSession.account_id == account.id)
+    if keeping:
+        query = query.where(AccountSession.digest != _digest(keeping))
+    return db.session.execute(query).rowcount
+
+
 class Deactivated(NamedTuple):
     sessions_ended: int
     tokens_revoked: int
@@ -191,6 +224,211 @@ def deactivate(account: Account) -> Deactivated:
     return Deactivated(ended, revoke_api_tokens(account))
 
 
+def reactivate(account: Account) -> None:
+    """The account can sign in again, with its password; its old tokens stay revoked."""
+    account.active = True
+
+
+def deactivate_by(admin: Account, account: Account) -> Deactivated:
+    """An admin deactivates an account in the back office (see ``deactivate``).
+
+    :raise NotYourself: it is the admin's own account
+    :raise LastAdmin: it is the last active admin
+    """
+    if account.id == admin.id:
+        raise NotYourself(_l("You cannot deactivate your own account; ask another admin to do it."))
+    if account.is_admin:
+        _keep_an_admin(account)
+    return deactivate(account)
+
+
+def change_role(admin: Account, account: Account, *, role: Role, city: City | None) -> dict:
+    """Give the account another role or city; returns what changed, for the audit log:
+    ``{"role": [old, new], "city": [old slug, new slug]}`` (empty: nothing), and for door
+    staff ``"tokens_revoked"``: door staff have no API, so their tokens stop working.
+
+    An account that loses the admin role, or moves to another city, stays signed in:
+    every page asks its rights afresh (``Account.can_manage``).
+
+    :raise NotYourself: an admin would change their own role
+    :raise CityRequired: an organiser or door staff without a city
+    :raise LastAdmin: the last active admin would be demoted
+    """
+    if role.has_city and city is None:
+        raise CityRequired
+    city = city if role.has_city else None
+    if account.id == admin.id and role != account.role:
+        raise NotYourself(_l("You cannot change your own role; ask another admin to do it."))
+    if account.is_admin and role != Role.ADMIN:
+        _keep_an_admin(account)
+    changes: dict = {}
+    if role != account.role:
+        changes["role"] = [account.role.value, role.value]
+    old_city = account.city.slug if account.city else None
+    new_city = city.slug if city else None
+    if old_city != new_city:
+        changes["city"] = [old_city, new_city]
+    account.role = role
+    account.city = city
+    if role == Role.CHECK_IN:  # door staff have no API: what tokens they had stop working
+        changes["tokens_revoked"] = revoke_api_tokens(account)
+    return changes
+
+
+def _keep_an_admin(leaving: Account) -> None:
+    """Refuse to leave the service without an active admin to manage the accounts."""
+    others = db.session.scalar(
+        select(func.count())
+        .select_from(Account)
+        .where(Account.role == Role.ADMIN, Account.active, Account.id != leaving.id)
+    )
+    if not others:
+        raise LastAdmin
+
+
+def all_accounts() -> list[Account]:
+    """Every account, admins first, then by city and address."""
+    return list(
+        db.session.scalars(
+            select(Account)
+            .outerjoin(City, Account.city_id == City.id)
+            .order_by(Account.role != Role.ADMIN, City.name, Account.email)
+        )
+    )
+
+
+# --- Passwords ---------------------------------------------------------------------
+
+
+def change_password(account: Account, *, current: str, new: str, keeping: str | None) -> None:
+    """The account holder chooses a new password, proving the current one; every other
+    browser signed in with the account is signed out.
+
+    :param keeping: the secret of the session asking, which stays signed in
+    :raise WrongPassword: ``current`` is not the password
+    :raise PasswordTooShort: ``new`` is too short
+    """
+    try:
+        _hasher.verify(account.password_hash or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword from None
+    if not account.password_hash:
+        raise WrongPassword
+    set_password(account, new)
+    end_other_sessions(account, keeping=keeping)
+
+
+def choose_password(account: Account, new: str) -> int:
+    """Set the password chosen through an invitation or a reset link; that link, and
+    every other one sent before, stops working (``links``), and every session of the
+    account ends: whoever knew the old password is out. Returns the sessions ended.
+
+    :raise PasswordTooShort: ``new`` is too short
+    """
+    set_password(account, new)
+    return end_other_sessions(account, keeping=None)
+
+
+def invite(admin: Account, email: str, *, role: Role, city: City | None, language: str) -> Account:
+    """Create an account without a password and email it the link to choose one.
+
+    :param language: the language of the email
+    :raise AccountError: as ``create_account``
+    """
+    account = create_account(email, role=role, city=city)
+    _send_link(account, MessageKind.ACCOUNT_INVITATION, language=language, invited_by=admin.id)
+    return account
+
+
+def send_password_reset(email: str, *, language: str) -> None:
+    """Email the link to choose a new password to the address, if an active account has
+    it. The caller answers the same whatever happens here; the questions asked of the
+    database are the same too.
+
+    An account that never chose a password (its invitation expired) gets one as well:
+    a reset is how it chooses one.
+    """
+    address = normalise_email(email)
+    account = (
+        db.session.scalar(select(Account).where(Account.email == address, Account.active))
+        if _could_be_stored(address)
+        else None
+    )
+    if account is not None:
+        _send_link(account, MessageKind.PASSWORD_RESET, language=language)
+
+
+def _send_link(account: Account, kind: MessageKind, *, language: str, **context) -> None:
+    """Queue the email with the link; the link itself is made when the email is composed
+    (``links.link_key``), so that the outbox keeps no secret."""
+    purpose = Purpose.INVITATION if kind == MessageKind.ACCOUNT_INVITATION else Purpose.RESET
+    outbox.enqueue_for_account(
+        kind,
+        recipient=account.email,
+        language=language,
+        context={"account_id": account.id, "purpose": purpose.value, **context},
+    )
+
+
+# --- API tokens ---------------------------------------------------------------------
+
+
+def token_expiry(day: date) -> datetime:
+    """A token given ``day`` as its last works until that day ends in Warsaw."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=WARSAW).astimezone(UTC)
+
+
+def create_api_token(
+    account: Account, *, name: str, expires_on: date | None = None, now: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new named bearer token for the account, working through ``expires_on`` (or until
+    revoked); returns the row and the token, which is never shown again.
+
+    :raise NoTokensForDoorStaff: door staff have no API
+    :raise TokenNameRequired, TokenNameTooLong: the name is empty or too long
+    :raise ExpiryInThePast: ``expires_on`` has ended already
+    """
+    if account.is_check_in:
+        raise NoTokensForDoorStaff
+    name = " ".join(name.split())
+    if not name or not storable(name):
+        raise TokenNameRequired
+    if len(name) > MAX_TOKEN_NAME_LENGTH:
+        raise TokenNameTooLong(MAX_TOKEN_NAME_LENGTH)
+    expires_at = token_expiry(expires_on) if expires_on is not None else None
+    if expires_at is not None and expires_at <= (now or utcnow()):
+        raise ExpiryInThePast
+    token = new_secret()
+    row = ApiToken(account=account, digest=_digest(token), name=name, expires_at=expires_at)
+    db.session.add(row)
+    db.session.flush()
+    return row, token
+
+
+def api_tokens_of(account: Account) -> list[ApiToken]:
+    """The account's tokens, newest first: live ones and those revoked or expired."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.account_id == account.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(account: Account, token_id: int) -> ApiToken:
+    """One of the account's own tokens stops working. Revoking it again changes nothing.
+
+    :raise TokenNotFound: the account has no token with this id
+    """
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.account_id != account.id:
+        raise TokenNotFound
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row
+
+
 def revoke_api_tokens(account: Account) -> int:
     """Every API token of the account stops working (``flask users revoke-tokens``);
     returns how many were still valid."""
@@ -201,23 +439,21 @@ def revoke_api_tokens(account: Account) -> int:
     ).rowcount
 
 
-def issue_api_token(account: Account) -> str:
+def issue_api_token(account: Account, *, name: str = "CLI") -> str:
     """A new bearer token for the account; only its digest is kept, so show it now."""
-    token = new_secret()
-    db.session.add(ApiToken(account=account, digest=_digest(token)))
-    db.session.flush()
-    return token
+    return create_api_token(account, name=name)[1]
 
 
 def account_for_api_token(token: str, *, now: datetime | None = None) -> Account | None:
-    """The active account whose unrevoked token this is, or ``None``; notes the use in
-    ``last_used_at`` (to the minute)."""
+    """The active account whose live (unrevoked, unexpired) token this is, or ``None``;
+    notes the use in ``last_used_at`` (to the minute)."""
     if not looks_like_secret(token):
         return None
+    now = now or utcnow()
     api_token = db.session.scalar(
         select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None))
     )
-    if api_token is None or not api_token.account.active:
+    if api_token is None or not api_token.is_live(now) or not api_token.account.active:
         return None
     _note_use(ApiToken, ApiToken.last_used_at, api_token.id, api_token.last_used_at, now)
     return api_token.account

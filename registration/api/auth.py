@@ -22,6 +22,8 @@ def organiser_required(view):
         account = account_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
         if account is None:
             raise Unauthenticated
+        if account.is_check_in:  # door staff have no API (and no tokens to use one)
+            abort(403)
         g.account = account
         return view(*args, **kwargs)
 

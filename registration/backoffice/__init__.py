@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("backoffice", __name__, url_prefix="/organiser")
 
 from registration.backoffice import (  # noqa: E402, F401  (routes)
+    accounts,
     attendees,
     audit,
     auth,

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired
 
 from registration.accounts import services
 from registration.backoffice import bp
-from registration.backoffice.access import current_account
+from registration.backoffice.access import current_account, home_url
 from registration.extensions import db, limiter
 from registration.forms import Form
 
@@ -56,7 +56,7 @@ def login():
             services.record(account, "account.login")
             db.session.commit()
             target = services.safe_next(request.args.get("next"))
-            return redirect(target or url_for("backoffice.dashboard"), code=303)
+            return redirect(target or home_url(account), code=303)
         flash(_("Wrong email address or password."), "error")
         return render_template("backoffice/login.html", form=form), 401
     return render_template("backoffice/login.html", form=form)

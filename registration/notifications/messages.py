@@ -30,10 +30,11 @@ from flask_mail import Message
 from registration.data_controller import data_controller
 from registration.database import utcnow
 from registration.events.models import Event
+from registration.extensions import db
 from registration.i18n import event_period, period
 from registration.ical.feeds import subscription
 from registration.links import absolute_url
-from registration.notifications.models import MessageKind, OutboxMessage
+from registration.notifications.models import ACCOUNT_KINDS, MessageKind, OutboxMessage
 from registration.privacy.own_data import DATA_LINK_MAX_AGE, data_link_key
 from registration.registrations.models import Participant, Registration, RegistrationStatus
 from registration.registrations.services import feed_replacement_key
@@ -70,6 +71,8 @@ def _subject(kind: MessageKind, title: str, context: dict) -> str:
         MessageKind.FEED_REPLACED: _("A new address for your personal calendar"),
         MessageKind.MANAGE_LINK: _("The link to your registration: %(title)s", title=title),
         MessageKind.DATA_LINK: _("The link to your data"),
+        MessageKind.ACCOUNT_INVITATION: _("Your account in the Koalicja Miast back office"),
+        MessageKind.PASSWORD_RESET: _("Choose a new password for the Koalicja Miast back office"),
     }
     return subjects[kind]
 
@@ -178,6 +181,8 @@ def _host() -> str:
 
 def compose(message: OutboxMessage, invitation: Invitation | None = None) -> OutboxMail:
     """The email for one outbox row, in the language recorded on it."""
+    if message.kind in ACCOUNT_KINDS:
+        return _compose_for_account(message)
     registration = message.registration
     event = registration.event
     with force_locale(message.language):
@@ -206,6 +211,45 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
     if invitation is not None:
         mail.calendar_method = invitation.method
         mail.alts["calendar"] = invitation.ics.decode("utf-8")
+    return mail
+
+
+def _compose_for_account(message: OutboxMessage) -> OutboxMail:
+    """An email to a back-office account: the link to choose a password, made now, so
+    that its time starts when the email goes (the outbox keeps no secret)."""
+    # Imported here: accounts queue these messages through the outbox, which this serves.
+    from registration.accounts import links
+    from registration.accounts.models import Account
+
+    account = db.session.get(Account, message.context["account_id"])
+    purpose = links.Purpose(message.context["purpose"])
+    endpoint = (
+        "backoffice.accept_invitation"
+        if purpose == links.Purpose.INVITATION
+        else "backoffice.reset_password"
+    )
+    with force_locale(message.language):
+        context = {
+            "message": message,
+            "account": account,
+            "link_url": absolute_url(endpoint, key=links.link_key(account, purpose)),
+            "link_hours": int(purpose.max_age.total_seconds() // 3600),
+            "link_days": purpose.max_age.days,
+            "forgot_url": absolute_url("backoffice.forgot_password"),
+            "privacy_url": absolute_url("privacy.index"),
+        }
+        subject = one_line(_subject(message.kind, "", message.context))
+        text = plain_text(render_template(f"emails/{message.kind.value}.txt", **context))
+        html = render_template(f"emails/{message.kind.value}.html", subject=subject, **context)
+    mail = OutboxMail(
+        subject=subject,
+        recipients=[("", message.recipient)],
+        body=text,
+        html=html,
+        date=message.created_at.timestamp(),
+        extra_headers={"Auto-Submitted": "auto-generated"},
+    )
+    mail.msgId = message_id(message)
     return mail
 
 

@@ -31,6 +31,14 @@ class MessageKind(enum.StrEnum):
     MANAGE_LINK = "manage_link"
     #: The link to the person's own data (``privacy.own_data``), asked for on /privacy.
     DATA_LINK = "data_link"
+    #: To a new back-office account: the link to choose a password (``accounts.links``).
+    ACCOUNT_INVITATION = "account_invitation"
+    #: To a back-office account that forgot its password: the link to choose a new one.
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a kind of email, not a password)
+
+
+#: The kinds about a back-office account, not a registration: no registration, no event.
+ACCOUNT_KINDS = frozenset({MessageKind.ACCOUNT_INVITATION, MessageKind.PASSWORD_RESET})
 
 
 class DeliveryStatus(enum.StrEnum):

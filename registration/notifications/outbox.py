@@ -42,6 +42,18 @@ def enqueue(
     )
 
 
+def enqueue_for_account(kind: MessageKind, *, recipient: str, language: str, context: dict) -> None:
+    """Record an email to a back-office account (``ACCOUNT_KINDS``): about no registration,
+    and written in the caller's transaction like every other."""
+    db.session.connection().execute(
+        _INSERT_MESSAGE,
+        {
+            "registration_id": None,
+            **queued_message(kind, recipient=recipient, language=language, context=context),
+        },
+    )
+
+
 def queued_message(kind: MessageKind, *, recipient: str, language: str, context: dict) -> dict:
     """The row of a message waiting for its first attempt, but for its id and registration,
     and the columns it leaves empty (claim, last error, time sent)."""

@@ -57,7 +57,7 @@ class TestCommandLine:
     @pytest.mark.parametrize(
         ("arguments", "message"),
         [
-            (["--role", "organiser"], "An organiser needs a city"),
+            (["--role", "organiser"], "An organiser or door staff account needs a city"),
             (["--role", "organiser", "--city", "Berlin"], "no city called 'Berlin'"),
             (["--role", "admin"], "at least 12 characters"),
         ],

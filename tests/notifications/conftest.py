@@ -25,7 +25,8 @@ from tests.notifications.every_kind import queue_every_kind
 
 @dataclass(frozen=True)
 class Email:
-    """One received email and what it is about: its registration's links."""
+    """One received email and what it is about: its registration's links (empty for an
+    email to a back-office account, which is about no registration)."""
 
     kind: MessageKind
     language: str
@@ -108,6 +109,10 @@ def emails(
 
 def _links(row: OutboxMessage) -> dict:
     registration = row.registration
+    if registration is None:
+        return dict.fromkeys(
+            ("full_name", "manage_url", "event_url", "checkin_url", "feed_url"), ""
+        ) | {"message_id": message_id(row)}
     return {
         "message_id": message_id(row),
         "full_name": registration.full_name,

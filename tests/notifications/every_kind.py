@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from registration.accounts import services as accounts
+from registration.accounts.models import Role
 from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import EventType
@@ -18,7 +20,7 @@ from registration.notifications.reminders import queue_reminders
 from registration.privacy import own_data
 from registration.registrations import services
 from registration.registrations.errors import AlreadyRegistered
-from tests.factories import make_account, make_event, make_registration
+from tests.factories import city, make_account, make_event, make_registration
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 #: Where the study visit was before the organisers moved it.
@@ -45,7 +47,9 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
       the organisers move the visit to another day, over two days, and another venue
       (event changed), write to the attendees (organiser message), Ben replaces his
       calendar's address (feed replaced) and asks for the link to his data (data link);
-    - an expert meeting that the organisers cancel: Dan's registration (event cancelled).
+    - an expert meeting that the organisers cancel: Dan's registration (event cancelled);
+    - an admin invites a new organiser (account invitation), and the organiser who moved
+      the visit has forgotten their password (password reset).
     """
     organiser = make_account(f"organiser-{language}@example.org", password=None)
     now = utcnow()
@@ -100,6 +104,11 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
     )
     make_registration(meeting, email=f"dan.{language}@example.org", language=language)
     events.cancel_event(meeting, organiser)
+    admin = make_account(f"admin-{language}@example.org", role="admin", password=None)
+    accounts.invite(
+        admin, f"new.{language}@example.org", role=Role.ORGANISER, city=city(), language=language
+    )
+    accounts.send_password_reset(organiser.email, language=language)
     db.session.commit()
 
     first = {}

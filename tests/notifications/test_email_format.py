@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from registration.notifications.models import MessageKind
+from registration.notifications.models import ACCOUNT_KINDS, MessageKind
 
 CANIEMAIL_SCRIPT = Path(__file__).with_name("check_with_caniemail.mjs")
 TESTS = Path(__file__).resolve().parents[1]
@@ -141,7 +141,7 @@ def test_every_line_fits_smtp(emails, kind):
 
 
 #: Kinds without the event's details: about the person's calendar, or all their data.
-WITHOUT_EVENT_DETAILS = {MessageKind.FEED_REPLACED, MessageKind.DATA_LINK}
+WITHOUT_EVENT_DETAILS = {MessageKind.FEED_REPLACED, MessageKind.DATA_LINK, *ACCOUNT_KINDS}
 
 
 @pytest.mark.parametrize("kind", sorted(set(KINDS) - WITHOUT_EVENT_DETAILS))

@@ -9,7 +9,7 @@
 A new table only: nothing is copied, so the seat-count triggers of 0006 stay.
 
 Revision ID: 0015_attendance
-Revises: 0013_retention
+Revises: 0014_accounts
 Create Date: 2026-12-05 08:00:00
 
 """
@@ -23,7 +23,7 @@ from alembic import op
 from registration.i18n import WARSAW
 
 revision = "0015_attendance"
-down_revision = "0013_retention"
+down_revision = "0014_accounts"
 branch_labels = None
 depends_on = None
 
