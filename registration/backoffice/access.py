@@ -31,6 +31,7 @@ CHECK_IN_ENDPOINTS = frozenset(
         "backoffice.check_in_registration",
         "backoffice.event_check_in",
         "backoffice.undo_check_in",
+        "backoffice.registration_at_the_door",
     }
 )
 #: Where door staff start: the dashboard and signing in lead there.

@@ -15,18 +15,29 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.routing import Rule
 
-from registration.accounts.models import AuditEntry
+from registration.accounts.models import Account, ApiToken, AuditEntry
+from registration.accounts.services import create_api_token
+from registration.backoffice.access import CHECK_IN_ENDPOINTS
 from registration.extensions import db
 from registration.notifications.models import OutboxMessage
 from registration.registrations.models import Registration
-from tests.factories import make_event, make_registration
+from tests.factories import make_account, make_event, make_registration
 
 #: The back-office pages a signed-out visitor may open.
-PUBLIC = {"backoffice.login"}
+PUBLIC = {
+    "backoffice.login",
+    "backoffice.forgot_password",
+    "backoffice.password_link_sent",
+    "backoffice.reset_password",
+    "backoffice.accept_invitation",
+}
 #: Addresses about the signed-in account itself, or about no event at all.
 NOT_ABOUT_AN_EVENT = {
     "backoffice.dashboard",
     "backoffice.logout",
+    "backoffice.own_account",
+    "backoffice.change_password",
+    "backoffice.create_token",
     "backoffice.event_list",
     "backoffice.new_event",
     "backoffice.audit_log",  # an organiser reads their own city's entries in it
@@ -41,7 +52,13 @@ PARAMETERS = {
     "code": lambda target: target["code"],
     "batch": lambda target: "0123456789abcdef",
     "token": lambda target: "0" * 32,  # an import waiting for its confirmation
+    "account_id": lambda target: target["account"],
+    "token_id": lambda target: target["api_token"],
+    "key": lambda target: "not-a-key",
 }
+#: Where another's thing is not found rather than forbidden: a token is only ever its
+#: owner's, so there is no city to speak of.
+NOT_FOUND_FOR_OTHERS = {"backoffice.revoke_token"}
 #: What a POST sends: enough for every form, so that only the rights decide.
 FORM = {
     "recipients": "confirmed",
@@ -79,8 +96,16 @@ def gdansk(app) -> dict:
         event = make_event(title="Seminarium w Gdańsku", city_slug="gdansk", capacity=1)
         holder = make_registration(event, name="Gdańska Osoba", email="gd@example.org")
         make_registration(event, name="Gdańska Kolejka", email="gd2@example.org")
+        organiser = make_account("organiser.gdansk@example.org", city_slug="gdansk")
+        token, _ = create_api_token(organiser, name="Gdańsk")
         db.session.commit()
-        return {"event": event.id, "registration": holder.id, "code": holder.check_in_code}
+        return {
+            "event": event.id,
+            "registration": holder.id,
+            "code": holder.check_in_code,
+            "account": organiser.id,
+            "api_token": token.id,
+        }
 
 
 def state(app) -> tuple:
@@ -92,7 +117,13 @@ def state(app) -> tuple:
             )
         ).all()
         messages = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
-        return registrations, messages
+        accounts = db.session.execute(
+            sa.select(Account.id, Account.role, Account.city_id, Account.active).order_by(
+                Account.id
+            )
+        ).all()
+        tokens = db.session.execute(sa.select(ApiToken.id, ApiToken.revoked_at)).all()
+        return registrations, messages, accounts, tokens
 
 
 def test_the_map_has_what_this_file_checks(app):
@@ -126,9 +157,29 @@ def test_another_citys_organiser_is_refused_everywhere_and_nothing_changes(
             continue
         for method, path in requests(rule, gdansk):
             response = getattr(client, method)(path, data=FORM if method == "post" else None)
-            assert response.status_code == 403, (method, path, response.status_code)
+            refused = 404 if rule.endpoint in NOT_FOUND_FOR_OTHERS else 403
+            assert response.status_code == refused, (method, path, response.status_code)
             checked += 1
     assert checked >= 20
     assert state(app) == before
     with app.app_context():
         assert db.session.scalars(sa.select(AuditEntry.action)).all() == ["account.login"]
+
+
+def test_door_staff_reach_only_the_check_in_and_only_for_their_city(app, client, signed_in, gdansk):
+    """Door staff of Wrocław: every page outside the check-in is refused, whatever it is
+    about; the check-in pages of another city's event are refused too."""
+    signed_in("door.wroclaw@example.org", role="check_in", city_slug="wroclaw")
+    before = state(app)
+    for rule in back_office_rules(app):
+        if rule.endpoint in PUBLIC | {"backoffice.logout", "backoffice.dashboard"}:
+            continue
+        if rule.endpoint in CHECK_IN_ENDPOINTS and rule.endpoint in NOT_ABOUT_AN_EVENT:
+            continue  # their own account, the list of today's events
+        for method, path in requests(rule, gdansk):
+            response = getattr(client, method)(path, data=FORM if method == "post" else None)
+            assert response.status_code == 403, (method, path, response.status_code)
+    assert state(app) == before
+    dashboard = client.get("/organiser/")
+    assert dashboard.status_code in (302, 303)
+    assert dashboard.headers["Location"].endswith("/organiser/check-in")
