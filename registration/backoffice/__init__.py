@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__, url_prefix="/organiser")
 
-from registration.backoffice import attendees, auth, dashboard, events  # noqa: E402, F401  (routes)
+from registration.backoffice import attendees, auth, dashboard, events, messages  # noqa: E402, F401  (routes)

@@ -17,6 +17,7 @@ from registration.events.models import Event
 from registration.extensions import db
 from registration.i18n import WARSAW, fold, polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.notifications.queries import LastEmail, last_emails
 from registration.registrations import exports
 from registration.registrations.models import Registration, RegistrationStatus
 
@@ -37,6 +38,8 @@ class AttendeeList:
     positions: dict[int, int]
     #: Confirmed people already checked in (of everyone, searched or not).
     checked_in: int
+    #: Each person's newest email and how it went, by registration id (none: no email yet).
+    last_emails: dict[int, LastEmail]
 
     @property
     def found(self) -> int:
@@ -60,6 +63,7 @@ def attendee_list(event_id: int, search: str = "") -> AttendeeList:
             for r in everyone
             if r.status == RegistrationStatus.CONFIRMED and r.checked_in_at is not None
         ),
+        last_emails=last_emails(event_id),
     )
 
 
