@@ -9,10 +9,14 @@ counted. No JavaScript is needed: the preview's buttons post its hidden fields.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
+from html.parser import HTMLParser
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -25,7 +29,7 @@ from registration.backoffice.access import current_account, managed_event_or_abo
 from registration.backoffice.attendees import MessageForm, _managed_registration_or_abort
 from registration.database import utcnow
 from registration.events.models import Event
-from registration.extensions import db
+from registration.extensions import db, talisman
 from registration.forms import Form
 from registration.notifications import organiser_mail
 from registration.notifications.messages import compose
@@ -52,8 +56,75 @@ class ResendForm(Form):
     q = HiddenField()
 
 
+class _EmailStyles:
+    """The ``style-src`` of a page that shows an email: our stylesheet, and the email's
+    own inline styles, each allowed by its hash and no other (see ``_Policy``)."""
+
+    def __iter__(self) -> Iterator[str]:
+        yield "'self'"
+        hashes = g.get("email_style_hashes")
+        if hashes:
+            yield "'unsafe-hashes'"  # style attributes, matched by hash only
+            yield from hashes
+
+
+class _Policy(Mapping):
+    """The site's CSP, read when a response is made, with ``_EmailStyles`` for styles.
+
+    The preview shows the email in a sandboxed ``srcdoc`` frame, which inherits the
+    page's policy: without this the email would lose every style it is sent with.
+    """
+
+    def _sections(self) -> dict:
+        return {**talisman.content_security_policy, "style-src": _EmailStyles()}
+
+    def __getitem__(self, key: str):
+        return self._sections()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sections())
+
+    def __len__(self) -> int:
+        return len(self._sections())
+
+
+class _StyleCollector(HTMLParser):
+    """Every inline style of an HTML document: ``style`` attributes and ``<style>`` text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.styles: set[str] = set()
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.styles.update(value for name, value in attrs if name == "style" and value)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.add(data)
+
+
+def _allow_styles_of(html: str) -> None:
+    """Let this response's CSP allow exactly the inline styles of ``html``."""
+    collector = _StyleCollector()
+    collector.feed(html)
+    hashes = g.setdefault("email_style_hashes", set())
+    for style in collector.styles:
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        hashes.add(f"'sha256-{digest}'")
+
+
+#: The views that may show a preview.
+_SHOWS_EMAIL = talisman(content_security_policy=_Policy())
+
+
 @bp.post("/events/<int:event_id>/message/preview")
 @login_required
+@_SHOWS_EMAIL
 def message_preview(event_id: int):
     """The message as its recipients will get it, with their number, before anything is sent."""
     event = managed_event_or_abort(event_id)
@@ -65,6 +136,7 @@ def message_preview(event_id: int):
 
 @bp.post("/events/<int:event_id>/message/send")
 @login_required
+@_SHOWS_EMAIL
 def message_send(event_id: int):
     """Queue the previewed message for everyone counted: one email each, through the outbox."""
     event = managed_event_or_abort(event_id)
@@ -95,6 +167,7 @@ def message_send(event_id: int):
 
 @bp.post("/events/<int:event_id>/message/test")
 @login_required
+@_SHOWS_EMAIL
 def message_test(event_id: int):
     """Send the previewed message to the signed-in organiser alone, marked as a test."""
     event = managed_event_or_abort(event_id)
@@ -178,7 +251,9 @@ def _rendered(event: Event, form: MessageForm, language: str):
         message_key="preview",
         created_at=utcnow(),
     )
-    return compose(sample)
+    mail = compose(sample)
+    _allow_styles_of(mail.html)
+    return mail
 
 
 def _write_again(event: Event, form: MessageForm, status: int):
