@@ -376,3 +376,18 @@ def event_in_csrf_app(make_app):
     )
     assert client.get(f"/organiser/events/{event_id}/attendees").status_code == 200
     return app, client, event_id
+
+
+def test_the_preview_allows_exactly_the_emails_own_styles(client, signed_in, event):
+    """The email keeps its styles in the preview's frame; no other inline style is allowed,
+    and no other page allows any."""
+    signed_in()
+    preview = client.post(f"/organiser/events/{event['id']}/message/preview", data=message())
+    policy = preview.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    styles = next(part for part in policy.split("; ") if part.startswith("style-src"))
+    assert styles.startswith("style-src 'self' 'unsafe-hashes' 'sha256-")
+    assert "unsafe-inline" not in policy
+    form = client.get(f"/organiser/events/{event['id']}/message")
+    assert "unsafe-hashes" not in form.headers["Content-Security-Policy"]
