@@ -211,7 +211,8 @@ def resend_message(registration_id: int):
     else:
         db.session.commit()
         flash(_("A copy of the email to %(name)s is queued for sending.", name=name), "success")
-    target = url_for(".attendees", event_id=event_id, q=form.q.data or None)
+    search = (form.q.data or "")[: queries.SEARCH_LIMIT] or None  # back to the same search
+    target = url_for(".attendees", event_id=event_id, q=search)
     return redirect(f"{target}#registration-{anchor}", code=303)
 
 

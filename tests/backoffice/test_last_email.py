@@ -191,6 +191,16 @@ class TestResending:
         signed_in()
         assert resend(client, people["zofia"], message_id).status_code == 400
 
+    def test_goes_back_to_the_same_search_however_long(self, app, client, signed_in, people):
+        signed_in()
+        original = last_message(app, people["zofia"])
+        response = resend(client, people["zofia"], original.id, q="ćwik" + "x" * 100_000)
+        assert response.status_code == 303
+        location = response.headers["Location"]
+        assert "?q=%C4%87wik" in location
+        assert len(location) < 1000
+        assert location.endswith(f"#registration-{people['zofia']}")
+
     def test_an_unknown_message_is_not_found(self, client, signed_in, people):
         signed_in()
         assert resend(client, people["zofia"], 999_999).status_code == 404
