@@ -25,8 +25,12 @@ from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
 from registration.backoffice import bp
-from registration.backoffice.access import current_account, managed_event_or_abort
-from registration.backoffice.attendees import MessageForm, _managed_registration_or_abort
+from registration.backoffice.access import (
+    current_account,
+    managed_event_or_abort,
+    managed_registration_or_abort,
+)
+from registration.backoffice.attendees import MessageForm
 from registration.database import utcnow
 from registration.events.models import Event
 from registration.extensions import db, talisman
@@ -194,7 +198,7 @@ def message_test(event_id: int):
 @login_required
 def resend_message(registration_id: int):
     """Queue a copy of the person's last email (it failed, or they cannot find it)."""
-    registration = _managed_registration_or_abort(registration_id)
+    registration = managed_registration_or_abort(registration_id)
     name, event_id, anchor = registration.full_name, registration.event_id, registration.id
     form = ResendForm()
     if not form.validate_on_submit() or not _MESSAGE_ID.fullmatch(form.message.data):
