@@ -22,7 +22,7 @@ from registration.notifications.delivery import deliver_due
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.privacy.retention import anonymise_registrations
 from registration.registrations.models import Registration
-from tests.factories import make_event, make_registration
+from tests.factories import PASSWORD, make_account, make_event, make_registration
 
 
 @pytest.fixture
@@ -276,8 +276,6 @@ def test_resending_is_no_get(app, client, signed_in, people):
 def test_resending_needs_the_csrf_token(make_app, smtp):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from tests.factories import PASSWORD, make_account
-
         make_account("organiser@example.org", city_slug="wroclaw")
         person = make_registration(db.session.get(Event, make_event().id))
         db.session.commit()

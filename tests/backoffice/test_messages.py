@@ -19,7 +19,7 @@ from registration.notifications.delivery import deliver_due
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import services
 from registration.registrations.models import Registration
-from tests.factories import make_account, make_event, make_registration
+from tests.factories import PASSWORD, make_account, make_event, make_registration
 
 ORGANISER = "organiser@example.org"
 
@@ -343,7 +343,7 @@ def test_no_get_on_the_steps(client, signed_in, event):
         )
 
 
-def test_every_step_needs_the_csrf_token(make_app, smtp, event_in_csrf_app):
+def test_every_step_needs_the_csrf_token(event_in_csrf_app):
     app, client, event_id = event_in_csrf_app
     for step in STEPS:
         response = client.post(
@@ -356,8 +356,6 @@ def test_every_step_needs_the_csrf_token(make_app, smtp, event_in_csrf_app):
 @pytest.fixture
 def event_in_csrf_app(make_app):
     """An app with CSRF checks on, an event there, and a client signed in to it."""
-    from tests.factories import PASSWORD
-
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         make_account(ORGANISER, city_slug="wroclaw")
