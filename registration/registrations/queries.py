@@ -161,6 +161,8 @@ class FailedDelivery(NamedTuple):
     name: str
     recipient: str
     error: str | None
+    #: Whose message it was: their row on the attendee list offers to send it again.
+    registration_id: int
 
 
 def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict[str, int]]:
@@ -220,7 +222,12 @@ def send_out(event_id: int, batch: str) -> SendOut | None:
 def failed_deliveries(event_id: int, batch: str) -> list[FailedDelivery]:
     """The messages of a send-out that could not be delivered: to whom, and why."""
     rows = db.session.execute(
-        select(Registration.full_name, OutboxMessage.recipient, OutboxMessage.last_error)
+        select(
+            Registration.full_name,
+            OutboxMessage.recipient,
+            OutboxMessage.last_error,
+            Registration.id,
+        )
         .join(Registration, OutboxMessage.registration_id == Registration.id)
         .where(
             Registration.event_id == event_id,

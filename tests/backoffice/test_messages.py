@@ -249,7 +249,7 @@ class TestConfirming:
         self, app, client, signed_in, event, smtp
     ):
         signed_in()
-        client.post(
+        sent = client.post(
             f"/organiser/events/{event['id']}/message/send", data=message("confirmed", expected=3)
         )
         smtp.refuse("ewa@example.org", "550 No such user")
@@ -261,6 +261,11 @@ class TestConfirming:
         assert f"Sent by {ORGANISER} on" in listed
         assert "(Warsaw time) to 3 people." in listed
         assert "Sent: 2 · Waiting: 0 · Failed: 1" in listed
+        # The send-out's page names who did not get it, and leads to their row on the list.
+        progress = client.get(sent.headers["Location"] + "?lang=en").text
+        ewa = event["people"][2]
+        assert f'/attendees#registration-{ewa}">Ewa Nowak</a>' in progress
+        assert "No such user" in progress
 
 
 class TestTestEmail:

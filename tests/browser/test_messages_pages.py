@@ -74,13 +74,13 @@ def click(page, selector: str) -> None:
 
 def write(page, ids: Ids) -> None:
     page.goto(f"/organiser/events/{ids.event}/message")
-    page.locator("#recipients-4").check()  # confirmed people who have not checked in
+    page.locator("#recipients-1").check()  # the waitlist, where one address is refused
     page.locator("#subject").fill("Zmiana sali")
     page.locator("#body").fill("Dzień dobry,\n\nspotykamy się w sali 2 na pierwszym piętrze.")
     click(page, "form.registration-form button[type=submit]")
 
 
-def test_writing_previewing_testing_and_sending(visitor, check_page, ids):
+def test_writing_previewing_testing_and_sending(visitor, check_page, ids, site):
     page = visitor.page
     sign_in(page)
     page.goto(f"/?lang={visitor.language}")
@@ -116,6 +116,12 @@ def test_writing_previewing_testing_and_sending(visitor, check_page, ids):
     assert "/message/" in page.url
     assert "/preview" not in page.url
     check_page(page, "message: progress")
+
+    with site.app.app_context():
+        deliver_due()
+    page.reload()
+    assert page.locator(".last-email__error").count()
+    check_page(page, "message: progress with a failure")
 
     page.goto(f"/organiser/events/{ids.event}/message")
     assert page.locator(".send-outs li").count()
