@@ -48,6 +48,24 @@ ROLES = {
     "check_in": _l("Door staff (check-in)"),
 }
 
+#: What each kind of email (``notifications.models.MessageKind``) is, in a word or two.
+MESSAGE_KINDS = {
+    "confirmed": _l("Seat confirmed"),
+    "waitlisted": _l("On the waitlist"),
+    "promoted": _l("Seat from the waitlist"),
+    "cancelled": _l("Registration cancelled"),
+    "already_registered": _l("Already registered"),
+    "event_changed": _l("Event changed"),
+    "event_cancelled": _l("Event cancelled"),
+    "reminder": _l("Reminder"),
+    "organiser_message": _l("Message from the organisers"),
+    "feed_replaced": _l("New calendar address"),
+    "manage_link": _l("Link to the registration"),
+    "data_link": _l("Link to their data"),
+    "account_invitation": _l("Invitation to the back office"),
+    "password_reset": _l("Link to choose a password"),
+}
+
 
 def label(mapping: dict, code: object) -> str:
     return str(mapping.get(str(code), code))

@@ -13,4 +13,5 @@ from registration.backoffice import (  # noqa: E402, F401  (routes)
     dashboard,
     events,
     imports,
+    messages,
 )

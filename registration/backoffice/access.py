@@ -11,6 +11,7 @@ from registration.accounts.models import Account
 from registration.backoffice import bp
 from registration.events.models import Event
 from registration.extensions import db, login
+from registration.registrations.models import Registration
 
 #: Every back-office endpoint a door staff account (``Role.CHECK_IN``) may reach: signing
 #: in and out, its own password, and finding people and checking them in. Within these,
@@ -80,3 +81,12 @@ def managed_event_or_abort(event_id: int) -> Event:
     if not current_account().can_manage(event):
         abort(403)
     return event
+
+
+def managed_registration_or_abort(registration_id: int) -> Registration:
+    """The registration, if the signed-in organiser may manage its event: 404 if none,
+    403 if not theirs."""
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    if not current_account().can_manage(registration.event):
+        abort(403)
+    return registration

@@ -25,6 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired
 
+from registration import labels
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
 from registration.data_controller import DataController, data_controller
@@ -32,6 +33,7 @@ from registration.database import utcnow
 from registration.extensions import db
 from registration.fields import REQUIRED
 from registration.forms import Form, at_most, one_line, printable, strip
+from registration.notifications import organiser_mail
 from registration.registrations import exports, queries, services
 from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration, RegistrationStatus
@@ -70,6 +72,8 @@ class MessageForm(Form):
             SelectChoice("confirmed", _l("People with a confirmed seat")),
             SelectChoice("waitlisted", _l("People on the waitlist")),
             SelectChoice("active", _l("Both")),
+            SelectChoice("checked_in", _l("Confirmed people who have checked in")),
+            SelectChoice("not_checked_in", _l("Confirmed people who have not checked in")),
         ],
         default="confirmed",
         validators=[InputRequired(REQUIRED)],
@@ -106,6 +110,9 @@ def attendees(event_id: int):
         found=listed.found,
         seats=services.availability([event.id])[event.id],
         checked_in=listed.checked_in,
+        last_emails=listed.last_emails,
+        email_kinds=labels.MESSAGE_KINDS,
+        can_resend=organiser_mail.can_resend,
         now=utcnow(),
     )
 
@@ -316,27 +323,12 @@ def sign_in_sheet(event_id: int):
 @bp.route("/events/<int:event_id>/message", methods=["GET", "POST"])
 @login_required
 def message_attendees(event_id: int):
-    """Write to the confirmed or waitlisted people: one email each, through the outbox."""
+    """Write to the attendees; the message goes on to its preview (``messages``), and comes
+    back here, posted, to be changed."""
     event = managed_event_or_abort(event_id)
     form = MessageForm()
     status = 200
-    if form.validate_on_submit():
-        try:
-            batch = services.message_attendees(
-                event,
-                subject=form.subject.data,
-                body=form.body.data,
-                recipients=form.recipients.data,
-                account=current_account(),
-            )
-        except services.RegistrationError as error:
-            flash(str(error.message), "error")
-            status = error.status
-        else:
-            db.session.commit()
-            flash(_("The message is queued for sending."), "success")
-            return redirect(url_for(".message_progress", event_id=event_id, batch=batch), code=303)
-    elif form.is_submitted():
+    if form.is_submitted() and not form.validate():
         status = 422
     return (
         render_template(
@@ -344,7 +336,7 @@ def message_attendees(event_id: int):
             event=event,
             form=form,
             send_outs=queries.send_outs(event.id),
-            seats=services.availability([event.id])[event.id],
+            counts=services.recipient_counts(event),
         ),
         status,
     )

@@ -180,10 +180,16 @@ def _host() -> str:
 
 
 def compose(message: OutboxMessage, invitation: Invitation | None = None) -> OutboxMail:
-    """The email for one outbox row, in the language recorded on it."""
+    """The email for one outbox row, in the language recorded on it.
+
+    A row without a registration is an organiser's test of a message (``test`` and
+    ``event_id`` in its context): it is composed for a made-up person of the event.
+    """
     if message.kind in ACCOUNT_KINDS:
         return _compose_for_account(message)
-    registration = message.registration
+    registration = message.registration or sample_registration(
+        db.session.get(Event, message.context["event_id"]), message.language
+    )
     event = registration.event
     with force_locale(message.language):
         ticket = _ticket(message, registration)
@@ -194,11 +200,18 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
             "invitation_method": invitation.method if invitation else None,
         }
         subject = one_line(_subject(message.kind, event.title, message.context))
+        if message.context.get("test"):
+            subject = f"{TEST_MARK} {subject}"
         text = plain_text(render_template(f"emails/{message.kind.value}.txt", **context))
         html = render_template(f"emails/{message.kind.value}.html", subject=subject, **context)
     mail = OutboxMail(
         subject=subject,
-        recipients=[(one_line(registration.full_name), message.recipient)],
+        recipients=[
+            (
+                "" if message.registration is None else one_line(registration.full_name),
+                message.recipient,
+            )
+        ],
         body=text,
         html=html,
         reply_to=event.contact_email,
@@ -251,6 +264,33 @@ def _compose_for_account(message: OutboxMessage) -> OutboxMail:
     )
     mail.msgId = message_id(message)
     return mail
+
+
+#: Before the subject of an organiser's test of a message, which went to them alone.
+TEST_MARK = "[TEST]"
+
+#: Where a made-up person's secrets stand: links with it lead to no registration.
+SAMPLE_CODE = "example"
+
+
+def sample_registration(event: Event, language: str) -> Registration:
+    """A made-up confirmed person of ``event``, for previews and tests of a message.
+
+    Never added to the session, so never saved; its links lead nowhere, so that a
+    preview or a test shows nobody's manage link or personal calendar.
+    """
+    return Registration(
+        id=0,
+        event=event,
+        event_id=event.id,
+        participant=Participant(feed_token=SAMPLE_CODE),
+        full_name=_("Sample Participant"),
+        email="",
+        status=RegistrationStatus.CONFIRMED,
+        token=SAMPLE_CODE,
+        check_in_code=SAMPLE_CODE,
+        language=language,
+    )
 
 
 def _context(message: OutboxMessage, registration: Registration, event: Event) -> dict:

@@ -146,3 +146,37 @@ class NoRecipients(RegistrationError):
     code = "no-recipients"
     title = _l("No recipients")
     message = _l("Nobody on the list has that status, so no message was sent.")
+
+
+class RecipientsChanged(RegistrationError):
+    """The list changed between the preview and the confirmation: the count shown was wrong."""
+
+    code = "recipients-changed"
+    title = _l("Recipients changed")
+    message = _l(
+        "The number of recipients has changed since the preview. "
+        "Check the new number and confirm again."
+    )
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        #: How many people the message would go to now.
+        self.count = count
+
+
+class NothingToResend(RegistrationError):
+    code = "nothing-to-resend"
+    title = _l("Nothing to resend")
+    message = _l(
+        "This email is no longer the person's last one, or it is still waiting to be sent, "
+        "so no copy was queued."
+    )
+
+
+class ResendRefused(RegistrationError):
+    code = "resend-refused"
+    title = _l("Cannot be resent")
+    message = _l(
+        "This email cannot be sent again: the reminder goes once, and an anonymised "
+        "registration has no address."
+    )

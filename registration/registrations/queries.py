@@ -17,6 +17,7 @@ from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.i18n import WARSAW, fold, polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.notifications.queries import LastEmail, last_emails
 from registration.registrations import exports, services
 from registration.registrations.models import Attendance, Registration, RegistrationStatus
 
@@ -37,6 +38,8 @@ class AttendeeList:
     positions: dict[int, int]
     #: Confirmed people already checked in (of everyone, searched or not).
     checked_in: int
+    #: Each person's newest email and how it went, by registration id (none: no email yet).
+    last_emails: dict[int, LastEmail]
 
     @property
     def found(self) -> int:
@@ -60,6 +63,7 @@ def attendee_list(event_id: int, search: str = "") -> AttendeeList:
             for r in everyone
             if r.status == RegistrationStatus.CONFIRMED and r.checked_in_at is not None
         ),
+        last_emails=last_emails(event_id),
     )
 
 
@@ -152,6 +156,8 @@ class FailedDelivery(NamedTuple):
     name: str
     recipient: str
     error: str | None
+    #: Whose message it was: their row on the attendee list offers to send it again.
+    registration_id: int
 
 
 def send_out_progress(event_id: int, batch: str | None = None) -> dict[str, dict[str, int]]:
@@ -211,7 +217,12 @@ def send_out(event_id: int, batch: str) -> SendOut | None:
 def failed_deliveries(event_id: int, batch: str) -> list[FailedDelivery]:
     """The messages of a send-out that could not be delivered: to whom, and why."""
     rows = db.session.execute(
-        select(Registration.full_name, OutboxMessage.recipient, OutboxMessage.last_error)
+        select(
+            Registration.full_name,
+            OutboxMessage.recipient,
+            OutboxMessage.last_error,
+            Registration.id,
+        )
         .join(Registration, OutboxMessage.registration_id == Registration.id)
         .where(
             Registration.event_id == event_id,

@@ -63,6 +63,7 @@ from registration.registrations.errors import (
     NotAnEventDay,
     NotConfirmed,
     NotWaitlisted,
+    RecipientsChanged,
     RegistrationClosed,
     SeatsClosed,
 )
@@ -928,36 +929,76 @@ def _attendance(registration_id: int, day: date) -> Attendance | None:
     )
 
 
-#: Who an organiser's message can go to.
-MESSAGE_RECIPIENTS = {
-    "confirmed": (RegistrationStatus.CONFIRMED,),
-    "waitlisted": (RegistrationStatus.WAITLISTED,),
-    "active": (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+#: Who an organiser's message can go to: statuses, and whether checked in (``None``: either).
+MESSAGE_RECIPIENTS: dict[str, tuple[tuple[RegistrationStatus, ...], bool | None]] = {
+    "confirmed": ((RegistrationStatus.CONFIRMED,), None),
+    "waitlisted": ((RegistrationStatus.WAITLISTED,), None),
+    "active": ((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED), None),
+    "checked_in": ((RegistrationStatus.CONFIRMED,), True),
+    "not_checked_in": ((RegistrationStatus.CONFIRMED,), False),
 }
 
 
+def message_recipients(event: Event, recipients: str) -> list[Registration]:
+    """The people an organiser's message to ``recipients`` goes to now, in order of arrival.
+
+    :param recipients: a key of ``MESSAGE_RECIPIENTS``
+    """
+    return list(db.session.scalars(_recipients(event, recipients).order_by(Registration.id)))
+
+
+def recipient_counts(event: Event) -> dict[str, int]:
+    """How many people each choice of ``MESSAGE_RECIPIENTS`` reaches now."""
+    return {
+        key: db.session.scalar(
+            _recipients(event, key).with_only_columns(func.count(Registration.id))
+        )
+        for key in MESSAGE_RECIPIENTS
+    }
+
+
+def _recipients(event: Event, recipients: str):
+    statuses, checked_in = MESSAGE_RECIPIENTS[recipients]
+    # Anonymised registrations have no address left to write to.
+    query = select(Registration).where(
+        Registration.event_id == event.id,
+        Registration.status.in_(statuses),
+        Registration.anonymised_at.is_(None),
+    )
+    if checked_in is True:
+        query = query.where(Registration.checked_in_at.is_not(None))
+    elif checked_in is False:
+        query = query.where(Registration.checked_in_at.is_(None))
+    return query
+
+
 def message_attendees(
-    event: Event, *, subject: str, body: str, recipients: str, account: Account
+    event: Event,
+    *,
+    subject: str,
+    body: str,
+    recipients: str,
+    account: Account,
+    expected: int | None = None,
 ) -> str:
-    """Queue one email per person with the given status; each sees only their own address.
+    """Queue one email per person of ``recipients``; each sees only their own address.
 
     The messages of one send-out share a ``batch`` key in their context, by which
     ``queries.send_out_progress`` counts them.
 
     :param recipients: a key of ``MESSAGE_RECIPIENTS``
+    :param expected: how many people the organiser was told the message goes to;
+        the message is sent only to that many
     :return: the batch key
-    :raise NoRecipients: nobody has that status
+    :raise NoRecipients: nobody is in that group
+    :raise RecipientsChanged: the group is no longer ``expected`` people
     """
-    statuses = MESSAGE_RECIPIENTS[recipients]
-    people = list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.status.in_(statuses))
-            .order_by(Registration.id)
-        )
-    )
+    lock_event(event.id)  # the count confirmed is the count sent: no change slips in between
+    people = message_recipients(event, recipients)
     if not people:
         raise NoRecipients
+    if expected is not None and expected != len(people):
+        raise RecipientsChanged(len(people))
     batch = secrets.token_hex(8)
     for registration in people:
         # Not "subject": the email templates get the message's own subject under that name.

@@ -110,8 +110,8 @@ class TestTheList:
         cancelled = section(html, "cancelled-heading")
         assert "Zofia Ćwik" in confirmed
         assert "Adam Łoś" in confirmed
-        assert re.search(r"<td>1</td>\s*<th scope=\"row\">Ewa Nowak", waitlist)
-        assert re.search(r"<td>2</td>\s*<th scope=\"row\">Jan Kos", waitlist)
+        assert re.search(r"<td[^>]*>1</td>\s*<th scope=\"row\">Ewa Nowak", waitlist)
+        assert re.search(r"<td[^>]*>2</td>\s*<th scope=\"row\">Jan Kos", waitlist)
         assert "Olga Was" in cancelled
         assert "Olga Was" not in confirmed + waitlist
         counts = re.sub(r"\s+", " ", html[html.index("attendee-counts") :][:600])
@@ -345,28 +345,7 @@ class TestCheckInAtTheDoor:
 
 
 class TestMessages:
-    def test_queues_one_email_per_recipient_and_shows_the_progress(
-        self, app, client, signed_in, wroclaw
-    ):
-        signed_in()
-        response = client.post(
-            f"/organiser/events/{wroclaw['event']}/message",
-            data={"recipients": "waitlisted", "subject": "Jeszcze czekamy", "body": "Dzień dobry!"},
-        )
-        assert response.status_code == 303
-        batch = response.headers["Location"].rsplit("/", 1)[1]
-        with app.app_context():
-            rows = db.session.scalars(
-                sa.select(OutboxMessage).where(OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE)
-            ).all()
-            assert sorted(r.recipient for r in rows) == ["ewa@example.org", "jan@example.org"]
-            assert {r.context["batch"] for r in rows} == {batch}
-        html = client.get(response.headers["Location"] + "?lang=en").text
-        assert "Jeszcze czekamy" in html
-        assert re.search(r"Waiting to be sent</dt><dd>2</dd>", html)
-        listing = client.get(f"/organiser/events/{wroclaw['event']}/message").text
-        assert "Jeszcze czekamy" in listing
-
+    # Writing, previewing and confirming: tests/backoffice/test_messages.py.
     def test_an_empty_message_is_refused(self, app, client, signed_in, wroclaw):
         signed_in()
         response = client.post(

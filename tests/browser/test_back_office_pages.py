@@ -133,8 +133,11 @@ def _message_sent(page, ids):
     page.goto(f"/organiser/events/{ids.event}/message")
     page.locator("#subject").fill("Zmiana sali")
     page.locator("#body").fill("Spotykamy się w sali 2 na pierwszym piętrze.")
-    submit(page)
+    submit(page)  # to the preview
+    with page.expect_navigation():
+        page.locator(".message-confirm__actions button").first.click()
     assert "/message/" in page.url
+    assert "/preview" not in page.url
 
 
 def _cancel_reason_too_long(page, ids):
