@@ -85,6 +85,8 @@ _RECIPIENTS = {
     "confirmed": _l("people with a confirmed seat"),
     "waitlisted": _l("people on the waitlist"),
     "active": _l("everyone with a seat or on the waitlist"),
+    "checked_in": _l("people checked in"),
+    "not_checked_in": _l("people with a confirmed seat not checked in"),
 }
 
 
@@ -240,6 +242,9 @@ KINDS: dict[str, Kind] = {
     ),
     "event.message": Kind(
         _l("Message to participants"), _l("%(actor)s sent a message to the participants")
+    ),
+    "event.message_test": Kind(
+        _l("Test of a message"), _l("%(actor)s sent themselves a test of a message")
     ),
     # Registrations
     "registration.add_by_hand": Kind(

@@ -27,7 +27,11 @@ from wtforms.validators import DataRequired, InputRequired
 
 from registration import labels
 from registration.backoffice import bp
-from registration.backoffice.access import current_account, managed_event_or_abort
+from registration.backoffice.access import (
+    current_account,
+    managed_event_or_abort,
+    managed_registration_or_abort,
+)
 from registration.data_controller import DataController, data_controller
 from registration.database import utcnow
 from registration.extensions import db
@@ -152,14 +156,14 @@ def add_attendee(event_id: int):
 @login_required
 def check_in_registration(registration_id: int):
     """Check in a confirmed person from the attendee list or the door page (``back``)."""
-    return check_in_and_go_back(_managed_registration_or_abort(registration_id))
+    return check_in_and_go_back(managed_registration_or_abort(registration_id))
 
 
 @bp.post("/registrations/<int:registration_id>/confirm")
 @login_required
 def confirm_registration(registration_id: int):
     """Confirm a waitlisted person, if a seat is free and their turn has come."""
-    registration = _managed_registration_or_abort(registration_id)
+    registration = managed_registration_or_abort(registration_id)
     return _change(
         registration,
         services.confirm_from_waitlist,
@@ -171,7 +175,7 @@ def confirm_registration(registration_id: int):
 @login_required
 def move_registration_to_waitlist(registration_id: int):
     """Give a confirmed person's seat to the first in line; the person joins the line."""
-    registration = _managed_registration_or_abort(registration_id)
+    registration = managed_registration_or_abort(registration_id)
     return _change(
         registration,
         services.move_to_waitlist,
@@ -183,7 +187,7 @@ def move_registration_to_waitlist(registration_id: int):
 @login_required
 def cancel_registration(registration_id: int):
     """Cancel on the person's behalf; the seat goes to the first in line."""
-    registration = _managed_registration_or_abort(registration_id)
+    registration = managed_registration_or_abort(registration_id)
     return _change(
         registration,
         services.cancel_on_behalf,
@@ -359,14 +363,6 @@ def message_progress(event_id: int, batch: str):
 
 
 # --- Helpers --------------------------------------------------------------------
-
-
-def _managed_registration_or_abort(registration_id: int) -> Registration:
-    """The registration, if the organiser may manage its event: 404 if none, 403 if not."""
-    registration = db.session.get(Registration, registration_id) or abort(404)
-    if not current_account().can_manage(registration.event):
-        abort(403)
-    return registration
 
 
 def _registration_on_ticket(code: str) -> Registration | None:

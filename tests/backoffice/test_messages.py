@@ -47,8 +47,8 @@ def event(app, smtp) -> dict:
                 ("Olga Was", "olga", "pl"),
             ]
         ]
-        services.check_in(people[0], account=organiser)
-        services.check_in(people[1], account=organiser)
+        services.check_in(people[0], account=organiser, other_day=True)
+        services.check_in(people[1], account=organiser, other_day=True)
         db.session.commit()
         found = {"id": event.id, "people": [p.id for p in people]}
         deliver_due()

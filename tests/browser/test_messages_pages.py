@@ -50,7 +50,7 @@ def ids(site) -> Ids:
                 ("Jan Kowalski", "jan@example.org", None),  # on the waitlist
             ]
         ]
-        registrations.check_in(people[0], account=organiser)
+        registrations.check_in(people[0], account=organiser, other_day=True)
         db.session.commit()
         site.smtp.refuse("jan@example.org", "550 5.1.1 No such mailbox here, really not")
         deliver_due()
