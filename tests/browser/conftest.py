@@ -219,10 +219,11 @@ class Site:
             db.session.commit()
 
     def deliver_mail(self) -> None:
-        """What the mail worker does: send every message that is due, through SMTP."""
+        """What the mail worker does: send every message that is due, through SMTP, batch
+        after batch until none is left."""
         with self.app.app_context():
-            report = deliver_due()
-        assert report.failed == report.retrying == 0, report.errors
+            while (report := deliver_due()).handled:
+                assert report.failed == report.retrying == 0, report.errors
 
     def mail_to(self, address: str) -> list[email.message.EmailMessage]:
         return self.smtp.messages_to(address)

@@ -213,8 +213,9 @@ def test_an_organisers_season(site, visitor, check_page, admin, tmp_path):
         first_card.locator(".check-in-form button").click()
     check_page(page, "season-door-another-day")  # "the event is not today: sure?"
     with page.expect_navigation():
-        page.locator("main form button[type=submit]").first.click()
+        page.locator("form.check-in-form button[type=submit]").click()  # the second tap
     expect(page.locator(".flash--success")).to_be_visible()
+    expect(page.locator(".check-in-card--in")).to_have_count(1)
 
     with site.app.app_context():  # the day comes: the visit is moved to today
         event = db.session.get(Event, event_id)
@@ -225,7 +226,8 @@ def test_an_organisers_season(site, visitor, check_page, admin, tmp_path):
             account=find_account(ADMIN),
         )
         db.session.commit()
-    page.goto(f"/organiser/events/{event_id}/check-in")
+    response = page.goto(f"/organiser/events/{event_id}/check-in")
+    assert response.status == 200, page.locator("main").inner_text()
     page.locator("#q").fill("zrebiecka")  # folded: Łucja Źrebięcka
     with page.expect_navigation():
         page.locator("form.check-in-search button[type=submit]").click()
