@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -18,3 +22,26 @@ def looks_like_secret(text: object) -> bool:
     """Whether ``text`` could be a secret of ours; only those reach the database
     (PostgreSQL would reject, for one, a NUL byte in a forged one)."""
     return isinstance(text, str) and _SHAPE.fullmatch(text) is not None
+
+
+def timed_serializer(salt: str, *, now: datetime | None = None) -> URLSafeTimedSerializer:
+    """The signer of the expiring links sent by email (a person's data, an account's
+    password), keyed with the app's secret and ``salt``, one per kind of link.
+
+    :param now: the time the link is made at, rather than the clock's (tests look
+        ahead, and an email composed later makes its link then)
+    """
+    return URLSafeTimedSerializer(
+        current_app.secret_key, salt=salt, signer=_SignerAt, signer_kwargs={"now": now}
+    )
+
+
+class _SignerAt(TimestampSigner):
+    """itsdangerous's timestamp signer, on the time given rather than the clock's."""
+
+    def __init__(self, *args, now: datetime | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = now
+
+    def get_timestamp(self) -> int:
+        return int(self.now.timestamp()) if self.now else super().get_timestamp()

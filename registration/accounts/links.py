@@ -14,11 +14,11 @@ import enum
 import hashlib
 from datetime import datetime, timedelta
 
-from flask import current_app
-from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 from registration.accounts.models import Account
 from registration.extensions import db
+from registration.tokens import timed_serializer
 
 
 class Purpose(enum.StrEnum):
@@ -78,22 +78,5 @@ def _fingerprint(account: Account) -> str:
     return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
 
 
-class _Clock(TimestampSigner):
-    """itsdangerous's timestamp signer, on the time given rather than the clock's (tests
-    look ahead, and an email composed later makes its link then)."""
-
-    def __init__(self, *args, now: datetime | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.now = now
-
-    def get_timestamp(self) -> int:
-        return int(self.now.timestamp()) if self.now else super().get_timestamp()
-
-
 def _serializer(purpose: Purpose, now: datetime | None) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        current_app.secret_key,
-        salt=f"account-password-{purpose.value}",
-        signer=_Clock,
-        signer_kwargs={"now": now},
-    )
+    return timed_serializer(f"account-password-{purpose.value}", now=now)

@@ -17,13 +17,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from wtforms import (
     BooleanField,
-    RadioField,
     SelectChoice,
     SelectField,
-    StringField,
-    TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired
+from wtforms.validators import DataRequired
 
 from registration import labels
 from registration.backoffice import bp
@@ -35,14 +32,10 @@ from registration.backoffice.access import (
 from registration.data_controller import DataController, data_controller
 from registration.database import utcnow
 from registration.extensions import db
-from registration.fields import REQUIRED
-from registration.forms import Form, at_most, one_line, printable, strip
 from registration.notifications import organiser_mail
 from registration.registrations import exports, queries, services
 from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration, RegistrationStatus
-
-_BATCH_SHAPE = re.compile(r"[0-9a-f]{16}")
 
 
 class AddByHandForm(RegistrationForm):
@@ -67,31 +60,6 @@ class AddByHandForm(RegistrationForm):
             "this event and to organise it.",
             controller=controller.name,
         )
-
-
-class MessageForm(Form):
-    recipients = RadioField(
-        _l("Send to"),
-        choices=[
-            SelectChoice("confirmed", _l("People with a confirmed seat")),
-            SelectChoice("waitlisted", _l("People on the waitlist")),
-            SelectChoice("active", _l("Both")),
-            SelectChoice("checked_in", _l("Confirmed people who have checked in")),
-            SelectChoice("not_checked_in", _l("Confirmed people who have not checked in")),
-        ],
-        default="confirmed",
-        validators=[InputRequired(REQUIRED)],
-    )
-    subject = StringField(
-        _l("Subject"),
-        filters=[strip],
-        validators=[DataRequired(REQUIRED), at_most(150), one_line],
-    )
-    body = TextAreaField(
-        _l("Message"),
-        filters=[strip],
-        validators=[DataRequired(REQUIRED), at_most(5000), printable],
-    )
 
 
 # --- The list -------------------------------------------------------------------
@@ -319,47 +287,6 @@ def sign_in_sheet(event_id: int):
     event = managed_event_or_abort(event_id)
     sheet = queries.sign_in_sheet(event)
     return render_template("backoffice/attendees/sign_in_sheet.html", event=event, sheet=sheet)
-
-
-# --- Messages -------------------------------------------------------------------
-
-
-@bp.route("/events/<int:event_id>/message", methods=["GET", "POST"])
-@login_required
-def message_attendees(event_id: int):
-    """Write to the attendees; the message goes on to its preview (``messages``), and comes
-    back here, posted, to be changed."""
-    event = managed_event_or_abort(event_id)
-    form = MessageForm()
-    status = 200
-    if form.is_submitted() and not form.validate():
-        status = 422
-    return (
-        render_template(
-            "backoffice/attendees/message.html",
-            event=event,
-            form=form,
-            send_outs=queries.send_outs(event.id),
-            counts=services.recipient_counts(event),
-        ),
-        status,
-    )
-
-
-@bp.get("/events/<int:event_id>/message/<batch>")
-@login_required
-def message_progress(event_id: int, batch: str):
-    """How far one send-out has got: queued, sent and failed messages."""
-    event = managed_event_or_abort(event_id)
-    if not _BATCH_SHAPE.fullmatch(batch):
-        abort(404)
-    send_out = queries.send_out(event.id, batch) or abort(404)
-    return render_template(
-        "backoffice/attendees/message_progress.html",
-        event=event,
-        send_out=send_out,
-        failed=queries.failed_deliveries(event.id, batch),
-    )
 
 
 # --- Helpers --------------------------------------------------------------------

@@ -19,9 +19,17 @@ from html.parser import HTMLParser
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from wtforms import HiddenField, IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
 from registration.backoffice import bp
@@ -30,15 +38,69 @@ from registration.backoffice.access import (
     managed_event_or_abort,
     managed_registration_or_abort,
 )
-from registration.backoffice.attendees import MessageForm
 from registration.database import utcnow
 from registration.events.models import Event
 from registration.extensions import db, talisman
-from registration.forms import Form
+from registration.fields import REQUIRED
+from registration.forms import Form, at_most, one_line, printable, strip
 from registration.notifications import organiser_mail
 from registration.notifications.messages import compose
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import queries, services
+
+_BATCH_SHAPE = re.compile(r"[0-9a-f]{16}")
+
+
+class MessageForm(Form):
+    recipients = RadioField(
+        _l("Send to"),
+        choices=[
+            SelectChoice("confirmed", _l("People with a confirmed seat")),
+            SelectChoice("waitlisted", _l("People on the waitlist")),
+            SelectChoice("active", _l("Both")),
+            SelectChoice("checked_in", _l("Confirmed people who have checked in")),
+            SelectChoice("not_checked_in", _l("Confirmed people who have not checked in")),
+        ],
+        default="confirmed",
+        validators=[InputRequired(REQUIRED)],
+    )
+    subject = StringField(
+        _l("Subject"),
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), at_most(150), one_line],
+    )
+    body = TextAreaField(
+        _l("Message"),
+        filters=[strip],
+        validators=[DataRequired(REQUIRED), at_most(5000), printable],
+    )
+
+
+@bp.route("/events/<int:event_id>/message", methods=["GET", "POST"])
+@login_required
+def message_attendees(event_id: int):
+    """Write to the attendees; the message goes on to its preview (``messages``), and comes
+    back here, posted, to be changed."""
+    event = managed_event_or_abort(event_id)
+    form = MessageForm()
+    return _write_again(event, form, 422 if form.is_submitted() and not form.validate() else 200)
+
+
+@bp.get("/events/<int:event_id>/message/<batch>")
+@login_required
+def message_progress(event_id: int, batch: str):
+    """How far one send-out has got: queued, sent and failed messages."""
+    event = managed_event_or_abort(event_id)
+    if not _BATCH_SHAPE.fullmatch(batch):
+        abort(404)
+    send_out = queries.send_out(event.id, batch) or abort(404)
+    return render_template(
+        "backoffice/attendees/message_progress.html",
+        event=event,
+        send_out=send_out,
+        failed=queries.failed_deliveries(event.id, batch),
+    )
+
 
 _MESSAGE_ID = re.compile(r"[0-9]{1,15}")
 #: More people than any event holds: a count beyond it is no count we showed.

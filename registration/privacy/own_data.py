@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, insert, select
 
 from registration.accounts.models import AuditEntry
@@ -29,6 +28,7 @@ from registration.notifications.models import DeliveryStatus, MessageKind, Outbo
 from registration.privacy import retention
 from registration.registrations import services as registrations
 from registration.registrations.models import Participant, Registration
+from registration.tokens import timed_serializer
 
 #: How long a link to one's data works.
 DATA_LINK_MAX_AGE = timedelta(hours=1)
@@ -109,22 +109,8 @@ def participant_for_key(key: str, *, now: datetime | None = None) -> Participant
     return participant
 
 
-class _Clock(TimestampSigner):
-    """itsdangerous's timestamp signer, on the time given rather than the clock's (tests
-    look ahead, and an email composed later makes its link then)."""
-
-    def __init__(self, *args, now: datetime | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.now = now
-
-    def get_timestamp(self) -> int:
-        return int(self.now.timestamp()) if self.now else super().get_timestamp()
-
-
 def _serializer(now: datetime | None) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        current_app.secret_key, salt=_SALT, signer=_Clock, signer_kwargs={"now": now}
-    )
+    return timed_serializer(_SALT, now=now)
 
 
 def _participant_by_address(email: str) -> Participant | None:
