@@ -9,6 +9,9 @@ Chromium (``/usr/bin/chromium``) through Playwright, as the browser tests do.
   sent empty, the manage page of a confirmed and of a waitlisted registration,
   and a registration just cancelled. At 1280 the first screenful is kept, at
   390 the whole page, as a phone user scrolls it.
+- The back office, signed in as an admin, at the same widths: the dashboard, the
+  attendee list of the two-day study visit (cards on a phone), its check-in at the
+  door, and a message to its attendees in preview.
 - Emails, at the same widths: a confirmation, a place on the waitlist and an
   event that moved, each composed from its outbox row exactly as the mail
   worker composes it (``registration.notifications.messages.compose``) and
@@ -94,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, show in _pages(app):
                 show(page)
                 path = arguments.out / f"{name}-{width}{suffix}.png"
-                save(page, path, full_page=width == PHONE)
+                longest = BACK_OFFICE_LONGEST if name.startswith("organiser") else None
+                save(page, path, full_page=width == PHONE, longest=longest)
                 written.append(path)
             for name, kind in EMAILS:
                 page.goto("about:blank")
@@ -147,7 +151,38 @@ def _pages(app: Flask):
         ("manage-confirmed", lambda page: page.goto(_manage_path(app, "confirmed"))),
         ("manage-waitlisted", lambda page: page.goto(_manage_path(app, "waitlisted"))),
         ("manage-cancelled", lambda page: _register_and_cancel(page, app)),
+        ("organiser-dashboard", _sign_in),
+        ("organiser-attendees", lambda page: page.goto(f"/organiser{event}/attendees")),
+        ("organiser-check-in", lambda page: page.goto(f"/organiser{event}/check-in")),
+        ("organiser-message-preview", lambda page: _preview_a_message(page, event)),
     ]
+
+
+#: How much of a back-office page a phone's picture keeps, from the top.
+BACK_OFFICE_LONGEST = 2200
+#: The back office's account in the pictures.
+ADMIN = "koordynacja@example.org"
+ADMIN_PASSWORD = "zrzuty-ekranu-" + "x" * 8
+
+
+def _sign_in(page: Page) -> None:
+    """Sign in as the coordinator's admin, which leads to the dashboard."""
+    page.goto("/organiser/login")
+    page.locator("#email").fill(ADMIN)
+    page.locator("#password").fill(ADMIN_PASSWORD)
+    with page.expect_navigation():
+        page.locator("form.registration-form button[type=submit]").click()
+
+
+def _preview_a_message(page: Page, event_path: str) -> None:
+    page.goto(f"/organiser{event_path}/message")
+    page.locator("#subject").fill("Dojazd i plan pierwszego dnia")
+    page.locator("#body").fill(
+        "Dzień dobry,\n\nspotykamy się o 9:30 przy wejściu głównym. "
+        "Prosimy o wygodne obuwie: część programu to spacer po okolicy."
+    )
+    with page.expect_navigation():
+        page.locator("form.registration-form button[type=submit]").click()
 
 
 def _event_path(app: Flask, slug: str) -> str:
@@ -227,7 +262,7 @@ def email_html(app: Flask, kind: MessageKind, language: str) -> str:
 
 def _move_event(slug: str) -> None:
     """An organiser moves the event by an hour, which tells everyone registered for it."""
-    admin = create_account("screenshots@example.org", role=Role.ADMIN)
+    admin = create_account(ADMIN, role=Role.ADMIN, password=ADMIN_PASSWORD)
     event = db.session.scalars(select(Event).where(Event.slug == slug)).one()
     later = timedelta(hours=1)
     events.update_event(
@@ -238,9 +273,15 @@ def _move_event(slug: str) -> None:
     db.session.commit()
 
 
-def save(page: Page, path: Path, *, full_page: bool) -> None:
-    """A PNG of the page, reduced to a palette: a tenth of the size, text still crisp."""
+def save(page: Page, path: Path, *, full_page: bool, longest: int | None = None) -> None:
+    """A PNG of the page, reduced to a palette: a tenth of the size, text still crisp.
+
+    :param longest: the most pixels of a full page kept from the top (a list of people
+        goes on for metres; the first of them show what the rest look like)
+    """
     image = Image.open(io.BytesIO(page.screenshot(full_page=full_page))).convert("RGB")
+    if longest is not None and image.height > longest:
+        image = image.crop((0, 0, image.width, longest))
     reduced = image.quantize(
         colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
     )
