@@ -26,6 +26,7 @@ NOT_ONE_LINE = _l("Use a single line without special characters.")
 NOT_PRINTABLE = _l("Remove the special characters.")
 NOT_AN_EMAIL_ADDRESS = _l("Enter a valid email address, e.g. name@example.org.")
 NOT_A_DATETIME = _l("Enter a date and time as day.month.year hour:minute, e.g. 10.03.2027 09:30.")
+NOT_A_DATE = _l("Enter a date as day.month.year, e.g. 10.03.2027.")
 DATETIME_WITHOUT_TIME = _l("Add the time after the date, e.g. 10.03.2027 09:30.")
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import request
 from flask_babel.speaklater import LazyString
@@ -103,19 +103,57 @@ def fits(column: InstrumentedAttribute, message: LazyString | str | None = None)
     return at_most(fields.max_length(column), message)
 
 
-#: How a date and time is shown in a form, whatever the browser's language: the way
-#: Polish offices write it. A ``datetime-local`` input would show the browser's own
-#: order instead (03/10/2027 in an English browser), which an organiser misreads.
+#: How dates are shown in forms, whatever the browser's language: the way Polish offices
+#: write them. Slashes are not read: 03/04/2027 is a different day to an American. A ``date`` or ``datetime-local`` input would show the browser's own order
+#: instead (03/10/2027 in an English browser), which an organiser misreads.
+SHOWN_DATE = "%d.%m.%Y"
 SHOWN_DATETIME = "%d.%m.%Y %H:%M"
+_POLISH_DATE = r"(?P<day>\d{1,2})\s*[.-]\s*(?P<month>\d{1,2})\s*[.-]\s*(?P<year>\d{4})"
+#: ISO 8601, as date pickers of earlier versions and scripts send it.
+_ISO_DATE = r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
 _POLISH_DATETIME = re.compile(
-    r"(?P<day>\d{1,2})\s*[./-]\s*(?P<month>\d{1,2})\s*[./-]\s*(?P<year>\d{4})"
-    r"(?:\s*(?:,|\s|r\.)\s*(?P<hour>\d{1,2})\s*[:.]\s*(?P<minute>\d{2}))?"
+    _POLISH_DATE + r"(?:\s*(?:,|\s|r\.)\s*(?P<hour>\d{1,2})\s*[:.]\s*(?P<minute>\d{2}))?"
 )
-#: ISO 8601, as the date pickers of earlier versions and scripts send it.
 _ISO_DATETIME = re.compile(
-    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
-    r"(?:[T ](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
+    _ISO_DATE + r"(?:[T ](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?)?"
 )
+
+
+def read_date(typed: str) -> date | None:
+    """The day in ``10.03.2027`` (also ``10-03-2027``, ``10.3.2027``, ISO ``2027-03-10``),
+    or ``None`` when the text is no such date."""
+    typed = " ".join(typed.split())
+    found = re.fullmatch(_POLISH_DATE, typed) or re.fullmatch(_ISO_DATE, typed)
+    if found is None:
+        return None
+    try:
+        return date(int(found["year"]), int(found["month"]), int(found["day"]))
+    except ValueError:
+        return None
+
+
+class PolishDateField(Field):
+    """A day typed as a Polish date (``10.03.2027``); ``data`` is a ``date`` or ``None``."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {}).update(
+            {"autocomplete": "off", "spellcheck": "false", "size": 12}
+        )
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime(SHOWN_DATE) if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist: list) -> None:
+        self.data = None
+        if valuelist and str(valuelist[0]).strip():
+            self.data = read_date(str(valuelist[0]))
+            if self.data is None:
+                raise ValueError(fields.NOT_A_DATE)
 
 
 class WarsawDateTimeField(Field):

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
-from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Optional
 
 from registration.accounts import links, services
@@ -19,7 +19,7 @@ from registration.database import utcnow
 from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.events.services import all_cities
 from registration.extensions import db, limiter
-from registration.forms import Form, at_most, email_address, strip
+from registration.forms import Form, PolishDateField, at_most, email_address, strip
 from registration.i18n import current_language
 from registration.labels import ROLES
 
@@ -96,11 +96,7 @@ class TokenForm(Form):
         validators=[DataRequired(), at_most(MAX_TOKEN_NAME_LENGTH)],
         render_kw={"autocomplete": "off"},
     )
-    expires_on = DateField(
-        _l("Last day it works (optional)"),
-        validators=[Optional()],
-        render_kw={"type": "date"},
-    )
+    expires_on = PolishDateField(_l("Last day it works (optional)"), validators=[Optional()])
 
 
 class ForgotPasswordForm(Form):

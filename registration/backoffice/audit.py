@@ -11,6 +11,8 @@ from flask_login import login_required
 from registration.accounts import audit
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
+from registration.fields import NOT_A_DATE
+from registration.forms import read_date
 from registration.registrations import exports
 
 
@@ -92,13 +94,9 @@ def _day(name: str, errors: dict[str, str]) -> date | None:
     typed = request.args.get(name, "").strip()
     if not typed:
         return None
-    try:
-        day = date.fromisoformat(typed)
-    except ValueError:
-        errors[name] = _("Enter a date as year-month-day, e.g. 2026-12-05.")
-        return None
-    if not 2000 <= day.year <= 9998:
-        errors[name] = _("Enter a date as year-month-day, e.g. 2026-12-05.")
+    day = read_date(typed)
+    if day is None or not 2000 <= day.year <= 9998:
+        errors[name] = str(NOT_A_DATE)
         return None
     return day
 

@@ -1,15 +1,18 @@
-"""Dates in the event form are shown and typed as Polish dates (10.03.2027 09:30) in Warsaw
+"""Dates in the back office's forms (the event form, the audit log's filters, a token's
+last day) are shown and typed as Polish dates (10.03.2027 09:30) in Warsaw
 time, whatever language the browser or the page is in."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from registration.accounts.models import ApiToken
 from registration.events.models import Event
 from registration.extensions import db
+from registration.i18n import WARSAW
 from tests.backoffice.test_events import YEAR, form
 from tests.factories import make_event
 
@@ -75,3 +78,25 @@ def test_the_polish_page_explains_in_polish(app, client, signed_in):
     response = client.post("/organiser/events/new", data=form(app, starts_at=f"10.03.{YEAR}"))
     assert response.status_code == 422
     assert "Dodaj godzinę po dacie, np. 10.03.2027 09:30." in response.text
+
+
+def test_the_audit_logs_days_are_polish_dates_too(client, signed_in):
+    signed_in("admin@example.org", role="admin", city_slug=None)
+    html = client.get("/organiser/audit?since=1.12.2026&until=2026-12-31&lang=en").text
+    assert 'value="01.12.2026"' in html
+    assert 'value="31.12.2026"' in html
+    assert 'type="date"' not in html
+    refused = client.get("/organiser/audit?since=12/01/2026&lang=en")
+    assert refused.status_code == 400
+    assert "Enter a date as day.month.year, e.g. 10.03.2027." in refused.text
+
+
+def test_a_tokens_last_day_is_typed_as_a_polish_date(app, client, signed_in):
+    signed_in()
+    response = client.post(
+        "/organiser/account/tokens", data={"name": "Strona", "expires_on": "31.12.2031"}
+    )
+    assert response.status_code == 201
+    with app.app_context():
+        token = db.session.scalars(sa.select(ApiToken)).one()
+        assert token.expires_at.astimezone(WARSAW).date() == date(2032, 1, 1)  # the day ends
