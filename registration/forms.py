@@ -104,8 +104,9 @@ def fits(column: InstrumentedAttribute, message: LazyString | str | None = None)
 
 
 #: How dates are shown in forms, whatever the browser's language: the way Polish offices
-#: write them. Slashes are not read: 03/04/2027 is a different day to an American. A ``date`` or ``datetime-local`` input would show the browser's own order
-#: instead (03/10/2027 in an English browser), which an organiser misreads.
+#: write them. A ``date`` or ``datetime-local`` input would show the browser's own order
+#: instead (03/10/2027 in an English browser), which an organiser misreads. Slashes are
+#: not read either: 03/04/2027 is a different day to an American.
 SHOWN_DATE = "%d.%m.%Y"
 SHOWN_DATETIME = "%d.%m.%Y %H:%M"
 _POLISH_DATE = r"(?P<day>\d{1,2})\s*[.-]\s*(?P<month>\d{1,2})\s*[.-]\s*(?P<year>\d{4})"

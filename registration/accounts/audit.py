@@ -348,15 +348,15 @@ def action_choices() -> list[tuple[str, str]]:
 
 
 def actor_name(account: Account | None) -> str:
-    """Who did it: "anna@poznan.pl (Poznań)", an admin by address, or the system.
-
-    Accounts have no names, only addresses; the city tells organisers apart at a glance.
-    """
+    """Who did it: "Anna Nowak (Poznań)", an admin by name, or the system; an account
+    made before accounts had names, by its address. The city tells organisers apart at a
+    glance."""
     if account is None:
         return _("The system")
+    who = account.name or account.email
     if account.city is not None:
-        return f"{account.email} ({account.city.name})"
-    return account.email
+        return f"{who} ({account.city.name})"
+    return who
 
 
 def person_name(registration: Registration) -> str:

@@ -19,6 +19,10 @@ from registration.i18n import WARSAW
 MAX_TOKEN_NAME_LENGTH = 100
 
 
+#: The longest name an account may have.
+MAX_ACCOUNT_NAME_LENGTH = 200
+
+
 class Role(enum.StrEnum):
     #: The coordinator office: every city, every event, the audit log.
     ADMIN = "admin"
@@ -43,6 +47,8 @@ class Account(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH), unique=True)
+    #: The person's name, given when invited; accounts made before have none.
+    name: Mapped[str | None] = mapped_column(String(MAX_ACCOUNT_NAME_LENGTH))
     #: argon2id hash; never the password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "account_role"))

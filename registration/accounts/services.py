@@ -32,6 +32,7 @@ from registration.accounts.errors import (
 )
 from registration.accounts.links import Purpose
 from registration.accounts.models import (
+    MAX_ACCOUNT_NAME_LENGTH,
     MAX_TOKEN_NAME_LENGTH,
     Account,
     AccountSession,
@@ -329,13 +330,23 @@ def choose_password(account: Account, new: str) -> int:
     return end_other_sessions(account, keeping=None)
 
 
-def invite(admin: Account, email: str, *, role: Role, city: City | None, language: str) -> Account:
+def invite(
+    admin: Account,
+    email: str,
+    *,
+    role: Role,
+    city: City | None,
+    language: str,
+    name: str | None = None,
+) -> Account:
     """Create an account without a password and email it the link to choose one.
 
     :param language: the language of the email
+    :param name: the person's name, as the audit log will call them
     :raise AccountError: as ``create_account``
     """
     account = create_account(email, role=role, city=city)
+    account.name = " ".join(name.split())[:MAX_ACCOUNT_NAME_LENGTH] if name else None
     _send_link(account, MessageKind.ACCOUNT_INVITATION, language=language, invited_by=admin.id)
     return account
 

@@ -12,14 +12,19 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Optional
 
 from registration.accounts import links, services
-from registration.accounts.models import MAX_TOKEN_NAME_LENGTH, Account, Role
+from registration.accounts.models import (
+    MAX_ACCOUNT_NAME_LENGTH,
+    MAX_TOKEN_NAME_LENGTH,
+    Account,
+    Role,
+)
 from registration.backoffice import bp
 from registration.backoffice.access import admin_or_abort, current_account
 from registration.database import utcnow
 from registration.email_addresses import MAX_EMAIL_LENGTH
 from registration.events.services import all_cities
 from registration.extensions import db, limiter
-from registration.forms import Form, PolishDateField, at_most, email_address, strip
+from registration.forms import Form, PolishDateField, at_most, email_address, one_line, strip
 from registration.i18n import current_language
 from registration.labels import ROLES
 
@@ -60,6 +65,12 @@ class RoleForm(Form):
 
 
 class InviteForm(RoleForm):
+    name = StringField(
+        _l("Full name"),
+        filters=[strip],
+        validators=[DataRequired(), at_most(MAX_ACCOUNT_NAME_LENGTH), one_line],
+        render_kw={"autocomplete": "off"},
+    )
     email = EmailField(
         _l("Email address"),
         filters=[strip],
@@ -144,7 +155,12 @@ def invite_account():
         role, city = form.chosen()
         try:
             account = services.invite(
-                admin, form.email.data, role=role, city=city, language=current_language()
+                admin,
+                form.email.data,
+                role=role,
+                city=city,
+                language=current_language(),
+                name=form.name.data,
             )
         except services.AccountError as error:
             _refused(form, error)

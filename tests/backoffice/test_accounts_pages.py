@@ -330,11 +330,17 @@ class TestInviting:
         sign_in(client, ADMIN)
         response = client.post(
             "/organiser/accounts/invite?lang=en",
-            data={"email": " New.Person@Example.org ", "role": "organiser", "city": "lublin"},
+            data={
+                "name": " Nowa  Osoba ",
+                "email": " New.Person@Example.org ",
+                "role": "organiser",
+                "city": "lublin",
+            },
         )
         assert response.status_code == 303
         invited = account(mail_app, "new.person@example.org")
         assert (invited.role, invited.password_hash) == (Role.ORGANISER, None)
+        assert invited.name == "Nowa Osoba"
         assert audit(mail_app, "account.invite") == [
             {"account_id": invited.id, "role": "organiser", "city": "lublin"}
         ]
@@ -362,12 +368,22 @@ class TestInviting:
         [
             ({"email": "not an address", "role": "organiser", "city": "wroclaw"}, "email", None),
             ({"email": "a" * 100_000 + "@x.org", "role": "organiser"}, "email", None),
-            ({"email": ADMIN, "role": "organiser", "city": "wroclaw"}, "email", "already exists"),
-            ({"email": "x@example.org", "role": "organiser", "city": ""}, "city", "needs a city"),
-            ({"email": "x@example.org", "role": "check_in"}, "city", "needs a city"),
+            (
+                {"name": "A", "email": ADMIN, "role": "organiser", "city": "wroclaw"},
+                "email",
+                "already exists",
+            ),
+            (
+                {"name": "A", "email": "x@example.org", "role": "organiser", "city": ""},
+                "city",
+                "needs a city",
+            ),
+            ({"name": "A", "email": "x@example.org", "role": "check_in"}, "city", "needs a city"),
             ({"email": "x@example.org", "role": "superuser", "city": "wroclaw"}, "role", None),
             ({"email": "x@example.org", "role": "organiser", "city": "atlantis"}, "city", None),
             ({"email": ["a@x.org", "b@x.org"], "role": ["superuser", "admin"]}, "role", None),
+            ({"email": "x@example.org", "role": "organiser", "city": "wroclaw"}, "name", None),
+            ({"name": "A\nB", "email": "x@example.org", "role": "admin"}, "name", None),
         ],
     )
     def test_what_cannot_be_an_account_is_said_beside_its_field(

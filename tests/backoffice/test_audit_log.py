@@ -176,6 +176,21 @@ class TestSentences:
         assert phrases(polish) == ["Miejsce otrzymała osoba: Jan Kowalski"]
         assert polish.select_one(".audit-kind").get_text() == "Przeniesienie na listę rezerwową"
 
+    def test_an_organiser_with_a_name_is_named_by_it(self, app, client, signed_in, scene):
+        """The issue's own example: "Anna Nowak (Poznań) — przeniesiono…"."""
+        sign_in_as(signed_in, WROCLAW_ORGANISER)
+        with app.app_context():
+            organiser = account(WROCLAW_ORGANISER)
+            organiser.name = "Anna Nowak"
+            zofia = db.session.get(Registration, scene["zofia"])
+            registrations.move_to_waitlist(zofia, account=organiser)
+            db.session.commit()
+        polish = page_of(client, "/organiser/audit?lang=pl&action=registration.move_to_waitlist")
+        assert sentences(polish) == [
+            "Anna Nowak (Wrocław) — przeniesiono na listę rezerwową: Zofia Wiśniewska"
+            " — Seminarium we Wrocławiu"
+        ]
+
     def test_an_event_change_says_each_field_from_and_to(self, app, client, signed_in, scene):
         sign_in_as(signed_in, ADMIN)
         with app.app_context():

@@ -106,6 +106,7 @@ def test_an_organisers_season(site, visitor, check_page, admin, tmp_path):
     sign_in(page, admin, PASSWORD)
     page.goto("/organiser/accounts/invite")
     check_page(page, "season-invite")
+    page.locator("#name").fill("Anna Nowak")
     page.locator("#email").fill(organiser)
     page.locator("#role").select_option("organiser")
     page.locator("#city").select_option(label="Wrocław")
@@ -246,7 +247,7 @@ def test_an_organisers_season(site, visitor, check_page, admin, tmp_path):
     sign_in(page, admin, PASSWORD)
     page.goto(f"/organiser/audit?event={event_id}")
     log = page.locator("main")
-    expect(log).to_contain_text(organiser)
+    expect(log).to_contain_text("Anna Nowak (Wrocław)")  # the organiser, by name
     expect(log).to_contain_text(title)
     check_page(page, "season-audit")
 
