@@ -31,6 +31,7 @@ from registration import labels
 from registration.accounts.models import Account, AuditEntry
 from registration.database import page_within
 from registration.events.models import Event
+from registration.events.queries import managed_events
 from registration.extensions import db
 from registration.i18n import WARSAW, fold, local_date, local_datetime
 from registration.registrations.models import Registration
@@ -477,9 +478,7 @@ class Filters:
 def visible_events(account: Account) -> list[Event]:
     """The events whose entries the account may read, newest first: an admin's all,
     an organiser's those of their city."""
-    query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
-    if not account.is_admin:
-        query = query.where(Event.city_id == account.city_id)
+    query = managed_events(account).order_by(Event.starts_at.desc(), Event.id.desc())
     return list(db.session.scalars(query))
 
 

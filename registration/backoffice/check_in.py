@@ -9,17 +9,20 @@ The scanned ticket's card (``attendees.check_in_ticket``) is the same card.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from registration.backoffice import bp
-from registration.backoffice.access import current_account, managed_event_or_abort
+from registration.backoffice.access import (
+    current_account,
+    managed_event_or_abort,
+    managed_registration_or_abort,
+)
 from registration.backoffice.attendees import check_in_return_address
 from registration.database import utcnow
 from registration.extensions import db
 from registration.registrations import queries, services
-from registration.registrations.models import Registration
 
 
 @bp.get("/events/<int:event_id>/check-in")
@@ -35,8 +38,7 @@ def event_check_in(event_id: int):
 @login_required
 def undo_check_in(registration_id: int):
     """Take back today's check-in of a person (a tap on the wrong card)."""
-    registration = db.session.get(Registration, registration_id) or abort(404)
-    managed_event_or_abort(registration.event_id)  # 403 for another city's person
+    registration = managed_registration_or_abort(registration_id)
     name = registration.full_name
     target = check_in_return_address(registration, request.form.get("back") or "door")
     if services.undo_check_in(registration, account=current_account()):
@@ -52,7 +54,6 @@ def undo_check_in(registration_id: int):
 def registration_at_the_door(registration_id: int):
     """The person's card on the event's door page. The check-in itself is a POST; this is
     where a language link of the "another day?" page, answered to that POST, leads."""
-    registration = db.session.get(Registration, registration_id) or abort(404)
-    managed_event_or_abort(registration.event_id)
+    registration = managed_registration_or_abort(registration_id)
     target = url_for(".event_check_in", event_id=registration.event_id)
     return redirect(f"{target}#registration-{registration.id}", code=303)

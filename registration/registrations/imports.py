@@ -338,9 +338,7 @@ def preview(event: Event, rows: Sequence[SheetRow]) -> Preview:
             seen[address] = row.number
             item.applicant = _applicant(row.values, categories)
         checked.append(item)
-    seats = services.availability([event.id])[event.id]
-    # A free seat goes to the first person waiting before anybody new (services._seat_or_place).
-    free = max(event.capacity - seats.confirmed - seats.waitlisted, 0)
+    free = services.availability([event.id])[event.id].seats_for_newcomers
     for item in checked:
         if item.applicant is None:
             continue

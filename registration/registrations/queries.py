@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from registration.accounts.models import Account, AuditEntry
 from registration.events.models import Event, EventStatus
+from registration.events.queries import managed_events
 from registration.extensions import db
 from registration.i18n import WARSAW, fold, polish_sort_key
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
@@ -310,7 +311,7 @@ def events_at_the_door(account: Account, today: date) -> list[Event]:
     start = datetime.combine(today, time(0), tzinfo=WARSAW)
     end = datetime.combine(today + timedelta(days=DOOR_DAYS_AHEAD + 1), time(0), tzinfo=WARSAW)
     query = (
-        select(Event)
+        managed_events(account)
         .where(
             Event.status == EventStatus.PUBLISHED,
             Event.ends_at > start,
@@ -318,8 +319,6 @@ def events_at_the_door(account: Account, today: date) -> list[Event]:
         )
         .order_by(Event.starts_at, Event.id)
     )
-    if not account.is_admin:
-        query = query.where(Event.city_id == account.city_id)
     return list(db.session.scalars(query))
 
 

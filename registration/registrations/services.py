@@ -132,6 +132,12 @@ class Availability:
     def seats_left(self) -> int:
         return max(self.capacity - self.confirmed, 0)
 
+    @property
+    def seats_for_newcomers(self) -> int:
+        """Seats a new registration could take now: a free seat goes to the people waiting
+        first (``_seat_or_place``), so only what is left after the whole line."""
+        return max(self.capacity - self.confirmed - self.waitlisted, 0)
+
 
 _LOCK_EVENT = (
     select(Event)
