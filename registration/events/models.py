@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
@@ -161,12 +161,57 @@ class Event(EventRules, db.Model):
     #: people register, so they are read when asked for.
     confirmed_count: Mapped[int] = mapped_column(Integer, server_default="0", deferred=True)
     waitlisted_count: Mapped[int] = mapped_column(Integer, server_default="0", deferred=True)
+    #: Coalition rules (docs/coalition.md). Whether an organiser decides on each request:
+    #: registrations are ``pending`` and hold no seat until approved.
+    approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: At most this many active registrations per institution; ``None``: no limit.
+    institution_cap: Mapped[int | None] = mapped_column(Integer, info={"range": (1, 100_000)})
+    #: Until when the city allocations hold; ``None``: ``ALLOCATION_RELEASE_BEFORE`` before
+    #: the start, wherever the event moves.
+    allocation_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the unused allocated seats joined the common pool (``None``: not yet).
+    allocations_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: iCalendar SEQUENCE: raised whenever time, place or status change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     city: Mapped[City] = relationship(lazy="joined", innerjoin=True)
+    allocations: Mapped[list[CityAllocation]] = relationship(
+        order_by="CityAllocation.city_id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.slug}>"
+
+    @property
+    def allocations_release(self) -> datetime | None:
+        """When the city allocations join the common pool; ``None``: the event has none."""
+        if not self.allocations:
+            return None
+        return self.allocation_release_at or self.starts_at - ALLOCATION_RELEASE_BEFORE
+
+
+#: When an event's city allocations are released unless its organisers chose a time.
+ALLOCATION_RELEASE_BEFORE = timedelta(days=7)
+
+
+class CityAllocation(db.Model):
+    """Seats of an event kept for registrants of one coalition city until the release."""
+
+    __tablename__ = "city_allocation"
+    __table_args__ = (CheckConstraint("seats > 0", name="seats_positive"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+    )
+    city_id: Mapped[int] = mapped_column(ForeignKey("city.id"), primary_key=True)
+    seats: Mapped[int] = mapped_column(Integer)
+
+    city: Mapped[City] = relationship(lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<CityAllocation {self.event_id} {self.city_id} {self.seats}>"

@@ -35,6 +35,10 @@ class MessageKind(enum.StrEnum):
     ACCOUNT_INVITATION = "account_invitation"
     #: To a back-office account that forgot its password: the link to choose a new one.
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a kind of email, not a password)
+    #: At an event with approval: the request arrived and waits for an organiser.
+    PENDING = "pending"
+    #: At an event with approval: an organiser declined the request.
+    REJECTED = "rejected"
 
 
 #: The kinds about a back-office account, not a registration: no registration, no event.

@@ -180,3 +180,46 @@ class ResendRefused(RegistrationError):
         "This email cannot be sent again: the reminder goes once, and an anonymised "
         "registration has no address."
     )
+
+
+class InstitutionCapReached(RegistrationError):
+    """The event takes at most ``institution_cap`` people from one institution."""
+
+    code = "institution-cap-reached"
+    title = _l("Institution limit reached")
+    message = _l(
+        "The organisers take a limited number of people from each institution, and your "
+        "institution has already reached it for this event. If you think that is a mistake, "
+        "please write to the organisers."
+    )
+
+
+class UnknownHomeCity(RegistrationError):
+    code = "unknown-home-city"
+    status = 422
+    title = _l("Unknown city")
+    message = _l("Choose one of the coalition's cities, or another city.")
+
+
+class NotPending(RegistrationError):
+    """Only a request that waits for a decision can be approved or rejected."""
+
+    code = "not-pending"
+    title = _l("Nothing to decide")
+    message = _l("This registration is not waiting for approval.")
+
+
+class AllocationsTooLarge(RegistrationError):
+    code = "allocations-too-large"
+    status = 422
+    title = _l("Too many seats allocated")
+    message = _l("The cities' allocations together cannot exceed the event's capacity.")
+
+
+class AllocationsReleased(RegistrationError):
+    code = "allocations-released"
+    title = _l("Allocations already released")
+    message = _l(
+        "The cities' allocations have already been released into the common pool "
+        "and can no longer be changed."
+    )

@@ -19,13 +19,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registration.database import UTCDateTime, enum_column, utcnow
 from registration.email_addresses import MAX_EMAIL_LENGTH
-from registration.events.models import Event
+from registration.events.models import City, Event
 from registration.extensions import db
 from registration.tokens import new_secret
 
-#: Statuses that hold a seat or a place in line. At most one per event and email.
-ACTIVE_STATUSES = ("confirmed", "waitlisted")
-_ACTIVE_SQL = "status IN ('confirmed', 'waitlisted')"
+#: Statuses that hold a seat, a place in line, or a request an organiser has yet to decide
+#: (``pending``). At most one per event and email.
+ACTIVE_STATUSES = ("confirmed", "waitlisted", "pending")
+_ACTIVE_SQL = "status IN ('confirmed', 'waitlisted', 'pending')"
+#: Statuses of people who are in: a seat or a place in line, with the event's details.
+PLACE_STATUSES = ("confirmed", "waitlisted")
 
 
 class Category(enum.StrEnum):
@@ -39,6 +42,10 @@ class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
+    #: At an event with approval: asked for a seat, holds none until an organiser decides.
+    PENDING = "pending"
+    #: At an event with approval: an organiser declined the request.
+    REJECTED = "rejected"
 
 
 class Participant(db.Model):
@@ -88,6 +95,8 @@ class Registration(db.Model):
         ),
         # Seat counts and the waitlist order are read by event and status.
         Index("ix_registration_event_status", "event_id", "status", "id"),
+        # An institution's registrations at an event are counted under the event's lock.
+        Index("ix_registration_event_institution", "event_id", "institution_key"),
         # An index, not a constraint: SQLite adds one without copying the table (0007).
         Index("uq_registration_check_in_code", "check_in_code", unique=True),
     )
@@ -104,6 +113,12 @@ class Registration(db.Model):
     category: Mapped[Category] = mapped_column(enum_column(Category, "registration_category"))
     #: Where the person works, as they wrote it.
     city: Mapped[str] = mapped_column(String(100))
+    #: The coalition city the person works for; ``None``: another city (named in ``city``).
+    #: City allocations and reports go by it; anonymising keeps it.
+    home_city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id"))
+    #: ``institution`` folded for comparison (``registrations.institutions``), which the
+    #: institution cap counts by; ``None`` once anonymised.
+    institution_key: Mapped[str | None] = mapped_column(String(200))
     #: Accessibility or dietary needs; optional. A few sentences, not a letter.
     needs: Mapped[str | None] = mapped_column(Text, info={"max_length": 1000})
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -122,6 +137,12 @@ class Registration(db.Model):
     language: Mapped[str] = mapped_column(String(2), default="pl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the person first joined the waitlist, and when a seat came to them from it:
+    #: the waitlist's outcomes, for reports.
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When an organiser approved or rejected a pending request.
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The first check-in, on whichever day; each day's is an ``Attendance``.
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the personal data were replaced (``privacy.retention``); what reports count
@@ -129,6 +150,7 @@ class Registration(db.Model):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
+    home_city: Mapped[City | None] = relationship(lazy="joined")
     participant: Mapped[Participant] = relationship(lazy="joined", innerjoin=True)
 
     def __repr__(self) -> str:
@@ -142,7 +164,7 @@ class Registration(db.Model):
     def online_url(self) -> str | None:
         """The event's link for online participation, as far as this registration may see
         it: the link is for registered people, so only while it holds a seat or a place."""
-        return self.event.online_url if self.is_active else None
+        return self.event.online_url if self.status in PLACE_STATUSES else None
 
 
 class Attendance(db.Model):

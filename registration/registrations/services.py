@@ -31,22 +31,31 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import bindparam, case, delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select, update
 
 from registration.accounts.services import record
 from registration.database import utcnow
 from registration.email_addresses import normalise_email
-from registration.events.models import Event, EventStatus
+from registration.events.models import (
+    ALLOCATION_RELEASE_BEFORE,
+    City,
+    CityAllocation,
+    Event,
+    EventStatus,
+)
 from registration.extensions import db
-from registration.i18n import WARSAW
+from registration.i18n import WARSAW, fold
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import statements
+from registration.registrations.coalition import OTHER_CITY, SeatPlan, institution_key
 from registration.registrations.errors import (
+    AllocationsReleased,
+    AllocationsTooLarge,
     AlreadyCheckedIn,
     AlreadyOnList,
     AlreadyRegistered,
@@ -57,20 +66,24 @@ from registration.registrations.errors import (
     DetailsClosed,
     EventFull,
     EventNotFound,
+    InstitutionCapReached,
     NobodyWaiting,
     NoRecipients,
     NoSeatFree,
     NotAnEventDay,
     NotConfirmed,
+    NotPending,
     NotWaitlisted,
     RecipientsChanged,
     RegistrationClosed,
     SeatsClosed,
+    UnknownHomeCity,
 )
 
 # Callers catch every refusal by its name here; the base is raised by none of these functions.
 from registration.registrations.errors import RegistrationError as RegistrationError
 from registration.registrations.models import (
+    ACTIVE_STATUSES,
     Attendance,
     Category,
     Registration,
@@ -108,6 +121,9 @@ class Applicant:
     position: str | None = None
     needs: str | None = None
     language: str = "pl"
+    #: A coalition city's slug, or ``coalition.OTHER_CITY``; ``None``: the coalition city
+    #: that ``city`` names, if any (``home_city_id``).
+    home_city: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +218,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if not applicant.consent:
         raise ConsentMissing
     registration = _new_registration(event_id, applicant)  # before the lock: others wait in it
-    event, seats = _lock_and_count(event_id)
+    event, seats, allocated = _lock_and_count(event_id)
     if event.status == EventStatus.DRAFT:
         raise EventNotFound
     # The clock is read once the lock is ours: the window is judged, and
@@ -211,7 +227,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if not event.registration_open(now):
         raise RegistrationClosed
     try:
-        return _seat_or_place(event, registration, seats, now=now)
+        return _seat_or_place(event, registration, seats, now=now, allocated=allocated)
     except _HeldAtFullEvent as held:
         # Everybody hears that a full event is full, whether or not the address holds
         # a seat: a different answer would tell a stranger who registered (invariant
@@ -234,8 +250,14 @@ class _HeldAtFullEvent(statements.AddressHeld):
 
 def _new_registration(event_id: int, applicant: Applicant) -> dict:
     """The columns of the registration the applicant asks for, all but its status and
-    times (``statements.REGISTRATION_COLUMNS``)."""
+    times (``statements.REGISTRATION_COLUMNS``).
+
+    :raise UnknownHomeCity: ``applicant.home_city`` is no coalition city's slug
+    """
     return {
+        "home_city_id": home_city_id(applicant.home_city, applicant.city),
+        "institution_key": institution_key(applicant.institution),
+        "waitlisted_at": None,
         "event_id": event_id,
         "full_name": applicant.name.strip(),
         "email": normalise_email(applicant.email),
@@ -257,38 +279,124 @@ def _seat_or_place(
     seats: Availability,
     *,
     now: datetime,
+    allocated: int,
 ) -> Registered:
     """With the event locked and ``seats`` counted under the lock: decide, write, tell.
 
+    The whole rule, in order: one institution takes no more than the event's cap; at an
+    event with approval the request waits for an organiser and holds no seat; else a
+    free seat goes to the people waiting first, then to the newcomer if one is free for
+    their home city (``coalition.SeatPlan``, while the city allocations hold), else
+    the newcomer joins the waitlist, or is turned away when there is none.
+
+    :param allocated: seats of the event's city allocations (0: it has none)
+    :raise InstitutionCapReached: the applicant's institution has reached the cap
     :raise EventFull: no seat left and no waitlist
     :raise statements.AddressHeld: the address already holds a seat or a place here
     """
-    if seats.waitlisted and seats.confirmed < event.capacity:
-        # A seat freed without promotion (say, a capacity edited in the
-        # database) belongs to the first person in line, not to the newcomer.
+    if event.institution_cap is not None:
+        # A repeat registration is refused as such, not as one too many.
+        statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
+        _check_institution_cap(event, registration["institution_key"])
+    if event.approval:
+        return _request(event, registration, seats, now=now)
+    plan = _seat_plan(event, now, allocated=allocated)
+    if seats.waitlisted and _seat_free_for_anyone(plan, seats, event.capacity):
+        # A seat freed without promotion (say, a capacity edited in the database, or
+        # the allocations' release time passing) belongs to the people in line first.
         # A repeat registration is refused first: a refusal changes nothing.
         statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
-        _promote_waitlist(event, now=now)
-        seats = _seats(event.id)
-    if seats.confirmed < event.capacity:
+        if _promote_waitlist(event, now=now):
+            seats = _seats(event.id)
+            plan = _seat_plan(event, now)
+    if plan is None:
+        seat_free = seats.confirmed < event.capacity
+    else:
+        seat_free = plan.seat_free_for(registration["home_city_id"])
+    if seat_free:
         status, position = RegistrationStatus.CONFIRMED, None
     elif event.waitlist:
         status, position = RegistrationStatus.WAITLISTED, seats.waitlisted + 1
     else:
-        # A holder is refused as such, so that nothing is written and ``register`` can
-        # mail them their manage link (an organiser adding them hears it too).
-        try:
-            statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
-        except statements.AddressHeld as held:
-            raise _HeldAtFullEvent(held.registration_id) from None
-        raise EventFull
+        _refuse_at_full_event(event, registration)
     registration = {**registration, "status": status, "consent_at": now, "created_at": now}
     if status == RegistrationStatus.CONFIRMED:
         registration_id = _insert(registration, MessageKind.CONFIRMED, {})
     else:
+        registration["waitlisted_at"] = now
         registration_id = _insert(registration, MessageKind.WAITLISTED, {"position": position})
     new = NewRegistration(registration_id, event.id, status, registration["token"])
     return Registered(new, position)
+
+
+def _request(
+    event: LockedEvent, registration: dict, seats: Availability, *, now: datetime
+) -> Registered:
+    """At an event with approval: write a pending request, which holds no seat.
+
+    :raise EventFull: no seat left and no waitlist, so approving could give nothing
+    """
+    if seats.confirmed >= event.capacity and not event.waitlist:
+        _refuse_at_full_event(event, registration)
+    registration = {
+        **registration,
+        "status": RegistrationStatus.PENDING,
+        "consent_at": now,
+        "created_at": now,
+    }
+    registration_id = _insert(registration, MessageKind.PENDING, {})
+    new = NewRegistration(
+        registration_id, event.id, RegistrationStatus.PENDING, registration["token"]
+    )
+    return Registered(new, None)
+
+
+def _refuse_at_full_event(event: LockedEvent, registration: dict) -> NoReturn:
+    """A holder is refused as such, so that nothing is written and ``register`` can
+    mail them their manage link (an organiser adding them hears it too).
+
+    :raise EventFull: always, or its ``_HeldAtFullEvent`` for a holder
+    """
+    try:
+        statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
+    except statements.AddressHeld as held:
+        raise _HeldAtFullEvent(held.registration_id) from None
+    raise EventFull
+
+
+def _check_institution_cap(event: LockedEvent | Event, key: str | None) -> None:
+    """:raise InstitutionCapReached: the institution holds ``institution_cap`` active
+    registrations at the event already"""
+    if event.institution_cap is None or not key:
+        return
+    taken = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.institution_key == key,
+            Registration.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    if taken >= event.institution_cap:
+        raise InstitutionCapReached
+
+
+def home_city_id(home_city: str | None, city: str) -> int | None:
+    """The coalition city a registrant works for: the one whose slug they chose, or, when
+    they chose none, the one that the city they typed names; ``None``: another city.
+
+    :raise UnknownHomeCity: ``home_city`` is neither a coalition city's slug nor ``other``
+    """
+    cities = db.session.execute(select(City.id, City.slug, City.name).where(City.coalition))
+    if home_city == OTHER_CITY:
+        return None
+    for city_id, slug, name in cities:
+        if home_city is None and fold(name) == fold(city):
+            return city_id
+        if home_city is not None and slug == home_city:
+            return city_id
+    if home_city is not None:
+        raise UnknownHomeCity
+    return None
 
 
 def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
@@ -311,6 +419,8 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
     db.session.flush()
     outbox.enqueue(MessageKind.CANCELLED, registration, held_seat=held_seat)
     if held_seat and not event.is_cancelled:  # nobody takes a seat at a cancelled event
+        # While the city allocations hold, a seat freed inside a city's allocation goes
+        # to the first person waiting from that city (``_promote_waitlist``).
         _promote_waitlist(event, now=now)
     return registration
 
@@ -402,35 +512,271 @@ def change_capacity(
     :raise CapacityBelowConfirmed: fewer seats than people already confirmed
     """
     event = lock_event(event.id)
+    now = now or utcnow()
     if capacity < _count(event.id, RegistrationStatus.CONFIRMED):
         raise CapacityBelowConfirmed
+    if _seat_plan(event, now) is not None and capacity < sum(
+        allocation.seats for allocation in event.allocations
+    ):
+        raise AllocationsTooLarge
     event.capacity = capacity
     db.session.flush()
-    return _promote_waitlist(event, now=now or utcnow())
+    return _promote_waitlist(event, now=now)
 
 
-def _promote_waitlist(event: Event | LockedEvent, *, now: datetime) -> list[Registration]:
-    """Confirm the earliest waitlisted registrations while seats are free (lock held)."""
-    free = event.capacity - _count(event.id, RegistrationStatus.CONFIRMED)
-    if free <= 0:
+def change_allocations(
+    event: Event,
+    allocations: dict[int, int],
+    *,
+    release_at: datetime | None,
+    now: datetime | None = None,
+) -> list[Registration]:
+    """Keep seats for coalition cities until ``release_at`` (``None``: a week before the
+    start); seats no longer kept go to the people waiting, by the rules.
+
+    :param allocations: seats per coalition city id; a city with 0 keeps none
+    :return: the registrations promoted from the waitlist
+    :raise AllocationsTooLarge: more seats kept than the event has
+    :raise AllocationsReleased: the allocations were released already, and this
+        changes them
+    """
+    event = lock_event(event.id)
+    now = now or utcnow()
+    wanted = {city_id: seats for city_id, seats in allocations.items() if seats > 0}
+    current = {allocation.city_id: allocation.seats for allocation in event.allocations}
+    if event.allocations_released_at is not None:
+        if wanted != current or release_at != event.allocation_release_at:
+            raise AllocationsReleased
+        return []
+    if sum(wanted.values()) > event.capacity:
+        raise AllocationsTooLarge
+    event.allocations = [
+        CityAllocation(city_id=city_id, seats=seats) for city_id, seats in sorted(wanted.items())
+    ]
+    event.allocation_release_at = release_at
+    db.session.flush()
+    return _promote_waitlist(event, now=now)
+
+
+def release_due_allocations(*, now: datetime | None = None) -> list[int]:
+    """Release the city allocations whose time has come: their unused seats join the
+    common pool and go to the people waiting, in order, each event in its own
+    transaction (``flask --app wsgi events release-allocations``, and the mail worker's
+    loop). Idempotent.
+
+    :return: the ids of the events whose allocations were released
+    """
+    now = now or utcnow()
+    candidates = db.session.execute(
+        select(Event.id, Event.starts_at, Event.allocation_release_at)
+        .where(
+            Event.allocations_released_at.is_(None),
+            select(CityAllocation.event_id).where(CityAllocation.event_id == Event.id).exists(),
+        )
+        .order_by(Event.id)
+    ).all()
+    db.session.rollback()
+    released = []
+    for event_id, starts_at, release_at in candidates:
+        if now < (release_at or starts_at - ALLOCATION_RELEASE_BEFORE):
+            continue
+        event = lock_event(event_id)
+        if event.allocations_released_at is None:
+            if _seat_plan(event, now) is None and event.is_published:
+                _promote_waitlist(event, now=now)
+            released.append(event_id)
+        db.session.commit()
+    return released
+
+
+def approve(
+    registration: Registration, *, account: Account | None, now: datetime | None = None
+) -> Registration:
+    """Accept a pending request: a seat if one is free for the person by the rules, else
+    a place on the waitlist, in their place of arrival. The person is told either way.
+
+    :raise NotPending: the registration waits for no decision
+    :raise SeatsClosed: the event is not published, or it has ended
+    :raise NoSeatFree: no seat is free for the person and the event has no waitlist;
+        the request stays pending
+    """
+    event = lock_event(registration.event_id)
+    now = now or utcnow()
+    db.session.refresh(registration)  # Race condition: it may have been decided or withdrawn.
+    if registration.status != RegistrationStatus.PENDING:
+        raise NotPending
+    _check_seats_open(event, now)
+    if event.waitlist:
+        # In line by arrival, then a seat if the rules give one: as for everyone waiting.
+        registration.status = RegistrationStatus.WAITLISTED
+        db.session.flush()
+        _promote_waitlist(event, now=now, quietly=registration)
+    else:
+        plan = _seat_plan(event, now)
+        if plan is None:
+            seat_free = _count(event.id, RegistrationStatus.CONFIRMED) < event.capacity
+        else:
+            seat_free = plan.seat_free_for(registration.home_city_id)
+        if not seat_free:
+            raise NoSeatFree
+        registration.status = RegistrationStatus.CONFIRMED
+    registration.decided_at = now
+    if registration.status == RegistrationStatus.CONFIRMED:
+        registration.promoted_at = None
+        db.session.flush()
+        outbox.enqueue(MessageKind.CONFIRMED, registration, approved=True)
+    else:
+        registration.waitlisted_at = now
+        db.session.flush()
+        outbox.enqueue(
+            MessageKind.WAITLISTED,
+            registration,
+            approved=True,
+            position=waitlist_position(registration),
+        )
+    record(
+        account,
+        "registration.approve",
+        event=event,
+        registration=registration,
+        status=registration.status.value,
+    )
+    return registration
+
+
+def reject(
+    registration: Registration, *, account: Account | None, now: datetime | None = None
+) -> Registration:
+    """Decline a pending request; it held no seat, so nothing frees. The person is told.
+
+    :raise NotPending: the registration waits for no decision
+    """
+    event = lock_event(registration.event_id)
+    now = now or utcnow()
+    db.session.refresh(registration)
+    if registration.status != RegistrationStatus.PENDING:
+        raise NotPending
+    registration.status = RegistrationStatus.REJECTED
+    registration.decided_at = now
+    db.session.flush()
+    outbox.enqueue(MessageKind.REJECTED, registration)
+    record(account, "registration.reject", event=event, registration=registration)
+    return registration
+
+
+def _promote_waitlist(
+    event: Event | LockedEvent,
+    *,
+    now: datetime,
+    quietly: Registration | None = None,
+    passing_over: Registration | None = None,
+) -> list[Registration]:
+    """Confirm waitlisted registrations while seats are free (lock held), and tell them.
+
+    In order of arrival; while the city allocations hold, each person waiting gets a
+    seat only if one is free for their home city (``coalition.SeatPlan.choose``), so a
+    seat freed inside a city's allocation goes to the first person waiting from that
+    city, and stays kept for that city when nobody from it waits.
+
+    :param quietly: a registration not to send the "promoted" email to (its caller
+        tells the person in its own words)
+    :param passing_over: a registration that stays waiting whatever its place (its seat
+        was just given up, by an organiser's move)
+    :return: the registrations promoted
+    """
+    plan = _seat_plan(event, now)
+    waiting = _WAITING.where(Registration.event_id == event.id)
+    if passing_over is not None:
+        waiting = waiting.where(Registration.id != passing_over.id)
+    if plan is None:
+        free = event.capacity - _count(event.id, RegistrationStatus.CONFIRMED)
+        if free <= 0:
+            return []
+        chosen = list(db.session.scalars(waiting.with_only_columns(Registration.id).limit(free)))
+    else:
+        if not plan.any_seat_free():
+            return []
+        in_line = db.session.execute(
+            waiting.with_only_columns(Registration.id, Registration.home_city_id)
+        )
+        chosen = plan.choose(in_line.all())
+    if not chosen:
         return []
     promoted = list(
         db.session.scalars(
-            select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.status == RegistrationStatus.WAITLISTED,
-            )
-            .order_by(Registration.id)
-            .limit(free)
+            select(Registration).where(Registration.id.in_(chosen)).order_by(Registration.id)
         )
     )
     for registration in promoted:
         registration.status = RegistrationStatus.CONFIRMED
+        registration.promoted_at = now
     db.session.flush()
     for registration in promoted:
-        outbox.enqueue(MessageKind.PROMOTED, registration)
+        if registration is not quietly:
+            outbox.enqueue(MessageKind.PROMOTED, registration)
     return promoted
+
+
+_WAITING = (
+    select(Registration)
+    .where(Registration.status == RegistrationStatus.WAITLISTED)
+    .order_by(Registration.id)
+)
+
+
+def _seat_plan(
+    event: Event | LockedEvent, now: datetime, *, allocated: int | None = None
+) -> SeatPlan | None:
+    """The event's seats under its city allocations, while they hold (lock held);
+    ``None`` when it has none or they have been released.
+
+    Once the release time has passed, the first seat operation releases them (the
+    periodic job ``release_due_allocations`` does it too, within minutes), so that
+    nobody is turned away from a seat that is no longer kept.
+
+    :param allocated: the allocations' seats, when the caller read them with the lock
+    """
+    if event.allocations_released_at is not None or allocated == 0:
+        return None
+    allocations = dict(
+        db.session.execute(
+            select(CityAllocation.city_id, CityAllocation.seats).where(
+                CityAllocation.event_id == event.id
+            )
+        ).all()
+    )
+    if not allocations:
+        return None
+    release = event.allocation_release_at or event.starts_at - ALLOCATION_RELEASE_BEFORE
+    if now >= release:
+        _mark_released(event.id, now)
+        return None
+    confirmed = dict(
+        db.session.execute(
+            select(Registration.home_city_id, func.count(Registration.id))
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+            .group_by(Registration.home_city_id)
+        ).all()
+    )
+    return SeatPlan(event.capacity, allocations, confirmed)
+
+
+def _seat_free_for_anyone(plan: SeatPlan | None, seats: Availability, capacity: int) -> bool:
+    return seats.confirmed < capacity if plan is None else plan.any_seat_free()
+
+
+def _mark_released(event_id: int, now: datetime) -> None:
+    """Record that the event's allocations joined the common pool (lock held); once."""
+    released = db.session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.allocations_released_at.is_(None))
+        .values(allocations_released_at=now)
+    )
+    if released.rowcount:
+        record(None, "event.allocations_released", event=db.session.get(Event, event_id))
 
 
 def waitlist_position(registration: Registration) -> int | None:
@@ -583,8 +929,9 @@ def _sent_recently(
     )
 
 
-def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability]:
-    """Lock the event; read it with its seat counts (kept on its row: one index lookup).
+def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability, int]:
+    """Lock the event; read it with its seat counts (kept on its row: one index lookup)
+    and the seats of its city allocations.
 
     :raise EventNotFound: there is no such event
     """
@@ -595,9 +942,9 @@ def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability]:
     )
     if row is None:
         raise EventNotFound
-    *columns, confirmed, waitlisted = row
+    *columns, confirmed, waitlisted, allocated = row
     event = LockedEvent(*columns)
-    return event, Availability(event.capacity, confirmed, waitlisted)
+    return event, Availability(event.capacity, confirmed, waitlisted), allocated
 
 
 def _seats(event_id: int) -> Availability:
@@ -700,11 +1047,11 @@ def add_by_hand(
     if not applicant.consent:
         raise ConsentMissing
     wanted = _new_registration(event.id, applicant)
-    event, seats = _lock_and_count(event.id)
+    event, seats, allocated = _lock_and_count(event.id)
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
     try:
-        registered = _seat_or_place(event, wanted, seats, now=now)
+        registered = _seat_or_place(event, wanted, seats, now=now, allocated=allocated)
     except statements.AddressHeld:
         raise AlreadyOnList from None
     registration = db.session.get(Registration, registered.registration.id)
@@ -777,21 +1124,16 @@ def move_to_waitlist(
         raise AlreadyCheckedIn
     _check_seats_open(event, now)
     _promote_waitlist(event, now=now)  # seats owed to the line are served before anyone moves
-    next_in_line = db.session.scalar(
-        select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-        )
-        .order_by(Registration.id)
-        .limit(1)
-    )
-    if next_in_line is None:
-        raise NobodyWaiting
-    next_in_line.status = RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.WAITLISTED
     db.session.flush()
-    outbox.enqueue(MessageKind.PROMOTED, next_in_line)
+    given_to = _promote_waitlist(event, now=now, passing_over=registration)
+    if not given_to:
+        # Nobody (from the seat's city, while allocations hold) would take the seat.
+        registration.status = RegistrationStatus.CONFIRMED
+        db.session.flush()
+        raise NobodyWaiting
+    registration.waitlisted_at = registration.waitlisted_at or now
+    db.session.flush()
     # held_seat: the person's calendar has the seat (as after ``cancel``), to be withdrawn.
     outbox.enqueue(
         MessageKind.WAITLISTED,
@@ -804,7 +1146,7 @@ def move_to_waitlist(
         "registration.move_to_waitlist",
         event=event,
         registration=registration,
-        seat_given_to=next_in_line.id,
+        seat_given_to=given_to[0].id,
     )
     return registration
 

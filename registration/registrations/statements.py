@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
+    func,
     insert,
     literal_column,
     null,
@@ -32,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from registration.events.models import Event, EventRules, EventStatus
+from registration.events.models import CityAllocation, Event, EventRules, EventStatus
 from registration.notifications.models import OutboxMessage
 from registration.registrations.models import ACTIVE_STATUSES, Participant, Registration
 
@@ -54,6 +55,10 @@ class LockedEvent(EventRules):
     ends_at: datetime
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
+    approval: bool
+    institution_cap: int | None
+    allocation_release_at: datetime | None
+    allocations_released_at: datetime | None
 
 
 def _active_registration(event_id: BindParameter, email: BindParameter) -> Select:
@@ -70,7 +75,10 @@ def _active_registration(event_id: BindParameter, email: BindParameter) -> Selec
     )
 
 
-#: The event's ``LockedEvent`` columns and its seat counts; parameter ``event_id``. On
+_allocations = CityAllocation.__table__
+
+#: The event's ``LockedEvent`` columns, its seat counts and the seats of its city
+#: allocations (0: none); parameter ``event_id``. On
 #: PostgreSQL this takes the row lock, and returns the row as the previous holder of the
 #: lock left it, counts included (the database keeps them on the row, see migration
 #: 0006). On SQLite the transaction holds the database's write lock from its start.
@@ -79,9 +87,12 @@ LOCK_EVENT_WITH_SEATS = (
         *(_events.c[field.name] for field in fields(LockedEvent)),
         _events.c.confirmed_count,
         _events.c.waitlisted_count,
+        select(func.coalesce(func.sum(_allocations.c.seats), 0))
+        .where(_allocations.c.event_id == _events.c.id)
+        .scalar_subquery(),
     )
     .where(_events.c.id == bindparam("event_id"))
-    .with_for_update()
+    .with_for_update(of=_events)
 )
 
 #: The id of the active registration of ``email`` for ``event_id``, if any.
@@ -97,7 +108,16 @@ PARTICIPANT_COLUMNS = ("email", "name", "language", "feed_token", "created_at")
 REGISTRATION_COLUMNS = tuple(
     column.key
     for column in _registrations.columns
-    if column.key not in ("id", "participant_id", "cancelled_at", "checked_in_at", "anonymised_at")
+    if column.key
+    not in (
+        "id",
+        "participant_id",
+        "cancelled_at",
+        "checked_in_at",
+        "anonymised_at",
+        "promoted_at",
+        "decided_at",
+    )
 )
 #: Columns of its first message that its caller gives (``outbox.queued_message``).
 MESSAGE_COLUMNS = (
