@@ -15,9 +15,10 @@ from wtforms import BooleanField, EmailField, SelectField
 
 from registration.api.schemas import blank_registration_form
 from registration.events.models import EventLanguage, EventStatus, EventType
-from registration.events.services import FIRST_YEAR, LAST_YEAR
+from registration.events.services import FIRST_YEAR, LAST_YEAR, coalition_cities
 from registration.fields import Kind, Rule
 from registration.forms import Form
+from registration.registrations.coalition import OTHER_CITY
 from registration.registrations.models import ACTIVE_STATUSES, RegistrationStatus
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -55,6 +56,12 @@ EVENT = {
         "status",
         "contact_email",
         "data_controller",
+        "approval",
+        "institution_cap",
+        "allocations",
+        "allocation_release_at",
+        "allocations_left",
+        "common_seats_left",
         "url",
         "ical_url",
     ],
@@ -125,6 +132,40 @@ EVENT = {
                 },
             },
         },
+        "approval": {
+            "type": "boolean",
+            "description": "Whether organisers approve each registration; until then it is "
+            "`pending` and holds no seat.",
+        },
+        "institution_cap": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "At most this many active registrations per institution; null: "
+            "no limit.",
+        },
+        "allocations": {
+            "type": "object",
+            "additionalProperties": {"type": "integer", "minimum": 1},
+            "description": "Seats kept for each coalition city (by slug) until "
+            "`allocation_release_at`; empty: none.",
+        },
+        "allocation_release_at": {
+            **NULLABLE_TIMESTAMP,
+            "description": "When the unused allocated seats join the common pool and go to "
+            "the waitlist in order; null when the event keeps no seats for cities.",
+        },
+        "allocations_left": {
+            "type": ["object", "null"],
+            "additionalProperties": {"type": "integer", "minimum": 0},
+            "description": "While the allocations hold: free seats kept for each coalition "
+            "city (by slug); else null.",
+        },
+        "common_seats_left": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "While the allocations hold: free seats open to anyone (the common "
+            "pool); else null.",
+        },
         "url": {"type": "string", "format": "uri"},
         "ical_url": {"type": "string", "format": "uri"},
     },
@@ -185,6 +226,17 @@ def form_schema(form: Form) -> dict:
 
 def _registration_request() -> dict:
     schema = form_schema(blank_registration_form())
+    schema["properties"]["home_city"] = {
+        "enum": [*(city.slug for city in coalition_cities()), OTHER_CITY],
+        "description": "The coalition city the person works for, or `other` (then `city` "
+        "names it). City allocations and reports go by it. When absent, it is the coalition "
+        "city that `city` names, if any.",
+    }
+    schema["properties"]["city"]["description"] = (
+        "The city the person works in, as they write it; may be left out when `home_city` "
+        "names a coalition city."
+    )
+    schema["required"].insert(schema["required"].index("category") + 1, "city")
     schema["properties"]["language"] = {
         "enum": list(current_app.config["LANGUAGES"]),
         "description": "Language of the emails; default from Accept-Language.",
@@ -204,7 +256,11 @@ REGISTRATION_CREATED = {
     "required": ["id", "status", "waitlist_position", "manage_url"],
     "properties": {
         "id": {"type": "integer"},
-        "status": {"enum": list(ACTIVE_STATUSES)},
+        "status": {
+            "enum": list(ACTIVE_STATUSES),
+            "description": "`pending` at an event with approval: no seat until an organiser "
+            "approves.",
+        },
         "waitlist_position": WAITLIST_POSITION,
         "manage_url": {"type": "string", "format": "uri"},
     },

@@ -80,6 +80,16 @@ def _event_json(event: Event) -> dict:
 
 #: What organisers may send: built from the rules ``events.services`` checks.
 _WRITABLE = {name: field_schema(rule) for name, rule in services.EVENT_FIELDS.items()}
+_WRITABLE[services.ALLOCATIONS] = {
+    "type": ["object", "null"],
+    "additionalProperties": {"type": "integer", "minimum": 0},
+    "description": (
+        "Seats kept for coalition cities until allocation_release_at, by city slug "
+        '({"gdansk": 4, "lodz": 4}); 0 or leaving a city out keeps none; null or {} removes '
+        "all. Together at most the capacity; unchangeable once released. Seats no longer "
+        "kept go to the waitlist."
+    ),
+}
 
 SCHEMAS: dict = {
     "EventCreate": {

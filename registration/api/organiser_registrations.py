@@ -17,6 +17,7 @@ from registration.api.schemas import timestamp
 from registration.api.views import bp
 from registration.extensions import db
 from registration.registrations import exports, services
+from registration.registrations.coalition import OTHER_CITY
 from registration.registrations.models import Category, Registration, RegistrationStatus
 
 
@@ -59,6 +60,30 @@ def check_in(registration_id: int):
     return body
 
 
+@bp.post("/registrations/<int:registration_id>/approve")
+@organiser_required
+def approve(registration_id: int):
+    """Accept a pending request: a seat by the rules, else a place on the waitlist."""
+    return _decide(registration_id, services.approve)
+
+
+@bp.post("/registrations/<int:registration_id>/reject")
+@organiser_required
+def reject(registration_id: int):
+    """Decline a pending request; the person is told."""
+    return _decide(registration_id, services.reject)
+
+
+def _decide(registration_id: int, decision) -> dict:
+    registration = db.session.get(Registration, registration_id) or abort(404)
+    if not current_api_account().can_manage(registration.event):
+        abort(403)
+    decision(registration, account=current_api_account())
+    body = registrations_json([registration])[0]  # read before committing expires it
+    db.session.commit()
+    return body
+
+
 def registrations_json(registrations: Sequence[Registration]) -> list[dict]:
     """The organiser's view of registrations; places in line counted in one pass.
 
@@ -75,6 +100,7 @@ def registrations_json(registrations: Sequence[Registration]) -> list[dict]:
             "position": registration.position,
             "category": registration.category.value,
             "city": registration.city,
+            "home_city": registration.home_city.slug if registration.home_city else OTHER_CITY,
             "needs": registration.needs,
             "status": registration.status.value,
             "waitlist_position": positions.get(registration.id),
@@ -100,6 +126,7 @@ SCHEMAS: dict = {
             "position",
             "category",
             "city",
+            "home_city",
             "needs",
             "status",
             "waitlist_position",
@@ -116,6 +143,10 @@ SCHEMAS: dict = {
             "position": NULLABLE_STRING,
             "category": {"enum": list(Category)},
             "city": {"type": "string", "description": "Where the person works, as they wrote it."},
+            "home_city": {
+                "type": "string",
+                "description": "The coalition city the person works for (its slug), or `other`.",
+            },
             "needs": NULLABLE_STRING,
             "status": {"enum": list(RegistrationStatus)},
             "waitlist_position": {
@@ -133,6 +164,47 @@ SCHEMAS: dict = {
 
 
 _SECURITY = [{"organiserToken": []}]
+_REGISTRATION_ID = {
+    "name": "registration_id",
+    "in": "path",
+    "required": True,
+    "description": "The registration's `id` (not its secret token).",
+    "schema": {"type": "integer"},
+}
+
+
+def _decision(operation_id: str, summary: str, done: str) -> dict:
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "security": _SECURITY,
+            "parameters": [_REGISTRATION_ID],
+            "responses": {
+                "200": {
+                    "description": done,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/OrganiserRegistration"}
+                        }
+                    },
+                },
+                "401": UNAUTHORISED,
+                "403": problem_response(
+                    "The registration is for an event in a city the token's organiser "
+                    "does not manage."
+                ),
+                "404": problem_response("No such registration."),
+                "409": problem_response(
+                    "The registration is not pending: `type` ends in /not-pending. Or (approve) "
+                    "no seat is free for the person and the event has no waitlist: /event-full; "
+                    "or the event is not published or has ended: /registration-closed."
+                ),
+            },
+        }
+    }
+
+
 _FORBIDDEN = problem_response("The event is in a city the token's organiser does not manage.")
 _EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
@@ -196,6 +268,17 @@ PATHS: dict = {
             },
         }
     },
+    "/registrations/{registration_id}/approve": _decision(
+        "approveRegistration",
+        "Approve a pending registration (events with approval).",
+        "Approved: `status` is confirmed if a seat is free for the person by the event's "
+        "rules (city allocations), else waitlisted. The person is emailed.",
+    ),
+    "/registrations/{registration_id}/reject": _decision(
+        "rejectRegistration",
+        "Reject a pending registration (events with approval).",
+        "Rejected; the person is emailed. No seat was held, so none frees.",
+    ),
     "/registrations/{registration_id}/check-in": {
         "post": {
             "operationId": "checkIn",

@@ -19,7 +19,7 @@ from registration.i18n import WARSAW
 from registration.links import absolute_url
 from registration.registrations.forms import RegistrationForm
 from registration.registrations.models import Registration
-from registration.registrations.services import Availability, NewRegistration
+from registration.registrations.services import Availability, NewRegistration, allocation_state
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -64,8 +64,24 @@ def event_json(
         "status": event.status.value,
         "contact_email": event.contact_email,
         "data_controller": _controller_json(data_controller(event)),
+        "approval": event.approval,
+        "institution_cap": event.institution_cap,
+        "allocations": {allocation.city.slug: allocation.seats for allocation in event.allocations},
+        "allocation_release_at": timestamp(event.allocations_release),
+        **_allocations_left(event, now=now),
         "url": absolute_url("events.detail", event_id=event.id),
         "ical_url": absolute_url("ical.event_file", event_id=event.id),
+    }
+
+
+def _allocations_left(event: Event, *, now: datetime) -> dict:
+    """Seats left per coalition city and in the common pool while allocations hold."""
+    state = allocation_state(event, now=now)
+    if state is None or state.released:
+        return {"allocations_left": None, "common_seats_left": None}
+    return {
+        "allocations_left": {share.city.slug: share.left for share in state.shares},
+        "common_seats_left": state.common_left,
     }
 
 

@@ -14,6 +14,7 @@ import re
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 from wtforms import (
     BooleanField,
@@ -78,6 +79,9 @@ def attendees(event_id: int):
         confirmed=listed.confirmed,
         waitlisted=listed.waitlisted,
         cancelled=listed.cancelled,
+        pending=listed.pending,
+        rejected=listed.rejected,
+        allocations=services.allocation_state(event, now=utcnow()),
         positions=listed.positions,
         found=listed.found,
         seats=services.availability([event.id])[event.id],
@@ -161,6 +165,50 @@ def cancel_registration(registration_id: int):
         services.cancel_on_behalf,
         _("The registration of %(name)s is cancelled."),
     )
+
+
+@bp.post("/events/<int:event_id>/decisions")
+@login_required
+def decide_requests(event_id: int):
+    """Approve or reject pending requests: one (its row's button), or those ticked."""
+    event = managed_event_or_abort(event_id)
+    decision, _sep, one = request.form.get("decide", "").partition(":")
+    operation = {"approve": services.approve, "reject": services.reject}.get(decision)
+    if operation is None:
+        abort(400)
+    chosen = [one] if one else request.form.getlist("registration")
+    ids = sorted({int(value) for value in chosen if value.isdigit() and len(value) < 12})
+    target = url_for(".attendees", event_id=event_id, q=request.form.get("q") or None)
+    if not ids:
+        flash(_("Tick the people to decide on first."), "error")
+        return redirect(f"{target}#pending-heading", code=303)
+    outcome = services.decide(event, ids, operation, account=current_account())
+    db.session.commit()
+    if decision == "approve":
+        flash(
+            _(
+                "Approved: %(confirmed)d with a seat, %(waitlisted)d on the waitlist.",
+                confirmed=outcome.confirmed,
+                waitlisted=outcome.waitlisted,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            ngettext("%(num)d request rejected.", "%(num)d requests rejected.", outcome.rejected),
+            "success",
+        )
+    if outcome.refused:
+        flash(
+            ngettext(
+                "%(num)d request could not be decided: %(reason)s",
+                "%(num)d requests could not be decided: %(reason)s",
+                len(outcome.refused),
+                reason=outcome.refused[0],
+            ),
+            "error",
+        )
+    return redirect(f"{target}#pending-heading", code=303)
 
 
 # --- Check-in at the door -------------------------------------------------------

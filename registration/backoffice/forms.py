@@ -120,6 +120,14 @@ class EventForm(Form):
         render_kw={"inputmode": "numeric"},
     )
     waitlist = BooleanField(_l("Keep a waitlist when every seat is taken"))
+    approval = BooleanField(_l("Organisers approve each registration"))
+    institution_cap = IntegerField(
+        _l("Most people from one institution (optional)"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter a whole number."),
+        render_kw={"inputmode": "numeric"},
+    )
+    allocation_release_at = _warsaw_time(_l("City allocations released (optional)"))
     registration_opens_at = _warsaw_time(_l("Registration opens (optional)"))
     registration_closes_at = _warsaw_time(_l("Registration closes (optional)"))
     contact_email = EmailField(

@@ -27,7 +27,14 @@ from registration.events.errors import (
 
 # Callers catch every refusal by its name here; the base is raised by none of these functions.
 from registration.events.errors import EventError as EventError
-from registration.events.models import City, Event, EventLanguage, EventStatus, EventType
+from registration.events.models import (
+    City,
+    CityAllocation,
+    Event,
+    EventLanguage,
+    EventStatus,
+    EventType,
+)
 from registration.extensions import db
 from registration.fields import (
     NOT_AN_EMAIL_ADDRESS,
@@ -109,6 +116,11 @@ def all_cities() -> list[City]:
     """Coalition cities first, each group in Polish alphabetical order."""
     cities = db.session.scalars(select(City))
     return sorted(cities, key=lambda city: (not city.coalition, polish_sort_key(city.name)))
+
+
+def coalition_cities() -> list[City]:
+    """The coalition's seven cities in Polish alphabetical order."""
+    return [city for city in all_cities() if city.coalition]
 
 
 def published_events(event_filter: EventFilter, *, now: datetime) -> list[Event]:
@@ -267,6 +279,31 @@ EVENT_FIELDS: dict[str, Rule] = {
         ),
     ),
     "waitlist": Rule(Kind.BOOLEAN),
+    "approval": Rule(
+        Kind.BOOLEAN,
+        description=(
+            "Whether organisers approve each registration: until then it is pending and "
+            "holds no seat. Default false."
+        ),
+    ),
+    "institution_cap": Rule(
+        Kind.INTEGER,
+        nullable=True,
+        minimum=1,
+        maximum=_CAPACITY_RANGE[1],
+        description=(
+            "At most this many active registrations per institution (names compared "
+            "without case, spacing or punctuation); null: no limit."
+        ),
+    ),
+    "allocation_release_at": Rule(
+        Kind.TIMESTAMP,
+        nullable=True,
+        description=(
+            "When the cities' allocations join the common pool; null: 7 days before the "
+            "start. Before the start."
+        ),
+    ),
     "registration_opens_at": Rule(
         Kind.TIMESTAMP,
         nullable=True,
@@ -354,6 +391,43 @@ def cities_for(account: Account) -> list[City]:
     return [account.city] if account.city is not None else []
 
 
+#: Not in ``EVENT_FIELDS``, being a table of numbers: the seats kept per coalition city,
+#: ``{city slug: seats}`` (``registrations.services.change_allocations``).
+ALLOCATIONS = "allocations"
+
+
+def _allocations(fields: dict) -> dict[int, int] | None:
+    """The allocations asked for, by city id; ``None``: not asked to change them.
+
+    :raise InvalidEvent: not a table of coalition cities' slugs and whole numbers
+    """
+    if ALLOCATIONS not in fields:
+        return None
+    wanted = fields.pop(ALLOCATIONS)
+    if wanted is None:
+        return {}
+    cities = {city.slug: city.id for city in coalition_cities()}
+    if not isinstance(wanted, dict) or not all(
+        isinstance(slug, str)
+        and slug in cities
+        and isinstance(seats, int)
+        and not isinstance(seats, bool)
+        and 0 <= seats <= _CAPACITY_RANGE[1]
+        for slug, seats in wanted.items()
+    ):
+        raise InvalidEvent(
+            {
+                ALLOCATIONS: [
+                    _l(
+                        "Give the seats kept for each coalition city as a whole number, "
+                        "by the city's slug."
+                    )
+                ]
+            }
+        )
+    return {cities[slug]: seats for slug, seats in wanted.items()}
+
+
 def create_event(fields: dict, *, account: Account) -> Event:
     """Create an event (a draft unless ``fields`` say otherwise) with a new unique slug.
 
@@ -361,11 +435,20 @@ def create_event(fields: dict, *, account: Account) -> Event:
     :raise CityNotAllowed: an organiser named a city other than their own
     :raise InvalidEvent: a field is missing or breaks a rule
     """
+    fields = dict(fields)
+    allocations = _allocations(fields) or {}
     values = {**_DEFAULTS, **dict.fromkeys(REQUIRED_FIELDS)}
     values.update(_normalise(fields))
     _check_city(account, values["city"])
     _validate(values, previous=None)
+    if allocations and sum(allocations.values()) > values["capacity"]:
+        raise InvalidEvent({ALLOCATIONS: [seats.AllocationsTooLarge.message]})
     event = Event(**values, sequence=0)
+    event.allocations = [
+        CityAllocation(city_id=city_id, seats=count)
+        for city_id, count in sorted(allocations.items())
+        if count > 0
+    ]
     _add_with_unique_slug(event)
     record(account, "event.create", event=event, title=event.title, status=event.status.value)
     return event
@@ -412,6 +495,8 @@ def update_event(
     """
     if not account.can_manage(event):
         raise NotAllowed
+    changes = dict(changes)
+    allocations = _allocations(changes)
     values = _normalise(changes)
     reason = _cancellation_reason(reason)
     event = seats.lock_event(event.id)
@@ -423,6 +508,10 @@ def update_event(
         for name, value in values.items()
         if not _same(getattr(event, name), value)
     }
+    kept = {allocation.city_id: allocation.seats for allocation in event.allocations}
+    wanted = {city_id: count for city_id, count in (allocations or {}).items() if count}
+    if allocations is not None and wanted != kept:
+        changed[ALLOCATIONS] = (kept, allocations)
     if not changed:
         return EventUpdate(event)
     if "city" in changed:
@@ -436,9 +525,19 @@ def update_event(
             seats.change_capacity(event, merged["capacity"], now=now)
         except seats.CapacityBelowConfirmed:
             raise CapacityBelowConfirmed from None
+    if ALLOCATIONS in changed or "allocation_release_at" in changed:
+        try:
+            seats.change_allocations(
+                event,
+                allocations if allocations is not None else kept,
+                release_at=merged["allocation_release_at"],
+                now=now,
+            )
+        except (seats.AllocationsTooLarge, seats.AllocationsReleased) as refused:
+            raise InvalidEvent({ALLOCATIONS: [refused.message]}) from None
     previous_status = event.status
     for name, (_old, new) in changed.items():
-        if name != "capacity":
+        if name not in ("capacity", ALLOCATIONS):
             setattr(event, name, new)
     moved = changed.keys() & (TIME_FIELDS | PLACE_FIELDS | {"status"})
     if moved:
@@ -754,4 +853,9 @@ def _plain(value):
         return value.name
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, dict):  # allocations: seats by city id
+        names = {city.id: city.name for city in coalition_cities()}
+        return {
+            names.get(city_id, str(city_id)): count for city_id, count in value.items() if count
+        }
     return value

@@ -11,9 +11,10 @@ from registration.data_controller import data_controller
 from registration.database import utcnow
 from registration.events import services
 from registration.events.models import Event, EventType
+from registration.events.services import coalition_cities
 from registration.i18n import current_language
 from registration.registrations.forms import RegistrationForm
-from registration.registrations.services import availability
+from registration.registrations.services import allocation_state, availability
 
 bp = Blueprint("events", __name__)
 
@@ -116,16 +117,18 @@ def detail(event_id: int):
 
 def render_event_page(event: Event, form: RegistrationForm, status: int = 200):
     """The event page; the registration view shows it again with the form's errors."""
-    seats = availability([event.id])[event.id]
+    seats, now = availability([event.id])[event.id], utcnow()
     controller = data_controller(event)
     form.name_the_controller(controller)
+    form.offer_home_cities(coalition_cities())
     page = render_template(
         "events/detail.html",
         event=event,
         seats=seats,
+        allocations=allocation_state(event, now=now),
         form=form,
         controller=controller,
-        now=utcnow(),
+        now=now,
     )
     return page, status
 

@@ -3,8 +3,9 @@ their event ends (docs/privacy.md, "Retention"), and at once when a person erase
 
 Anonymised means that nothing identifies the person any more, in any table:
 
-- the registration's name, address, institution, position and needs are replaced, and its
-  city as typed becomes the name of a known city it matches, else empty; its manage
+- the registration's name, address, institution (and its folded key), position and needs
+  are replaced, and its city as typed becomes the name of a known city it matches, else
+  empty; its manage
   token and check-in code become fresh secrets that no link or ticket carries;
 - the registration is moved to one shared participant, ``ANONYMOUS_ADDRESS``, so that
   no participant row links it to an address; a participant left without registrations
@@ -166,6 +167,7 @@ def anonymise_registrations(ids: list[int], *, now: datetime) -> Anonymised:
                 "full_name": "",
                 "email": anonymised_address(registration_id),
                 "institution": "",
+                "institution_key": None,
                 "position": None,
                 "needs": None,
                 "city": home_city(city, cities),

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -98,6 +99,8 @@ COLUMNS = (
     Column(_l("Registered at"), 18),
     Column(_l("Cancelled at"), 18),
     Column(_l("Checked in at"), 18),
+    # Last, so that files and scripts made for the columns before it still read them.
+    Column(_l("Home city"), 16),
 )
 
 
@@ -127,6 +130,7 @@ def rows(registrations: Sequence[Registration]) -> Iterator[list[Value]]:
             _warsaw(registration.created_at),
             _warsaw(registration.cancelled_at),
             _warsaw(registration.checked_in_at),
+            registration.home_city.name if registration.home_city else _("outside the coalition"),
         ]
 
 

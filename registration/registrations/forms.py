@@ -12,6 +12,8 @@ that corrects the details ask the same question and say the same when it fails.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -24,10 +26,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from registration.data_controller import DataController
+from registration.events.models import City
 from registration.forms import EmailAddress, Form, OneLine, Printable, fits, strip
 from registration.labels import CATEGORIES
+from registration.registrations.coalition import OTHER_CITY
 from registration.registrations.models import Category, Registration
 from registration.registrations.services import Applicant, Details
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
 #: The languages a person may get their emails in.
 LANGUAGES = [SelectChoice("pl", "Polski"), SelectChoice("en", "English")]
@@ -116,11 +122,14 @@ class RegistrationForm(Form):
         validate_choice=False,  # validate_category says it in our words
         validators=[InputRequired(_l("Choose what describes you best"))],
     )
+    #: A coalition city's slug or ``OTHER_CITY``; the choices come from ``offer_home_cities``.
+    #: A client that does not send it (an older API client) is taken at its ``city``.
+    home_city = SelectField(_l("City you work for"), choices=[], validate_choice=False)
+    #: Required for another city; for a coalition city, its name is taken when left empty.
     city = StringField(
         _l("City you work in"),
         filters=[strip],
         validators=[
-            DataRequired(_l("Enter the city you work in")),
             fits(Registration.city, _l("City must be %(max)d characters or fewer")),
             OneLine(_l("Enter the city on one line, without special characters")),
         ],
@@ -144,6 +153,24 @@ class RegistrationForm(Form):
         if field.data not in Category._value2member_map_:
             raise ValidationError(_l("Choose what describes you best"))
 
+    def validate_home_city(self, field: SelectField) -> None:
+        # Whether the slug names a coalition city is the service's to say: validating
+        # asks the database nothing (on SQLite the first query takes the write lock).
+        if field.raw_data and not _SLUG.fullmatch(field.data or ""):
+            raise ValidationError(_l("Choose the city you work for"))
+
+    def validate_city(self, field: StringField) -> None:
+        if not field.data and (not self.home_city.raw_data or self.home_city.data == OTHER_CITY):
+            raise ValidationError(_l("Enter the city you work in"))
+
+    def offer_home_cities(self, cities: list[City]) -> None:
+        """The coalition's cities to choose from, then "another city"."""
+        self.home_city.choices = [
+            SelectChoice("", _l("Choose…")),
+            *(SelectChoice(city.slug, city.name) for city in cities),
+            SelectChoice(OTHER_CITY, _l("Another city")),
+        ]
+
     def name_the_controller(self, controller: DataController) -> None:
         """Say whom the person consents to: the event's controller (the clause beside
         the box says who that is and why)."""
@@ -161,10 +188,11 @@ class RegistrationForm(Form):
             institution=self.institution.data,
             position=self.position.data,
             category=Category(self.category.data),
-            city=self.city.data,
+            city=self.city.data or "",
             needs=self.needs.data,
             consent=bool(self.consent.data),
             language=language,
+            home_city=self.home_city.data if self.home_city.raw_data else None,
         )
 
 

@@ -35,6 +35,9 @@ class AttendeeList:
     confirmed: list[Registration]
     waitlisted: list[Registration]
     cancelled: list[Registration]
+    #: At an event with approval: requests waiting for a decision, and those declined.
+    pending: list[Registration]
+    rejected: list[Registration]
     #: Place in line of each waitlisted registration, by id (of everyone, searched or not).
     positions: dict[int, int]
     #: Confirmed people already checked in (of everyone, searched or not).
@@ -44,7 +47,9 @@ class AttendeeList:
 
     @property
     def found(self) -> int:
-        return len(self.confirmed) + len(self.waitlisted) + len(self.cancelled)
+        return sum(
+            map(len, (self.confirmed, self.waitlisted, self.cancelled, self.pending, self.rejected))
+        )
 
 
 def attendee_list(event_id: int, search: str = "") -> AttendeeList:
@@ -58,6 +63,8 @@ def attendee_list(event_id: int, search: str = "") -> AttendeeList:
         confirmed=[r for r in shown if r.status == RegistrationStatus.CONFIRMED],
         waitlisted=[r for r in shown if r.status == RegistrationStatus.WAITLISTED],
         cancelled=[r for r in shown if r.status == RegistrationStatus.CANCELLED],
+        pending=[r for r in shown if r.status == RegistrationStatus.PENDING],
+        rejected=[r for r in shown if r.status == RegistrationStatus.REJECTED],
         positions=exports.waitlist_positions(everyone),
         checked_in=sum(
             1

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NoReturn
 
@@ -84,6 +84,7 @@ from registration.registrations.errors import (
 from registration.registrations.errors import RegistrationError as RegistrationError
 from registration.registrations.models import (
     ACTIVE_STATUSES,
+    PLACE_STATUSES,
     Attendance,
     Category,
     Registration,
@@ -254,8 +255,9 @@ def _new_registration(event_id: int, applicant: Applicant) -> dict:
 
     :raise UnknownHomeCity: ``applicant.home_city`` is no coalition city's slug
     """
+    home_city = _home_city(applicant.home_city, applicant.city)
     return {
-        "home_city_id": home_city_id(applicant.home_city, applicant.city),
+        "home_city_id": home_city.id if home_city else None,
         "institution_key": institution_key(applicant.institution),
         "waitlisted_at": None,
         "event_id": event_id,
@@ -264,7 +266,8 @@ def _new_registration(event_id: int, applicant: Applicant) -> dict:
         "institution": applicant.institution.strip(),
         "position": _blank_to_none(applicant.position),
         "category": applicant.category,
-        "city": applicant.city.strip(),
+        # A coalition city chosen from the list names the city where none was typed.
+        "city": applicant.city.strip() or (home_city.name if home_city else ""),
         "needs": _blank_to_none(applicant.needs),
         "consent_version": CONSENT_VERSION,
         "token": new_secret(),
@@ -380,23 +383,21 @@ def _check_institution_cap(event: LockedEvent | Event, key: str | None) -> None:
         raise InstitutionCapReached
 
 
-def home_city_id(home_city: str | None, city: str) -> int | None:
+def _home_city(home_city: str | None, city: str) -> City | None:
     """The coalition city a registrant works for: the one whose slug they chose, or, when
     they chose none, the one that the city they typed names; ``None``: another city.
 
     :raise UnknownHomeCity: ``home_city`` is neither a coalition city's slug nor ``other``
     """
-    cities = db.session.execute(select(City.id, City.slug, City.name).where(City.coalition))
     if home_city == OTHER_CITY:
         return None
-    for city_id, slug, name in cities:
-        if home_city is None and fold(name) == fold(city):
-            return city_id
-        if home_city is not None and slug == home_city:
-            return city_id
+    cities = db.session.scalars(select(City).where(City.coalition))
     if home_city is not None:
-        raise UnknownHomeCity
-    return None
+        chosen = next((each for each in cities if each.slug == home_city), None)
+        if chosen is None:
+            raise UnknownHomeCity
+        return chosen
+    return next((each for each in cities if fold(each.name) == fold(city)), None)
 
 
 def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
@@ -644,6 +645,51 @@ def approve(
     return registration
 
 
+@dataclass
+class Decided:
+    """What deciding on several requests did."""
+
+    confirmed: int = 0
+    waitlisted: int = 0
+    rejected: int = 0
+    #: Why some were left as they were, one message each.
+    refused: list[str] = field(default_factory=list)
+
+
+def decide(
+    event: Event,
+    registration_ids: list[int],
+    decision,
+    *,
+    account: Account | None,
+    now: datetime | None = None,
+) -> Decided:
+    """Approve (``decision=approve``) or reject (``reject``) several requests of one event
+    at once, in order of arrival, in the caller's transaction; one that cannot be decided
+    (no longer pending, no seat and no waitlist) is left as it is and said why.
+    """
+    lock_event(event.id)
+    requests = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.id.in_(registration_ids))
+        .order_by(Registration.id)
+    )
+    outcome = Decided()
+    for registration in requests:
+        try:
+            decision(registration, account=account, now=now)
+        except RegistrationError as refused:
+            outcome.refused.append(str(refused.message))
+            continue
+        if registration.status == RegistrationStatus.CONFIRMED:
+            outcome.confirmed += 1
+        elif registration.status == RegistrationStatus.WAITLISTED:
+            outcome.waitlisted += 1
+        else:
+            outcome.rejected += 1
+    return outcome
+
+
 def reject(
     registration: Registration, *, account: Account | None, now: datetime | None = None
 ) -> Registration:
@@ -805,6 +851,71 @@ def availability(event_ids: list[int]) -> dict[int, Availability]:
         )
     )
     return {row[0]: Availability(row[1], row[2], row[3]) for row in rows}
+
+
+@dataclass(frozen=True)
+class CityShare:
+    """One coalition city's part of an event's seats while allocations hold."""
+
+    city: City
+    seats: int
+    confirmed: int
+    waiting: int
+
+    @property
+    def left(self) -> int:
+        return max(self.seats - self.confirmed, 0)
+
+
+@dataclass(frozen=True)
+class AllocationState:
+    """An event's city allocations as people and organisers see them."""
+
+    release: datetime
+    released: bool
+    shares: list[CityShare]
+    #: Free seats of the common pool (while the allocations hold).
+    common_left: int
+
+
+def allocation_state(event: Event, *, now: datetime) -> AllocationState | None:
+    """Every city's allocation, use and waiting line, and the common pool; ``None``: the
+    event keeps no seats for cities. Read without the lock: a picture, not a decision."""
+    if not event.allocations:
+        return None
+    rows = db.session.execute(
+        select(Registration.home_city_id, Registration.status, func.count(Registration.id))
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_(PLACE_STATUSES),
+        )
+        .group_by(Registration.home_city_id, Registration.status)
+    ).all()
+    confirmed = {city: count for city, status, count in rows if status == "confirmed"}
+    waiting = {city: count for city, status, count in rows if status == "waitlisted"}
+    plan = SeatPlan(
+        event.capacity, {each.city_id: each.seats for each in event.allocations}, confirmed
+    )
+    released = event.allocations_released_at is not None or now >= event.allocations_release
+    shares = [
+        CityShare(
+            each.city,
+            each.seats,
+            confirmed.get(each.city_id, 0),
+            waiting.get(each.city_id, 0),
+        )
+        for each in sorted(event.allocations, key=lambda each: fold(each.city.name))
+    ]
+    return AllocationState(event.allocations_release, released, shares, plan.common_left)
+
+
+def allocations_left(event: Event, *, now: datetime) -> dict[str, int] | None:
+    """Free seats kept for each coalition city (by slug) while the allocations hold;
+    ``None`` when they do not (none, or released)."""
+    state = allocation_state(event, now=now)
+    if state is None or state.released:
+        return None
+    return {share.city.slug: share.left for share in state.shares}
 
 
 def find_by_token(token: str) -> Registration | None:
