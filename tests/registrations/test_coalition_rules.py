@@ -219,7 +219,8 @@ class TestApproval:
         assert (first.status, second.status) == (CONFIRMED, WAITLISTED)
         assert kinds_for(first)[-1] == MessageKind.CONFIRMED
         assert kinds_for(second)[-1] == MessageKind.WAITLISTED
-        assert second.waitlisted_at is not None and first.waitlisted_at is None
+        assert second.waitlisted_at is not None
+        assert first.waitlisted_at is None
 
     def test_approving_follows_the_city_allocations(self, ctx):
         event = make_event(capacity=2, approval=True)
@@ -276,7 +277,8 @@ class TestApproval:
         )
         assert (outcome.confirmed, outcome.waitlisted, outcome.refused) == (1, 2, [])
         again = services.decide(event, [requests[0].id], services.reject, account=organiser)
-        assert again.rejected == 0 and len(again.refused) == 1
+        assert again.rejected == 0
+        assert len(again.refused) == 1
 
 
 class TestInstitutionCap:
