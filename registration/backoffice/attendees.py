@@ -177,7 +177,9 @@ def decide_requests(event_id: int):
     if operation is None:
         abort(400)
     chosen = [one] if one else request.form.getlist("registration")
-    ids = sorted({int(value) for value in chosen if value.isdigit() and len(value) < 12})
+    ids = sorted(
+        {int(value) for value in chosen if value.isascii() and value.isdigit() and len(value) < 12}
+    )
     target = url_for(".attendees", event_id=event_id, q=request.form.get("q") or None)
     if not ids:
         flash(_("Tick the people to decide on first."), "error")
