@@ -373,6 +373,11 @@ def _change(registration: Registration, operation, done: str):
     return redirect(f"{target}#registration-{anchor}", code=303)
 
 
+def _is_id(value: str) -> bool:
+    """Whether a form value is a plain row id (not "²", not forty digits)."""
+    return value.isascii() and value.isdigit() and len(value) < 12
+
+
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -117,7 +117,7 @@ class TestAttendeePage:
     def test_another_events_people_are_not_decided_through_this_one(
         self, app, client, signed_in, requests, visit
     ):
-        event_id, ids = requests
+        _event_id, ids = requests
         signed_in()
         client.post(f"/organiser/events/{visit}/decisions", data={"decide": f"approve:{ids[0]}"})
         with app.app_context():
