@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
+    FieldList,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -15,12 +19,18 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from registration.accounts.models import Account
 from registration.data_controller import controllers
-from registration.events.models import Event, EventLanguage
-from registration.events.services import EVENT_FIELDS, cities_for
+from registration.events.models import City, Event, EventLanguage
+from registration.events.services import (
+    ALLOCATIONS,
+    EVENT_FIELDS,
+    MAX_CAPACITY,
+    cities_for,
+    coalition_cities,
+)
 from registration.fields import ONE_LINE_KINDS, Kind
 from registration.forms import Form, WarsawDateTimeField, strip
 from registration.labels import EVENT_TYPES, LANGUAGES
@@ -127,6 +137,17 @@ class EventForm(Form):
         invalid_value_message=_l("Enter a whole number."),
         render_kw={"inputmode": "numeric"},
     )
+    #: Seats kept per coalition city, one input each in ``coalition_cities`` order.
+    allocations = FieldList(
+        IntegerField(
+            validators=[
+                Optional(),
+                NumberRange(0, MAX_CAPACITY, _l("Enter a whole number of seats, 0 or more.")),
+            ],
+            invalid_value_message=_l("Enter a whole number."),
+            render_kw={"inputmode": "numeric"},
+        )
+    )
     allocation_release_at = _warsaw_time(_l("City allocations released (optional)"))
     registration_opens_at = _warsaw_time(_l("Registration opens (optional)"))
     registration_closes_at = _warsaw_time(_l("Registration closes (optional)"))
@@ -156,6 +177,11 @@ class EventForm(Form):
             choices.insert(0, SelectChoice("", _l("Choose…")))
         self.city.choices = choices
         self.data_controller.choices = _controller_choices(self._cities.values())
+        self._coalition = coalition_cities()
+        while len(self.allocations) < len(self._coalition):
+            self.allocations.append_entry()
+        for city, entry in self.allocation_inputs():
+            entry.label.text = city.name
 
     @classmethod
     def for_new_event(cls, account: Account) -> EventForm:
@@ -174,6 +200,8 @@ class EventForm(Form):
     def for_event(cls, event: Event, account: Account) -> EventForm:
         """The form filled in with the event as it is."""
         data = {name: getattr(event, name) for name in _FIELDS}
+        kept = {allocation.city_id: allocation.seats for allocation in event.allocations}
+        data[ALLOCATIONS] = [kept.get(city.id) for city in coalition_cities()]
         data.update(
             type=event.type.value,
             city=event.city_id,
@@ -185,6 +213,15 @@ class EventForm(Form):
     def validate_type(self, field: SelectField) -> None:
         if field.data not in EVENT_TYPES:
             raise ValidationError(_l("Choose one of the options."))
+
+    def validate_allocations(self, field: FieldList) -> None:
+        # The inputs are read by their place in the list (WTForms numbers them afresh),
+        # so a request must send every city's, as the page does.
+        sent = self._allocations_sent()
+        if sent and sent != {f"{field.name}-{index}" for index in range(len(self._coalition))}:
+            # Plain text, not lazy: the page tells the list's own messages from its
+            # inputs' (lists of messages) by their being strings.
+            raise ValidationError(gettext("Enter the seats kept for every city (0 for none)."))
 
     def validate_city(self, field: SelectField) -> None:
         if field.data not in self._cities:
@@ -207,7 +244,20 @@ class EventForm(Form):
             old = getattr(event, name) if event is not None else None
             if old is not None and values[name] == _to_the_minute(old):
                 values[name] = old
+        if event is not None and event.allocations_released_at is not None:
+            del values["allocation_release_at"]  # history now: shown, not sent
+        elif self._allocations_sent():  # none sent: left as they are
+            values[ALLOCATIONS] = {
+                city.slug: entry.data or 0 for city, entry in self.allocation_inputs()
+            }
         return values
+
+    def _allocations_sent(self) -> set[str]:
+        return {key for key in request.form if key.startswith(f"{self.allocations.name}-")}
+
+    def allocation_inputs(self) -> list[tuple[City, Field]]:
+        """Each coalition city with its input, in the list's order."""
+        return list(zip(self._coalition, self.allocations, strict=False))
 
     def show_error(self, field: str | None, message) -> None:
         """Put a message from the service next to its field (or above the form)."""

@@ -621,3 +621,58 @@ class TestStatusButtons:
         )
         assert response.status_code == 303
         assert one_event(app, events["draft"]).status == EventStatus.PUBLISHED
+
+
+def allocations(*seats: str) -> dict[str, str]:
+    """The seven cities' inputs as a browser sends them, in Polish alphabetical order."""
+    typed = [*seats, *[""] * (7 - len(seats))]
+    return {f"allocations-{index}": value for index, value in enumerate(typed)}
+
+
+class TestCoalitionRules:
+    """The event form sets approval, the institution cap and the cities' allocations."""
+
+    def test_saves_allocations_per_city_and_shows_them_again(self, app, client, signed_in):
+        signed_in()
+        values = form(
+            app,
+            approval="y",
+            institution_cap="2",
+            allocation_release_at=f"01.03.{YEAR} 12:00",
+            **allocations("4", "", "", "3"),  # Gdańsk, Łódź
+        )
+        response = client.post("/organiser/events/new", data=values)
+        assert response.status_code == 303, response.text
+        with app.app_context():
+            event = db.session.scalars(sa.select(Event)).one()
+            assert {a.city.slug: a.seats for a in event.allocations} == {"gdansk": 4, "lodz": 3}
+            assert (event.approval, event.institution_cap) == (True, 2)
+            event_id = event.id
+        again = edit_form(client, event_id)
+        assert (again["allocations-0"], again["allocations-3"], again["allocations-1"]) == (
+            "4",
+            "3",
+            "",
+        )
+        assert client.post(f"/organiser/events/{event_id}/edit", data=again).status_code == 303
+        assert audit_actions(app) == ["account.login", "event.create"]
+
+    def test_allocations_beyond_the_capacity_are_explained(self, app, client, signed_in):
+        signed_in()
+        values = form(app, capacity="5", **allocations("4", "4"))
+        response = client.post("/organiser/events/new", data=values)
+        assert response.status_code == 422
+        assert "Pule miast łącznie nie mogą przekraczać liczby miejsc" in response.text
+
+    def test_a_negative_allocation_is_explained_beside_its_city(self, app, client, signed_in):
+        signed_in()
+        response = client.post("/organiser/events/new", data=form(app, **allocations("", "", "-1")))
+        assert response.status_code == 422
+        assert "Lublin: Podaj liczbę miejsc" in response.text
+
+    def test_every_citys_input_must_be_sent(self, app, client, signed_in):
+        signed_in()
+        response = client.post("/organiser/events/new", data=form(app, **{"allocations-2": "3"}))
+        assert response.status_code == 422
+        assert "Podaj liczbę miejsc zarezerwowanych dla każdego miasta" in response.text
+        assert client.get("/organiser/events").text.count("Seminarium: publiczność") == 0
