@@ -130,7 +130,7 @@ class EventForm(Form):
         render_kw={"inputmode": "numeric"},
     )
     waitlist = BooleanField(_l("Keep a waitlist when every seat is taken"))
-    approval = BooleanField(_l("Organisers approve each registration"))
+    approval = BooleanField(_l("Approve each registration: until then it holds no seat"))
     institution_cap = IntegerField(
         _l("Most people from one institution (optional)"),
         validators=[Optional()],
@@ -148,7 +148,7 @@ class EventForm(Form):
             render_kw={"inputmode": "numeric"},
         )
     )
-    allocation_release_at = _warsaw_time(_l("City allocations released (optional)"))
+    allocation_release_at = _warsaw_time(_l("When the allocations are released (optional)"))
     registration_opens_at = _warsaw_time(_l("Registration opens (optional)"))
     registration_closes_at = _warsaw_time(_l("Registration closes (optional)"))
     contact_email = EmailField(

@@ -12,11 +12,17 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from registration.database import utcnow
-from registration.events.models import City, Event, EventStatus, EventType
+from registration.events.models import City, CityAllocation, Event, EventStatus, EventType
 from registration.extensions import db
 from registration.i18n import WARSAW
-from registration.registrations.models import Category, RegistrationStatus
-from registration.registrations.services import Applicant, register
+from registration.registrations.models import Category, Registration, RegistrationStatus
+from registration.registrations.services import Applicant, approve, register
+
+PLACE_OR_REQUEST = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.PENDING,
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,17 @@ class DemoEvent:
     #: Each day's lines, from the first day on; dated when the event is (``_programme``).
     programme: tuple[tuple[str, ...], ...] = ()
     practical_information: str = ""
+    #: Seats kept per coalition city (by name) until a week before the start.
+    allocations: tuple[tuple[str, int], ...] = ()
+    #: Whether organisers approve each registration; the first ``approved`` are approved.
+    approval: bool = False
+    approved: int = 0
 
+
+#: Two seats for each of the seven cities.
+EVERY_CITY_TWO = tuple(
+    (name, 2) for name in ("Gdańsk", "Katowice", "Lublin", "Łódź", "Poznań", "Szczecin", "Wrocław")
+)
 
 DEMO_EVENTS = [
     DemoEvent(
@@ -92,6 +108,7 @@ DEMO_EVENTS = [
         hours=31.5,
         capacity=20,
         registrations=18,
+        allocations=EVERY_CITY_TWO,
     ),
     DemoEvent(
         slug="seminarium-finansowanie-kultury-poznan",
@@ -111,6 +128,8 @@ DEMO_EVENTS = [
         hours=6,
         capacity=40,
         registrations=12,
+        approval=True,
+        approved=8,
     ),
     DemoEvent(
         slug="spotkanie-eksperckie-dostepnosc-gdansk",
@@ -265,6 +284,10 @@ def load_demo(*, now: datetime | None = None) -> int:
         if demo.slug in existing:
             continue
         event = _create_event(demo, cities[demo.city], now=now)
+        event.allocations = [
+            CityAllocation(city=cities[name], seats=seats) for name, seats in demo.allocations
+        ]
+        db.session.flush()
         _fill(event, demo, now=now)
         if demo.cancelled:
             event.status = EventStatus.CANCELLED
@@ -299,6 +322,7 @@ def _create_event(demo: DemoEvent, city: City, *, now: datetime) -> Event:
         cost=demo.cost,
         programme=_programme(demo.programme, day),
         practical_information=demo.practical_information,
+        approval=demo.approval,
     )
     db.session.add(event)
     db.session.flush()
@@ -320,6 +344,7 @@ def _fill(event: Event, demo: DemoEvent, *, now: datetime) -> None:
     )
     # A past event took its registrations before it started.
     when = min(now, event.starts_at - timedelta(days=7))
+    requests = []
     for number in range(wanted):
         name, institution, city, category = DEMO_PEOPLE[number % len(DEMO_PEOPLE)]
         registration = register(
@@ -336,7 +361,10 @@ def _fill(event: Event, demo: DemoEvent, *, now: datetime) -> None:
             ),
             now=when,
         ).registration
-        assert registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+        assert registration.status in PLACE_OR_REQUEST
+        requests.append(registration.id)
+    for registration_id in requests[: demo.approved]:
+        approve(db.session.get(Registration, registration_id), account=None, now=when)
 
 
 def _ascii(name: str) -> str:

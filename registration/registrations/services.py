@@ -48,7 +48,7 @@ from registration.events.models import (
     EventStatus,
 )
 from registration.extensions import db
-from registration.i18n import WARSAW, fold
+from registration.i18n import WARSAW, fold, polish_sort_key
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind, OutboxMessage
 from registration.registrations import statements
@@ -904,7 +904,7 @@ def allocation_state(event: Event, *, now: datetime) -> AllocationState | None:
             confirmed.get(each.city_id, 0),
             waiting.get(each.city_id, 0),
         )
-        for each in sorted(event.allocations, key=lambda each: fold(each.city.name))
+        for each in sorted(event.allocations, key=lambda each: polish_sort_key(each.city.name))
     ]
     return AllocationState(event.allocations_release, released, shares, plan.common_left)
 
