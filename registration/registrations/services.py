@@ -38,6 +38,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import bindparam, case, delete, func, select, update
 
 from registration.accounts.services import record
+from registration.caching import lru_memo
 from registration.database import utcnow
 from registration.email_addresses import normalise_email
 from registration.events.models import (
@@ -383,7 +384,7 @@ def _check_institution_cap(event: LockedEvent | Event, key: str | None) -> None:
         raise InstitutionCapReached
 
 
-def _home_city(home_city: str | None, city: str) -> City | None:
+def _home_city(home_city: str | None, city: str) -> _CoalitionCity | None:
     """The coalition city a registrant works for: the one whose slug they chose, or, when
     they chose none, the one that the city they typed names; ``None``: another city.
 
@@ -391,13 +392,37 @@ def _home_city(home_city: str | None, city: str) -> City | None:
     """
     if home_city == OTHER_CITY:
         return None
-    cities = db.session.scalars(select(City).where(City.coalition))
+    cities = _coalition_cities()
     if home_city is not None:
         chosen = next((each for each in cities if each.slug == home_city), None)
         if chosen is None:
             raise UnknownHomeCity
         return chosen
-    return next((each for each in cities if fold(each.name) == fold(city)), None)
+    typed = fold(city)
+    return next((each for each in cities if each.folded_name == typed), None)
+
+
+@dataclass(frozen=True)
+class _CoalitionCity:
+    id: int
+    slug: str
+    name: str
+    folded_name: str
+
+
+def _coalition_cities() -> tuple[_CoalitionCity, ...]:
+    """The seven cities, read once per worker: migration 0002 made them, and nothing in
+    the service adds, renames or removes a coalition city. Registering then asks the
+    database nothing more than before home cities."""
+    memo = lru_memo(current_app, "registration.coalition_cities", maxsize=1)
+    cities = memo.get("all")
+    if cities is None:
+        cities = tuple(
+            _CoalitionCity(each.id, each.slug, each.name, fold(each.name))
+            for each in db.session.scalars(select(City).where(City.coalition))
+        )
+        memo.put("all", cities)
+    return cities
 
 
 def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
