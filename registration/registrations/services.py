@@ -284,6 +284,7 @@ def _seat_or_place(
     *,
     now: datetime,
     allocated: int,
+    approved: bool = False,
 ) -> Registered:
     """With the event locked and ``seats`` counted under the lock: decide, write, tell.
 
@@ -294,6 +295,8 @@ def _seat_or_place(
     the newcomer joins the waitlist, or is turned away when there is none.
 
     :param allocated: seats of the event's city allocations (0: it has none)
+    :param approved: an organiser adds the person, which approves them at an event with
+        approval
     :raise InstitutionCapReached: the applicant's institution has reached the cap
     :raise EventFull: no seat left and no waitlist
     :raise statements.AddressHeld: the address already holds a seat or a place here
@@ -302,7 +305,7 @@ def _seat_or_place(
         # A repeat registration is refused as such, not as one too many.
         statements.refuse_if_held(db.session.connection(), event.id, registration["email"])
         _check_institution_cap(event, registration["institution_key"])
-    if event.approval:
+    if event.approval and not approved:
         return _request(event, registration, seats, now=now)
     plan = _seat_plan(event, now, allocated=allocated)
     if seats.waitlisted and _seat_free_for_anyone(plan, seats, event.capacity):
@@ -1166,8 +1169,10 @@ def add_by_hand(
 
     Unlike ``register``, the registration window does not apply (a latecomer may be
     added on the day, even at the door), but the event must be published and not
-    over. The consent is the person's, given to the organiser, who records it
-    here; the audit entry says which organiser did.
+    over; and at an event with approval, adding a person is approving them. The other
+    coalition rules (city allocations, the institution cap) apply as to anyone. The
+    consent is the person's, given to the organiser, who records it here; the audit
+    entry says which organiser did.
 
     :param notify: ``False`` when the organiser has told the person themselves (an
         import with the emails turned off): the confirmation or waitlist email, queued
@@ -1187,7 +1192,9 @@ def add_by_hand(
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
     try:
-        registered = _seat_or_place(event, wanted, seats, now=now, allocated=allocated)
+        registered = _seat_or_place(
+            event, wanted, seats, now=now, allocated=allocated, approved=True
+        )
     except statements.AddressHeld:
         raise AlreadyOnList from None
     registration = db.session.get(Registration, registered.registration.id)

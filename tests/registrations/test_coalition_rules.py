@@ -307,3 +307,17 @@ class TestInstitutionCap:
         register(event, email="ala@example.org", institution="Teatr Nowy")
         with pytest.raises(services.AlreadyRegistered):
             register(event, email="ala@example.org", institution="Teatr Nowy")
+
+
+class TestOrganisersHand:
+    def test_adding_a_person_at_an_event_with_approval_approves_them(self, ctx):
+        event = make_event(capacity=1, approval=True)
+        added = services.add_by_hand(event, make_applicant(), account=make_account(password=None))
+        assert added.status == CONFIRMED
+
+    def test_the_institution_cap_holds_for_organisers_too(self, ctx):
+        event = make_event(capacity=5, institution_cap=1)
+        organiser = make_account(password=None)
+        services.add_by_hand(event, make_applicant(institution="Teatr"), account=organiser)
+        with pytest.raises(services.InstitutionCapReached):
+            services.add_by_hand(event, make_applicant(institution="TEATR"), account=organiser)
