@@ -27,6 +27,8 @@ REGISTRATION_STATUSES = {
     "confirmed": _l("Confirmed"),
     "waitlisted": _l("On the waitlist"),
     "cancelled": _l("Cancelled"),
+    "pending": _l("Awaiting a decision"),
+    "rejected": _l("Not accepted"),
 }
 
 #: The languages an event may be held in (``Event.language``).
@@ -64,6 +66,8 @@ MESSAGE_KINDS = {
     "data_link": _l("Link to their data"),
     "account_invitation": _l("Invitation to the back office"),
     "password_reset": _l("Link to choose a password"),
+    "pending": _l("Request received"),
+    "rejected": _l("Registration not accepted"),
 }
 
 

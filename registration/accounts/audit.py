@@ -30,7 +30,7 @@ from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from registration import labels
 from registration.accounts.models import Account, AuditEntry
 from registration.database import page_within
-from registration.events.models import Event
+from registration.events.models import City, Event
 from registration.events.queries import managed_events
 from registration.extensions import db
 from registration.i18n import WARSAW, fold, local_date, local_datetime
@@ -71,6 +71,10 @@ EVENT_FIELD_NAMES = {
     "status": _l("Status"),
     "contact_email": _l("Contact email address"),
     "data_controller": _l("Controller of the participants' personal data"),
+    "approval": _l("Registrations need the organisers' approval"),
+    "institution_cap": _l("Limit of registrations per institution"),
+    "allocations": _l("Seats kept for coalition cities"),
+    "allocation_release_at": _l("Release of the seats kept for cities"),
 }
 #: Texts too long for a line of the log: the log says they changed, not to what.
 _LONG_TEXTS = frozenset({"description", "programme", "practical_information"})
@@ -122,8 +126,10 @@ class Context:
 
 def _value(name: str, value: object) -> str:
     """One old or new value of an event's field, as the form would show it."""
-    if value is None or value == "":
+    if value is None or value == "" or value == {}:
         return "—"
+    if isinstance(value, dict):  # the seats kept per city: {city slug: seats}
+        return ", ".join(f"{_city_name(slug)} {seats}" for slug, seats in sorted(value.items()))
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if name in _CODES:
@@ -136,6 +142,10 @@ def _value(name: str, value: object) -> str:
     if isinstance(value, str):
         return _("“%(text)s”", text=value)
     return str(value)
+
+
+def _city_name(slug: str) -> str:
+    return db.session.scalar(select(City.name).where(City.slug == slug)) or slug
 
 
 def _change(name: str, change: object) -> str | None:
@@ -247,6 +257,10 @@ KINDS: dict[str, Kind] = {
     "event.message_test": Kind(
         _l("Test of a message"), _l("%(actor)s sent themselves a test of a message")
     ),
+    "event.allocations_released": Kind(
+        _l("City allocations released"),
+        _l("%(actor)s released the seats kept for coalition cities to everyone"),
+    ),
     # Registrations
     "registration.add_by_hand": Kind(
         _l("Person added by hand"), _l("%(actor)s added a person by hand: %(person)s")
@@ -257,6 +271,13 @@ KINDS: dict[str, Kind] = {
     ),
     "registration.move_to_waitlist": Kind(
         _l("Moved to the waitlist"), _l("%(actor)s moved %(person)s to the waitlist")
+    ),
+    "registration.approve": Kind(
+        _l("Registration approved"), _l("%(actor)s approved the registration of %(person)s")
+    ),
+    "registration.reject": Kind(
+        _l("Registration not accepted"),
+        _l("%(actor)s did not accept the registration of %(person)s"),
     ),
     "registration.cancel_on_behalf": Kind(
         _l("Registration cancelled on a person's behalf"),
