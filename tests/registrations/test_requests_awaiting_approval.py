@@ -105,7 +105,8 @@ class TestARejection:
                 (
                     "<title>Organizatorzy nie mogli przyjąć Twojego zgłoszenia · Koalicja Miast",
                     "Nie masz miejsca na tym wydarzeniu i nic nie jest dla Ciebie zarezerwowane.",
-                    f"Masz pytania o tę decyzję? Napisz do organizatorów na {CONTACT}.",
+                    "Masz pytania o tę decyzję? Napisz do organizatorów na "
+                    f'<a href="mailto:{CONTACT}">{CONTACT}</a>.',
                 ),
             ),
             (
@@ -113,7 +114,8 @@ class TestARejection:
                 (
                     "<title>The organisers could not accept your registration · Koalicja Miast",
                     "You have no seat at this event, and nothing is held for you.",
-                    f"Questions about the decision? Write to the organisers at {CONTACT}.",
+                    "Questions about the decision? Write to the organisers at "
+                    f'<a href="mailto:{CONTACT}">{CONTACT}</a>.',
                 ),
             ),
         ],
