@@ -27,8 +27,8 @@ REGISTRATION_STATUSES = {
     "confirmed": _l("Confirmed"),
     "waitlisted": _l("On the waitlist"),
     "cancelled": _l("Cancelled"),
-    "pending": _l("Awaiting a decision"),
-    "rejected": _l("Not accepted"),
+    "pending": _l("Waiting for approval"),
+    "rejected": _l("Rejected"),
 }
 
 #: The languages an event may be held in (``Event.language``).

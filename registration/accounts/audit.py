@@ -30,7 +30,7 @@ from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from registration import labels
 from registration.accounts.models import Account, AuditEntry
 from registration.database import page_within
-from registration.events.models import City, Event
+from registration.events.models import Event
 from registration.events.queries import managed_events
 from registration.extensions import db
 from registration.i18n import WARSAW, fold, local_date, local_datetime
@@ -128,8 +128,8 @@ def _value(name: str, value: object) -> str:
     """One old or new value of an event's field, as the form would show it."""
     if value is None or value == "" or value == {}:
         return "—"
-    if isinstance(value, dict):  # the seats kept per city: {city slug: seats}
-        return ", ".join(f"{_city_name(slug)} {seats}" for slug, seats in sorted(value.items()))
+    if isinstance(value, dict):  # the seats kept per city, as recorded: {city name: seats}
+        return ", ".join(f"{name} {seats}" for name, seats in sorted(value.items()))
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if name in _CODES:
@@ -142,10 +142,6 @@ def _value(name: str, value: object) -> str:
     if isinstance(value, str):
         return _("“%(text)s”", text=value)
     return str(value)
-
-
-def _city_name(slug: str) -> str:
-    return db.session.scalar(select(City.name).where(City.slug == slug)) or slug
 
 
 def _change(name: str, change: object) -> str | None:

@@ -106,7 +106,7 @@ def test_the_events_coalition_settings_read_from_and_to(app, client, signed_in):
             event=db.session.get(Event, event.id),
             approval=[False, True],
             institution_cap=[None, 3],
-            allocations=[{}, {"wroclaw": 4, "gdansk": 2}],
+            allocations=[{}, {"Wrocław": 4, "Gdańsk": 2}],
             allocation_release_at=[None, "2031-07-01T08:00:00+00:00"],
         )
         db.session.commit()
