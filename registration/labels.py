@@ -67,7 +67,7 @@ MESSAGE_KINDS = {
     "account_invitation": _l("Invitation to the back office"),
     "password_reset": _l("Link to choose a password"),
     "pending": _l("Request received"),
-    "rejected": _l("Registration not accepted"),
+    "rejected": _l("Registration rejected"),
 }
 
 

@@ -71,10 +71,10 @@ EVENT_FIELD_NAMES = {
     "status": _l("Status"),
     "contact_email": _l("Contact email address"),
     "data_controller": _l("Controller of the participants' personal data"),
-    "approval": _l("Registrations need the organisers' approval"),
-    "institution_cap": _l("Limit of registrations per institution"),
-    "allocations": _l("Seats kept for coalition cities"),
-    "allocation_release_at": _l("Release of the seats kept for cities"),
+    "approval": _l("Approve each registration"),
+    "institution_cap": _l("Most people from one institution"),
+    "allocations": _l("Seats kept for the coalition's cities"),
+    "allocation_release_at": _l("When the allocations are released"),
 }
 #: Texts too long for a line of the log: the log says they changed, not to what.
 _LONG_TEXTS = frozenset({"description", "programme", "practical_information"})
@@ -255,7 +255,7 @@ KINDS: dict[str, Kind] = {
     ),
     "event.allocations_released": Kind(
         _l("City allocations released"),
-        _l("%(actor)s released the seats kept for coalition cities to everyone"),
+        _l("%(actor)s released the city allocations into the common pool"),
     ),
     # Registrations
     "registration.add_by_hand": Kind(
@@ -272,8 +272,7 @@ KINDS: dict[str, Kind] = {
         _l("Registration approved"), _l("%(actor)s approved the registration of %(person)s")
     ),
     "registration.reject": Kind(
-        _l("Registration not accepted"),
-        _l("%(actor)s did not accept the registration of %(person)s"),
+        _l("Registration rejected"), _l("%(actor)s rejected the registration of %(person)s")
     ),
     "registration.cancel_on_behalf": Kind(
         _l("Registration cancelled on a person's behalf"),

@@ -53,10 +53,10 @@ def test_an_approval_names_the_organiser_the_person_and_the_status(app, client, 
     assert phrases(english) == ["Status: Confirmed"]
     polish = page_of(client, "/organiser/audit?lang=pl&action=registration.approve")
     assert sentences(polish) == [
-        "organiser@example.org (Wrocław) — zaakceptowano zgłoszenie: Zofia Wiśniewska"
+        "organiser@example.org (Wrocław) — zatwierdzono zgłoszenie: Zofia Wiśniewska"
         " — Rada programowa"
     ]
-    assert polish.select_one(".audit-kind").get_text() == "Akceptacja zgłoszenia"
+    assert polish.select_one(".audit-kind").get_text() == "Zatwierdzenie zgłoszenia"
 
 
 def test_a_rejection_names_the_organiser_and_the_person(app, client, signed_in, council):
@@ -67,12 +67,12 @@ def test_a_rejection_names_the_organiser_and_the_person(app, client, signed_in, 
         db.session.commit()
     english = page_of(client, "/organiser/audit?lang=en&action=registration.reject")
     assert sentences(english) == [
-        "organiser@example.org (Wrocław) did not accept the registration of Jan Kowalski"
+        "organiser@example.org (Wrocław) rejected the registration of Jan Kowalski"
         " — Rada programowa"
     ]
     polish = page_of(client, "/organiser/audit?lang=pl&action=registration.reject")
     assert sentences(polish) == [
-        "organiser@example.org (Wrocław) — nie przyjęto zgłoszenia: Jan Kowalski — Rada programowa"
+        "organiser@example.org (Wrocław) — odrzucono zgłoszenie: Jan Kowalski — Rada programowa"
     ]
 
 
@@ -88,12 +88,10 @@ def test_the_release_of_the_city_allocations_is_the_systems(app, client, signed_
         assert registrations.release_due_allocations() == [event.id]
     english = page_of(client, "/organiser/audit?lang=en&action=event.allocations_released")
     assert sentences(english) == [
-        "The system released the seats kept for coalition cities to everyone — Wizyta studyjna"
+        "The system released the city allocations into the common pool — Wizyta studyjna"
     ]
     polish = page_of(client, "/organiser/audit?lang=pl&action=event.allocations_released")
-    assert sentences(polish) == [
-        "System — miejsca zarezerwowane dla miast koalicji udostępniono wszystkim — Wizyta studyjna"
-    ]
+    assert sentences(polish) == ["System — zwolniono pule miast do puli wspólnej — Wizyta studyjna"]
 
 
 def test_the_events_coalition_settings_read_from_and_to(app, client, signed_in):
@@ -112,14 +110,18 @@ def test_the_events_coalition_settings_read_from_and_to(app, client, signed_in):
         db.session.commit()
     english = phrases(page_of(client, "/organiser/audit?lang=en&action=event.update"))
     assert english == [
-        "Registrations need the organisers' approval: no → yes",
-        "Limit of registrations per institution: — → 3",
-        "Seats kept for coalition cities: — → Gdańsk 2, Wrocław 4",
-        "Release of the seats kept for cities: — → 1 July 2031, 10:00",
+        "Approve each registration: no → yes",
+        "Most people from one institution: — → 3",
+        "Seats kept for the coalition's cities: — → Gdańsk 2, Wrocław 4",
+        "When the allocations are released: — → 1 July 2031, 10:00",
     ]
     polish = phrases(page_of(client, "/organiser/audit?lang=pl&action=event.update"))
-    assert polish[0] == "Zgłoszenia wymagają akceptacji organizatorów: nie → tak"
-    assert polish[2] == "Miejsca zarezerwowane dla miast koalicji: — → Gdańsk 2, Wrocław 4"
+    assert polish == [
+        "Zatwierdzanie każdego zgłoszenia: nie → tak",
+        "Najwięcej osób z jednej instytucji: — → 3",
+        "Miejsca dla miast koalicji: — → Gdańsk 2, Wrocław 4",
+        "Termin zwolnienia pul: — → 1 lipca 2031, 10:00",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from tests.factories import make_account, make_event, make_registration
 TITLE = "Seminarium: rada programowa"
 CONTACT = "rada@example.org"
 APPROVED = {
-    "pl": "Organizatorzy zaakceptowali Twoje zgłoszenie.",
+    "pl": "Organizatorzy zatwierdzili Twoje zgłoszenie.",
     "en": "The organisers have approved your registration.",
 }
 both_languages = pytest.mark.parametrize("language", ["pl", "en"])
