@@ -157,10 +157,12 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from registration.accounts.cli import users_cli
     from registration.demo.cli import demo_cli
+    from registration.events.cli import events_cli
     from registration.notifications.cli import mail_cli
     from registration.privacy.cli import privacy_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(privacy_cli)
     app.cli.add_command(users_cli)

@@ -66,6 +66,8 @@ MESSAGE_KINDS = {
     "data_link": _l("Link to their data"),
     "account_invitation": _l("Invitation to the back office"),
     "password_reset": _l("Link to choose a password"),
+    "pending": _l("Request received"),
+    "rejected": _l("Registration rejected"),
 }
 
 

@@ -71,6 +71,10 @@ EVENT_FIELD_NAMES = {
     "status": _l("Status"),
     "contact_email": _l("Contact email address"),
     "data_controller": _l("Controller of the participants' personal data"),
+    "approval": _l("Approve each registration"),
+    "institution_cap": _l("Most people from one institution"),
+    "allocations": _l("Seats kept for the coalition's cities"),
+    "allocation_release_at": _l("When the allocations are released"),
 }
 #: Texts too long for a line of the log: the log says they changed, not to what.
 _LONG_TEXTS = frozenset({"description", "programme", "practical_information"})
@@ -122,8 +126,10 @@ class Context:
 
 def _value(name: str, value: object) -> str:
     """One old or new value of an event's field, as the form would show it."""
-    if value is None or value == "":
+    if value is None or value == "" or value == {}:
         return "—"
+    if isinstance(value, dict):  # the seats kept per city, as recorded: {city name: seats}
+        return ", ".join(f"{name} {seats}" for name, seats in sorted(value.items()))
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if name in _CODES:
@@ -247,6 +253,10 @@ KINDS: dict[str, Kind] = {
     "event.message_test": Kind(
         _l("Test of a message"), _l("%(actor)s sent themselves a test of a message")
     ),
+    "event.allocations_released": Kind(
+        _l("City allocations released"),
+        _l("%(actor)s released the city allocations into the common pool"),
+    ),
     # Registrations
     "registration.add_by_hand": Kind(
         _l("Person added by hand"), _l("%(actor)s added a person by hand: %(person)s")
@@ -257,6 +267,12 @@ KINDS: dict[str, Kind] = {
     ),
     "registration.move_to_waitlist": Kind(
         _l("Moved to the waitlist"), _l("%(actor)s moved %(person)s to the waitlist")
+    ),
+    "registration.approve": Kind(
+        _l("Registration approved"), _l("%(actor)s approved the registration of %(person)s")
+    ),
+    "registration.reject": Kind(
+        _l("Registration rejected"), _l("%(actor)s rejected the registration of %(person)s")
     ),
     "registration.cancel_on_behalf": Kind(
         _l("Registration cancelled on a person's behalf"),

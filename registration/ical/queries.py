@@ -19,7 +19,7 @@ from registration.events.models import Event, EventStatus, EventType
 from registration.extensions import db
 from registration.ical import feeds
 from registration.registrations.models import (
-    ACTIVE_STATUSES,
+    PLACE_STATUSES,
     Participant,
     Registration,
     RegistrationStatus,
@@ -187,7 +187,8 @@ def _participant_query() -> Select:
 def _personal_conditions(participant_id: object, since: object) -> list[ColumnElement[bool]]:
     return [
         Registration.participant_id == participant_id,
-        Registration.status.in_(ACTIVE_STATUSES),
+        # A seat or a place in line: a request waiting for the organisers is no attendance.
+        Registration.status.in_(PLACE_STATUSES),
         Event.status != EventStatus.DRAFT,
         Event.ends_at > since,
     ]

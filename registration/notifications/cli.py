@@ -1,8 +1,9 @@
 """``flask mail send-queued [--loop]`` and ``flask mail send-reminders``.
 
-The loop also runs the periodic jobs (``periodic_jobs``): the day-before reminders and
-the anonymisation that ``RETENTION_DAYS`` makes due, each within minutes of its being
-due. Both may run in several workers at once: each does only what no other has done.
+The loop also runs the periodic jobs (``periodic_jobs``): the day-before reminders, the
+anonymisation that ``RETENTION_DAYS`` makes due and the release of the city allocations
+whose time has come, each within minutes of its being due. All may run in several
+workers at once: each does only what no other has done.
 
 The loop keeps working through what goes wrong around it: a database that
 drops its connections or refuses new ones is waited for (1 s, doubling up to
@@ -29,17 +30,22 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from registration.events.cli import summary as released_summary
 from registration.extensions import db
 from registration.notifications.delivery import Stopped, StopRequest, deliver_due
 from registration.notifications.reminders import queue_reminders
 from registration.privacy.cli import summary
 from registration.privacy.retention import anonymise_due
+from registration.registrations.services import release_due_allocations
 
 mail_cli = AppGroup("mail", help="Deliver queued email.")
 
 REMINDER_EVERY_SECONDS = 600
 #: A check finds nothing due but once in a while, and costs a few queries.
 ANONYMISE_EVERY_SECONDS = 600
+#: A release is due at a moment people wait for (their seat may come with it), and the
+#: check is one query when nothing is due.
+RELEASE_EVERY_SECONDS = 60
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 #: After a database error the loop waits this long, doubling each time, up to the longest.
 OUTAGE_FIRST_WAIT_SECONDS = 1.0
@@ -121,6 +127,7 @@ def periodic_jobs() -> list[Periodic]:
     return [
         Periodic(REMINDER_EVERY_SECONDS, _queue_reminders),
         Periodic(ANONYMISE_EVERY_SECONDS, _anonymise),
+        Periodic(RELEASE_EVERY_SECONDS, _release_allocations),
     ]
 
 
@@ -133,6 +140,12 @@ def _anonymise() -> str | None:
     """Anonymise what is due; the run is recorded in the audit log if it changed anything."""
     done = anonymise_due(always_record=False)
     return summary(done, current_app.config["RETENTION_DAYS"]) if done.anything else None
+
+
+def _release_allocations() -> str | None:
+    """Release the city allocations that are due; each release is in the audit log."""
+    released = release_due_allocations()
+    return released_summary(released) if released else None
 
 
 @mail_cli.command("send-reminders")

@@ -73,6 +73,8 @@ def _subject(kind: MessageKind, title: str, context: dict) -> str:
         MessageKind.DATA_LINK: _("The link to your data"),
         MessageKind.ACCOUNT_INVITATION: _("Your account in the Koalicja Miast back office"),
         MessageKind.PASSWORD_RESET: _("Choose a new password for the Koalicja Miast back office"),
+        MessageKind.PENDING: _("Your request is in: %(title)s", title=title),
+        MessageKind.REJECTED: _("Registration not accepted: %(title)s", title=title),
     }
     return subjects[kind]
 
@@ -319,8 +321,21 @@ def _context(message: OutboxMessage, registration: Registration, event: Event) -
         "data_link_minutes": int(DATA_LINK_MAX_AGE.total_seconds() // 60),
         # Erased, or past retention: the templates offer no link to it any more.
         "anonymised": registration.anonymised_at is not None,
+        "withdrew_request": _withdrew_request(message, registration, event),
         **message.context,
     }
+
+
+def _withdrew_request(message: OutboxMessage, registration: Registration, event: Event) -> bool:
+    """For CANCELLED: whether the person withdrew a request the organisers had not decided
+    on yet, which held neither a seat nor a place in line. A decided registration has
+    ``decided_at``; one at an event without approval was never a request."""
+    return (
+        message.kind == MessageKind.CANCELLED
+        and not message.context.get("held_seat")
+        and event.approval
+        and registration.decided_at is None
+    )
 
 
 def _data_url(message: OutboxMessage, participant: Participant) -> str | None:

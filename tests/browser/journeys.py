@@ -29,6 +29,8 @@ HEADLINES = {
     "confirmed": "Your seat is confirmed",
     "waitlisted": "You are on the waitlist",
     "cancelled": "Your registration is cancelled",
+    "pending": "Your request waits for the organisers' decision",
+    "rejected": "The organisers could not accept your registration",
 }
 
 

@@ -48,6 +48,8 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
       (event changed), write to the attendees (organiser message), Ben replaces his
       calendar's address (feed replaced) and asks for the link to his data (data link);
     - an expert meeting that the organisers cancel: Dan's registration (event cancelled);
+    - a seminar whose organisers decide on each registration: Eva's request waits
+      (pending), Fay's is not accepted (rejected);
     - an admin invites a new organiser (account invitation), and the organiser who moved
       the visit has forgotten their password (password reset).
     """
@@ -104,6 +106,10 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
     )
     make_registration(meeting, email=f"dan.{language}@example.org", language=language)
     events.cancel_event(meeting, organiser)
+    council = make_event(title="Seminarium: rada programowa", approval=True)
+    make_registration(council, email=f"eva.{language}@example.org", language=language)
+    fay = make_registration(council, email=f"fay.{language}@example.org", language=language)
+    services.reject(fay, account=organiser)
     admin = make_account(f"admin-{language}@example.org", role="admin", password=None)
     accounts.invite(
         admin, f"new.{language}@example.org", role=Role.ORGANISER, city=city(), language=language

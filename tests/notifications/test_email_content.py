@@ -53,6 +53,11 @@ HEADLINES = {
         "Welcome to the Koalicja Miast back office",
     ),
     K.PASSWORD_RESET: ("Ustaw nowe hasło", "Choose a new password"),
+    K.PENDING: ("Otrzymaliśmy Twoje zgłoszenie", "Your request is in"),
+    K.REJECTED: (
+        "Organizatorzy nie mogli przyjąć Twojego zgłoszenia",
+        "The organisers could not accept your registration",
+    ),
 }
 VIEW = ("Zobacz swoje zgłoszenie", "View your registration")
 OTHER_EVENTS = ("Zobacz inne wydarzenia", "Browse other events")
@@ -72,6 +77,8 @@ BUTTONS = {
     K.DATA_LINK: ("data", ("Zobacz swoje dane", "See your data")),
     K.ACCOUNT_INVITATION: ("invitation", ("Ustaw swoje hasło", "Choose your password")),
     K.PASSWORD_RESET: ("reset", ("Ustaw nowe hasło", "Choose a new password")),
+    K.PENDING: ("manage", VIEW),
+    K.REJECTED: ("events", OTHER_EVENTS),
 }
 #: The links made when the email is composed, by where their path begins.
 COMPOSED_LINKS = {
