@@ -499,7 +499,13 @@ def _public_document() -> dict:
                                 "type": "object",
                                 "additionalProperties": False,
                                 "required": ["status"],
-                                "properties": {"status": {"const": "cancelled"}},
+                                "properties": {
+                                    "status": {
+                                        "enum": ["cancelled", "rejected"],
+                                        "description": "A request the organisers rejected "
+                                        "stays rejected: it held nothing to give up.",
+                                    }
+                                },
                             },
                         ),
                         "404": problem_response("Unknown token."),

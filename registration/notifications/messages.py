@@ -321,21 +321,10 @@ def _context(message: OutboxMessage, registration: Registration, event: Event) -
         "data_link_minutes": int(DATA_LINK_MAX_AGE.total_seconds() // 60),
         # Erased, or past retention: the templates offer no link to it any more.
         "anonymised": registration.anonymised_at is not None,
-        "withdrew_request": _withdrew_request(message, registration, event),
+        # For CANCELLED: the person withdrew a request that held neither seat nor place.
+        "withdrew_request": False,
         **message.context,
     }
-
-
-def _withdrew_request(message: OutboxMessage, registration: Registration, event: Event) -> bool:
-    """For CANCELLED: whether the person withdrew a request the organisers had not decided
-    on yet, which held neither a seat nor a place in line. A decided registration has
-    ``decided_at``; one at an event without approval was never a request."""
-    return (
-        message.kind == MessageKind.CANCELLED
-        and not message.context.get("held_seat")
-        and event.approval
-        and registration.decided_at is None
-    )
 
 
 def _data_url(message: OutboxMessage, participant: Participant) -> str | None:

@@ -431,22 +431,29 @@ def _coalition_cities() -> tuple[_CoalitionCity, ...]:
 def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
     """Give up a seat or a place in line; the freed seat goes to the first in line.
 
-    Cancelling a cancelled registration changes nothing and tells nobody.
+    Cancelling a cancelled registration, or a rejected request, changes nothing and
+    tells nobody.
 
     :raise CancellationClosed: the event has started
     """
     event = lock_event(registration.event_id)
     now = now or utcnow()
     db.session.refresh(registration)  # Race condition: another request may have cancelled it.
-    if registration.status == RegistrationStatus.CANCELLED:
-        return registration
+    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
+        return registration  # a declined request holds nothing to give up
     if event.has_started(now):
         raise CancellationClosed
     held_seat = registration.status == RegistrationStatus.CONFIRMED
+    withdrew_request = registration.status == RegistrationStatus.PENDING
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     db.session.flush()
-    outbox.enqueue(MessageKind.CANCELLED, registration, held_seat=held_seat)
+    outbox.enqueue(
+        MessageKind.CANCELLED,
+        registration,
+        held_seat=held_seat,
+        **({"withdrew_request": True} if withdrew_request else {}),
+    )
     if held_seat and not event.is_cancelled:  # nobody takes a seat at a cancelled event
         # While the city allocations hold, a seat freed inside a city's allocation goes
         # to the first person waiting from that city (``_promote_waitlist``).

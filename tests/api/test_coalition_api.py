@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from registration.accounts.services import issue_api_token
 from registration.database import utcnow
 from registration.extensions import db
+from registration.notifications.models import OutboxMessage
 from registration.registrations import services
 from registration.registrations.models import Registration
 from tests.factories import EVENT_BODY, REGISTRATION_BODY, city, make_account, make_event
@@ -172,3 +174,18 @@ class TestDeciding:
         assert unknown.status_code == 404
         with app.app_context():
             assert db.session.get(Registration, request_id).status == "pending"
+
+    def test_a_rejected_request_stays_rejected_when_cancelled(self, app, client, conforms, tokens):
+        event_id = make(app, approval=True)
+        created = register(client, event_id, 7).get_json()
+        token = created["manage_url"].rsplit("/", 1)[1]
+        client.post(f"/api/v1/registrations/{created['id']}/reject", headers=tokens["wroclaw"])
+        response = client.delete(f"/api/v1/registrations/{token}")
+        assert conforms(response, "/registrations/{token}", "delete") == {"status": "rejected"}
+        with app.app_context():
+            kinds = db.session.scalars(
+                sa.select(OutboxMessage.kind)
+                .where(OutboxMessage.registration_id == created["id"])
+                .order_by(OutboxMessage.id)
+            ).all()
+        assert kinds == ["pending", "rejected"]
