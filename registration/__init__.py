@@ -126,6 +126,7 @@ def register_extensions(app: Flask) -> None:
 def import_models() -> None:
     """Make every table known to the metadata (migrations compare against it)."""
     import registration.accounts.models
+    import registration.certificates.models
     import registration.events.models
     import registration.notifications.models
     import registration.registrations.models  # noqa: F401
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     import registration.api.organiser_registrations  # noqa: F401  (organiser API routes)
     from registration.api.views import bp as api_bp
     from registration.backoffice import bp as backoffice_bp
+    from registration.certificates.views import bp as certificates_bp
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
     from registration.ical.views import bp as ical_bp
@@ -151,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ical_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(own_data_bp)
+    app.register_blueprint(certificates_bp)
     csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 

@@ -64,6 +64,7 @@ MESSAGE_KINDS = {
     "data_link": _l("Link to their data"),
     "account_invitation": _l("Invitation to the back office"),
     "password_reset": _l("Link to choose a password"),
+    "certificate": _l("Certificate of attendance"),
 }
 
 

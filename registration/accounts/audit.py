@@ -269,6 +269,10 @@ KINDS: dict[str, Kind] = {
     "registration.import": Kind(
         _l("Registrations imported"), _l("%(actor)s imported registrations")
     ),
+    "certificates.download": Kind(
+        _l("Certificates downloaded"),
+        _l("%(actor)s downloaded the event's certificates of attendance"),
+    ),
     "message.resend": Kind(
         _l("Message sent again"), _l("%(actor)s sent a message again to %(person)s")
     ),

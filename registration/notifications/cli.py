@@ -1,8 +1,10 @@
-"""``flask mail send-queued [--loop]`` and ``flask mail send-reminders``.
+"""``flask mail send-queued [--loop]``, ``flask mail send-reminders`` and
+``flask mail send-certificates``.
 
-The loop also runs the periodic jobs (``periodic_jobs``): the day-before reminders and
-the anonymisation that ``RETENTION_DAYS`` makes due, each within minutes of its being
-due. Both may run in several workers at once: each does only what no other has done.
+The loop also runs the periodic jobs (``periodic_jobs``): the day-before reminders, the
+certificates of attendance the day after, and the anonymisation that ``RETENTION_DAYS``
+makes due, each within minutes of its being due. All may run in several workers at
+once: each does only what no other has done.
 
 The loop keeps working through what goes wrong around it: a database that
 drops its connections or refuses new ones is waited for (1 s, doubling up to
@@ -29,6 +31,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from registration.certificates.services import queue_certificate_emails
 from registration.extensions import db
 from registration.notifications.delivery import Stopped, StopRequest, deliver_due
 from registration.notifications.reminders import queue_reminders
@@ -38,6 +41,8 @@ from registration.privacy.retention import anonymise_due
 mail_cli = AppGroup("mail", help="Deliver queued email.")
 
 REMINDER_EVERY_SECONDS = 600
+#: The certificates go the day after the event: any time that day will do.
+CERTIFICATES_EVERY_SECONDS = 600
 #: A check finds nothing due but once in a while, and costs a few queries.
 ANONYMISE_EVERY_SECONDS = 600
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -121,6 +126,7 @@ def periodic_jobs() -> list[Periodic]:
     return [
         Periodic(REMINDER_EVERY_SECONDS, _queue_reminders),
         Periodic(ANONYMISE_EVERY_SECONDS, _anonymise),
+        Periodic(CERTIFICATES_EVERY_SECONDS, _queue_certificates),
     ]
 
 
@@ -129,10 +135,21 @@ def _queue_reminders() -> str | None:
     return f"Queued {queued} reminders." if queued else None
 
 
+def _queue_certificates() -> str | None:
+    queued = queue_certificate_emails()
+    return f"Queued {queued} certificates." if queued else None
+
+
 def _anonymise() -> str | None:
     """Anonymise what is due; the run is recorded in the audit log if it changed anything."""
     done = anonymise_due(always_record=False)
     return summary(done, current_app.config["RETENTION_DAYS"]) if done.anything else None
+
+
+@mail_cli.command("send-certificates")
+def send_certificates() -> None:
+    """Queue the certificates of attendance of events that ended (each only once)."""
+    click.echo(f"Queued {queue_certificate_emails()} certificates.")
 
 
 @mail_cli.command("send-reminders")

@@ -35,6 +35,8 @@ class MessageKind(enum.StrEnum):
     ACCOUNT_INVITATION = "account_invitation"
     #: To a back-office account that forgot its password: the link to choose a new one.
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a kind of email, not a password)
+    #: The certificate of attendance, attached, the day after the event (``certificates``).
+    CERTIFICATE = "certificate"
 
 
 #: The kinds about a back-office account, not a registration: no registration, no event.
@@ -60,6 +62,14 @@ class OutboxMessage(db.Model):
             unique=True,
             sqlite_where=text("kind = 'reminder'"),
             postgresql_where=text("kind = 'reminder'"),
+        ),
+        # So does the certificate after the event (migration 0018).
+        Index(
+            "uq_outbox_message_certificate",
+            "registration_id",
+            unique=True,
+            sqlite_where=text("kind = 'certificate'"),
+            postgresql_where=text("kind = 'certificate'"),
         ),
     )
 
