@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import segno
 from flask_babel import force_locale, format_decimal
@@ -94,9 +94,9 @@ def _page(document: FPDF, holder: Holder) -> None:
     document.cell(TEXT_WIDTH, 14, _("Certificate of attendance"), align="C")
 
     document.set_text_color(0)
-    y = _centred(document, 62, _("This is to certify that"), sizes=[(12, 1)])
-    y = _centred(document, y + 3, registration.full_name, sizes=_NAME, bold=True)
-    y = _centred(document, y + 3, _("took part in the event"), sizes=[(12, 1)])
+    y = _centred(document, 66, _("This is to certify that"), sizes=[(12, 1)])
+    y = _centred(document, y + 4, registration.full_name, sizes=_NAME, bold=True)
+    y = _centred(document, y + 4, _("took part in the event"), sizes=[(12, 1)])
     y = _centred(document, y + 3, str(label(EVENT_TYPES, event.type)), sizes=[(11, 1)], grey=True)
     y = _centred(
         document,
@@ -171,9 +171,20 @@ def days_range(first: date, last: date) -> str:
     return f"{local_date(first, 'd MMMM y')} – {local_date(last, 'd MMMM y')}"
 
 
+def days_attended_text(days: Sequence[date]) -> str:
+    """The days a person was there, consecutive ones as a range: "10–11 marca 2027"; a
+    week's visit takes a line, not seven dates."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(days_range(run[0], run[-1]) for run in runs)
+
+
 def _attendance_line(holder: Holder) -> str:
-    days = ", ".join(local_date(day, "d MMMM y") for day in holder.days)
-    line = _("Present on: %(days)s", days=days)
+    line = _("Present on: %(days)s", days=days_attended_text(holder.days))
     counted = hours(holder.registration.event)
     if counted is not None:
         line += " · " + _("Hours: %(hours)s", hours=format_decimal(counted, "0.#"))

@@ -67,7 +67,7 @@ def verify_code(code: str):
         registration=registration,
         event=registration.event,
         date_range=document.date_range(registration.event),
-        days=services.days_attended(registration),
+        days=document.days_attended_text(services.days_attended(registration)),
         anonymised=registration.anonymised_at is not None,
     )
 
