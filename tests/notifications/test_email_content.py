@@ -53,6 +53,7 @@ HEADLINES = {
         "Welcome to the Koalicja Miast back office",
     ),
     K.PASSWORD_RESET: ("Ustaw nowe hasło", "Choose a new password"),
+    K.CERTIFICATE: ("Twoje zaświadczenie o udziale", "Your certificate of attendance"),
 }
 VIEW = ("Zobacz swoje zgłoszenie", "View your registration")
 OTHER_EVENTS = ("Zobacz inne wydarzenia", "Browse other events")
@@ -72,6 +73,7 @@ BUTTONS = {
     K.DATA_LINK: ("data", ("Zobacz swoje dane", "See your data")),
     K.ACCOUNT_INVITATION: ("invitation", ("Ustaw swoje hasło", "Choose your password")),
     K.PASSWORD_RESET: ("reset", ("Ustaw nowe hasło", "Choose a new password")),
+    K.CERTIFICATE: ("manage", VIEW),
 }
 #: The links made when the email is composed, by where their path begins.
 COMPOSED_LINKS = {
@@ -532,3 +534,10 @@ def test_an_installation_names_its_own_data_controller(make_app, smtp, monkeypat
         "80-827 Gdańsk (iod@ikm.example.pl)." in text
     )
     assert "Strefa Kultury" not in text + html_text(confirmation)
+
+
+def test_the_certificate_comes_as_a_pdf_in_the_persons_language(emails):
+    [attachment] = list(emails[K.CERTIFICATE].message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename().startswith(say(emails, ("zaswiadczenie-", "certificate-")))
+    assert attachment.get_content().startswith(b"%PDF-")
