@@ -71,6 +71,7 @@ EVENT_FIELD_NAMES = {
     "status": _l("Status"),
     "contact_email": _l("Contact email address"),
     "data_controller": _l("Controller of the participants' personal data"),
+    "certificate_hours": _l("Hours on the certificates"),
 }
 #: Texts too long for a line of the log: the log says they changed, not to what.
 _LONG_TEXTS = frozenset({"description", "programme", "practical_information"})

@@ -55,6 +55,7 @@ EVENT = {
         "status",
         "contact_email",
         "data_controller",
+        "certificate_hours",
         "url",
         "ical_url",
     ],
@@ -124,6 +125,12 @@ EVENT = {
                     "description": "The data protection officer's address.",
                 },
             },
+        },
+        "certificate_hours": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "The hours of training the certificates of attendance state; null: "
+            "a one-day event's length, none for an event of several days.",
         },
         "url": {"type": "string", "format": "uri"},
         "ical_url": {"type": "string", "format": "uri"},

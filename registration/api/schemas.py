@@ -64,6 +64,7 @@ def event_json(
         "status": event.status.value,
         "contact_email": event.contact_email,
         "data_controller": _controller_json(data_controller(event)),
+        "certificate_hours": event.certificate_hours,
         "url": absolute_url("events.detail", event_id=event.id),
         "ical_url": absolute_url("ical.event_file", event_id=event.id),
     }

@@ -138,8 +138,11 @@ def holders(event: Event) -> list[Holder]:
 
 
 def hours(event: Event) -> float | None:
-    """How many hours the certificate states: a one-day event's length from start to end;
-    none for an event of several days, whose breaks the times do not tell."""
+    """How many hours the certificate states: those the organisers gave, else a one-day
+    event's length from start to end; none for an event of several days, whose breaks
+    the times do not tell."""
+    if event.certificate_hours is not None:
+        return event.certificate_hours
     if len(event_days(event.starts_at, event.ends_at)) != 1:
         return None
     return round((event.ends_at - event.starts_at) / timedelta(hours=1) * 2) / 2

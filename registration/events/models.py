@@ -161,6 +161,9 @@ class Event(EventRules, db.Model):
     #: people register, so they are read when asked for.
     confirmed_count: Mapped[int] = mapped_column(Integer, server_default="0", deferred=True)
     waitlisted_count: Mapped[int] = mapped_column(Integer, server_default="0", deferred=True)
+    #: Hours of training the certificates of attendance state; NULL: a one-day event's
+    #: length from start to end, and none for an event of several days (``certificates``).
+    certificate_hours: Mapped[int | None] = mapped_column(Integer, info={"range": (1, 500)})
     #: iCalendar SEQUENCE: raised whenever time, place or status change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

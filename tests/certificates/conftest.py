@@ -14,6 +14,7 @@ from registration.extensions import db
 from registration.i18n import WARSAW
 from registration.registrations import services
 from registration.registrations.models import Registration
+from tests.api.conftest import conforms  # noqa: F401  (a fixture)
 from tests.backoffice.conftest import signed_in  # noqa: F401  (a fixture)
 from tests.factories import make_account, make_event, make_registration
 

@@ -2,6 +2,8 @@
 
 - ``certificate``: one per registration, made when its certificate is first issued,
   with the short code that the public verification page takes.
+- ``event.certificate_hours``: the hours the certificates state, when organisers give
+  them (nullable, added in place: the table is not copied).
 - ``outbox_message.kind`` admits ``certificate``, the email the day after the event,
   and a partial unique index sends it once per registration, as 0003 does for the
   reminder, however many workers run.
@@ -76,6 +78,9 @@ def upgrade():
         sa.UniqueConstraint("code", name=op.f("uq_certificate_code")),
         sa.UniqueConstraint("registration_id", name=op.f("uq_certificate_registration_id")),
     )
+    # A nullable column is added in place, on SQLite too: ``event`` is never copied (its
+    # registrations would go with it, and the seat-count triggers of 0006).
+    op.add_column("event", sa.Column("certificate_hours", sa.Integer(), nullable=True))
     _allow_kinds(KINDS_WITH_CERTIFICATES)
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.create_index(
@@ -92,4 +97,6 @@ def downgrade():
         batch_op.drop_index(ONE_CERTIFICATE_EMAIL)
     op.execute("DELETE FROM outbox_message WHERE kind = 'certificate'")
     _allow_kinds(KINDS_BEFORE_CERTIFICATES)
+    # Not in batch mode, for the same reason; SQLite drops a column in place since 3.35.
+    op.drop_column("event", "certificate_hours")
     op.drop_table("certificate")
