@@ -28,8 +28,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: Blueprints whose every answer is for one person's eyes: the organiser back office, and
 #: registering (a form with what was typed, manage pages and tickets reached by a secret).
-#: A person's own data, reached by a secret link, too.
-PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations", "own_data"})
+#: A person's own data, reached by a secret link, too; and certificates, which carry a name
+#: that retention may remove.
+PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations", "own_data", "certificates"})
 #: ... and single pages elsewhere whose address holds a secret.
 PRIVATE_ENDPOINTS = frozenset({"ical.replace_personal_feed"})
 #: The only API answers a cache may keep: what every visitor gets alike. Any other API

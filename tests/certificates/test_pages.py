@@ -181,3 +181,11 @@ def test_registering_someone_again_does_not_carry_a_certificate_over(app, client
         token = other.token
         assert visit.id != other.event_id
     assert client.get(f"/r/{token}/certificate.pdf").status_code == 404
+
+
+def test_no_cache_keeps_a_certificate_or_the_name_it_shows(app, client, people):
+    """A shared computer keeps no copy; and a name removed under the retention policy must
+    not stay readable from a cache."""
+    code = issued_code(app, people["anna"])
+    for path in (f"/r/{people['anna']}/certificate.pdf", f"/certificates/{code}"):
+        assert client.get(path).headers["Cache-Control"] == "no-store"
