@@ -185,3 +185,18 @@ def test_the_mail_workers_loop_queues_them(app):
 
         assert "Queued 1 certificates." in said
         assert len(queued()) == 1
+
+
+def test_the_command_queues_them_once(app, runner):
+    with app.app_context():
+        # Two days back, so that the end is before today at any hour the test runs.
+        past = utcnow() - timedelta(days=2)
+        seminar = study_visit(starts_at=past, ends_at=past + timedelta(hours=2))
+        attendee(seminar, [past.astimezone(at(WEDNESDAY).tzinfo).date()])
+        db.session.commit()
+
+    first = runner.invoke(args=["mail", "send-certificates"])
+    again = runner.invoke(args=["mail", "send-certificates"])
+
+    assert first.output == "Queued 1 certificates.\n"
+    assert again.output == "Queued 0 certificates.\n"
