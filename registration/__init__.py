@@ -28,8 +28,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: Blueprints whose every answer is for one person's eyes: the organiser back office, and
 #: registering (a form with what was typed, manage pages and tickets reached by a secret).
-#: A person's own data, reached by a secret link, too.
-PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations", "own_data"})
+#: A person's own data, reached by a secret link, too; and certificates, which carry a name
+#: that retention may remove.
+PRIVATE_BLUEPRINTS = frozenset({"backoffice", "registrations", "own_data", "certificates"})
 #: ... and single pages elsewhere whose address holds a secret.
 PRIVATE_ENDPOINTS = frozenset({"ical.replace_personal_feed"})
 #: The only API answers a cache may keep: what every visitor gets alike. Any other API
@@ -126,6 +127,7 @@ def register_extensions(app: Flask) -> None:
 def import_models() -> None:
     """Make every table known to the metadata (migrations compare against it)."""
     import registration.accounts.models
+    import registration.certificates.models
     import registration.events.models
     import registration.notifications.models
     import registration.registrations.models  # noqa: F401
@@ -136,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     import registration.api.organiser_registrations  # noqa: F401  (organiser API routes)
     from registration.api.views import bp as api_bp
     from registration.backoffice import bp as backoffice_bp
+    from registration.certificates.views import bp as certificates_bp
     from registration.errors import bp as errors_bp
     from registration.events.views import bp as events_bp
     from registration.ical.views import bp as ical_bp
@@ -151,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ical_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(own_data_bp)
+    app.register_blueprint(certificates_bp)
     csrf.exempt(api_bp)  # JSON only, and JSON cannot be posted cross-site without CORS.
 
 

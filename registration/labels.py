@@ -68,6 +68,7 @@ MESSAGE_KINDS = {
     "password_reset": _l("Link to choose a password"),
     "pending": _l("Request received"),
     "rejected": _l("Registration rejected"),
+    "certificate": _l("Certificate of attendance"),
 }
 
 

@@ -16,9 +16,12 @@ Chromium (``/usr/bin/chromium``) through Playwright, as the browser tests do.
   event that moved, each composed from its outbox row exactly as the mail
   worker composes it (``registration.notifications.messages.compose``) and
   shown on a blank page, as a mail program shows it.
+- A certificate of attendance, once: the PDF of a person checked in at the study
+  visit, made as the manage page makes it and drawn by PDFium (``pypdfium2``).
 
 The PNGs go to ``docs/screenshots/`` (or ``--out``), named ``<what>-<width>.png``
-(``<what>-<width>-en.png`` in English). Each is reduced to a palette of at most
+(``<what>-<width>-en.png`` in English; the certificate ``certificate.png``, a page
+rather than a screen). Each is reduced to a palette of at most
 128 colours, so that the set stays small in the repository.
 """
 
@@ -34,6 +37,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import pypdfium2
 from flask import Flask
 from flask_babel import force_locale
 from flask_migrate import upgrade
@@ -44,6 +48,8 @@ from sqlalchemy import select
 from registration import create_app
 from registration.accounts.models import Role
 from registration.accounts.services import create_account
+from registration.certificates import document
+from registration.certificates import services as certificates
 from registration.demo.data import load_demo
 from registration.events import services as events
 from registration.events.models import Event
@@ -51,6 +57,7 @@ from registration.extensions import db
 from registration.notifications.delivery import invitation_for
 from registration.notifications.messages import compose
 from registration.notifications.models import MessageKind, OutboxMessage
+from registration.registrations import services as registrations
 from registration.registrations.models import Registration, RegistrationStatus
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, HEIGHTS, PHONE, live_server
 
@@ -108,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                 written.append(path)
             context.close()
         chromium.close()
+        path = arguments.out / f"certificate{suffix}.png"
+        save_image(certificate_image(app, arguments.language), path)
+        written.append(path)
     total = sum(path.stat().st_size for path in written)
     for path in written:
         print(f"{path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path}")
@@ -132,6 +142,7 @@ def demo_site() -> Iterator[tuple[Flask, str]]:
             load_demo()
             db.session.commit()
             _move_event(MOVED_EVENT_SLUG)
+            _check_in_at_the_visit()
         try:
             with live_server(app) as url:
                 app.config["BASE_URL"] = url  # links in pages and emails lead here
@@ -273,16 +284,56 @@ def _move_event(slug: str) -> None:
     db.session.commit()
 
 
+def _check_in_at_the_visit() -> None:
+    """The last confirmed person of the study visit is checked in, so that they have a
+    certificate (the first one's manage page, in the pictures, stays as it was)."""
+    person = db.session.scalars(
+        select(Registration)
+        .join(Event)
+        .where(Event.slug == EVENT_SLUG, Registration.status == RegistrationStatus.CONFIRMED)
+        .order_by(Registration.id.desc())
+        .limit(1)
+    ).one()
+    # The visit is weeks ahead in the demo: the organiser confirms the check-in anyway.
+    registrations.check_in(person, account=None, now=person.event.starts_at, other_day=True)
+    db.session.commit()
+
+
+def certificate_image(app: Flask, language: str) -> Image.Image:
+    """The certificate of the person checked in, in ``language``, drawn at 120 dpi."""
+    with app.app_context():
+        person = db.session.scalars(
+            select(Registration).where(Registration.checked_in_at.is_not(None))
+        ).first()
+        person.language = language  # drawn in the language asked for; not saved
+        served, app.config["BASE_URL"] = app.config["BASE_URL"], SHOWN_BASE_URL
+        try:
+            certificate = certificates.issue(person)
+            # Dated as if the email after the visit had brought it: the demo's visit is ahead.
+            certificate.issued_at = person.event.ends_at + timedelta(days=1)
+            holder = certificates.Holder(person, certificate, certificates.days_attended(person))
+            pdf = pypdfium2.PdfDocument(document.one(holder))
+            return pdf[0].render(scale=120 / 72).to_pil()
+        finally:
+            app.config["BASE_URL"] = served
+            db.session.rollback()
+
+
 def save(page: Page, path: Path, *, full_page: bool, longest: int | None = None) -> None:
     """A PNG of the page, reduced to a palette: a tenth of the size, text still crisp.
 
     :param longest: the most pixels of a full page kept from the top (a list of people
         goes on for metres; the first of them show what the rest look like)
     """
-    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page))).convert("RGB")
+    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page)))
     if longest is not None and image.height > longest:
         image = image.crop((0, 0, image.width, longest))
-    reduced = image.quantize(
+    save_image(image, path)
+
+
+def save_image(image: Image.Image, path: Path) -> None:
+    """``image`` as a PNG reduced to a palette of ``COLOURS``."""
+    reduced = image.convert("RGB").quantize(
         colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
     )
     reduced.save(path, optimize=True)

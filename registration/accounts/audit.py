@@ -75,6 +75,7 @@ EVENT_FIELD_NAMES = {
     "institution_cap": _l("Most people from one institution"),
     "allocations": _l("Seats kept for the coalition's cities"),
     "allocation_release_at": _l("When the allocations are released"),
+    "certificate_hours": _l("Hours on the certificates"),
 }
 #: Texts too long for a line of the log: the log says they changed, not to what.
 _LONG_TEXTS = frozenset({"description", "programme", "practical_information"})
@@ -284,6 +285,10 @@ KINDS: dict[str, Kind] = {
     ),
     "registration.import": Kind(
         _l("Registrations imported"), _l("%(actor)s imported registrations")
+    ),
+    "certificates.download": Kind(
+        _l("Certificates downloaded"),
+        _l("%(actor)s downloaded the event's certificates of attendance"),
     ),
     "message.resend": Kind(
         _l("Message sent again"), _l("%(actor)s sent a message again to %(person)s")

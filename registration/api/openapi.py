@@ -62,6 +62,7 @@ EVENT = {
         "allocation_release_at",
         "allocations_left",
         "common_seats_left",
+        "certificate_hours",
         "url",
         "ical_url",
     ],
@@ -165,6 +166,12 @@ EVENT = {
             "minimum": 0,
             "description": "While the allocations hold: free seats open to anyone (the common "
             "pool); else null.",
+        },
+        "certificate_hours": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "The hours of training the certificates of attendance state; null: "
+            "a one-day event's length, none for an event of several days.",
         },
         "url": {"type": "string", "format": "uri"},
         "ical_url": {"type": "string", "format": "uri"},

@@ -69,6 +69,7 @@ def event_json(
         "allocations": {allocation.city.slug: allocation.seats for allocation in event.allocations},
         "allocation_release_at": timestamp(event.allocations_release),
         **_allocations_left(event, now=now),
+        "certificate_hours": event.certificate_hours,
         "url": absolute_url("events.detail", event_id=event.id),
         "ical_url": absolute_url("ical.event_file", event_id=event.id),
     }

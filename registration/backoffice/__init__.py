@@ -9,6 +9,7 @@ from registration.backoffice import (  # noqa: E402, F401  (routes)
     attendees,
     audit,
     auth,
+    certificates,
     check_in,
     dashboard,
     events,

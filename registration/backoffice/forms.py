@@ -154,6 +154,12 @@ class EventForm(Form):
     contact_email = EmailField(
         _l("Contact email address"), filters=[strip], render_kw={"autocomplete": "email"}
     )
+    certificate_hours = IntegerField(
+        _l("Hours on the certificates of attendance (optional)"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter a whole number."),
+        render_kw={"inputmode": "numeric"},
+    )
     data_controller = SelectField(
         _l("Controller of the participants' personal data"),
         validate_choice=False,  # the service checks it against the event's city

@@ -171,6 +171,9 @@ class Event(EventRules, db.Model):
     allocation_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the unused allocated seats joined the common pool (``None``: not yet).
     allocations_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Hours of training the certificates of attendance state; NULL: a one-day event's
+    #: length from start to end, and none for an event of several days (``certificates``).
+    certificate_hours: Mapped[int | None] = mapped_column(Integer, info={"range": (1, 500)})
     #: iCalendar SEQUENCE: raised whenever time, place or status change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -206,6 +206,7 @@ def get_public_event(event_id: int) -> Event | None:
 
 
 _CAPACITY_RANGE = value_range(Event.capacity)
+_HOURS_RANGE = value_range(Event.certificate_hours)
 
 #: What organisers may set, in the order forms and the API show them, and the shape
 #: of each: ``_validate`` below, the back office's form and the API (its type checks
@@ -330,6 +331,16 @@ EVENT_FIELDS: dict[str, Rule] = {
             "data_controller.key). Null: the city's first, else the coordinator."
         ),
     ),
+    "certificate_hours": Rule(
+        Kind.INTEGER,
+        nullable=True,
+        minimum=_HOURS_RANGE[0],
+        maximum=_HOURS_RANGE[1],
+        description=(
+            "The hours of training the certificates of attendance state. Null: a one-day "
+            "event's length from start to end, and none for an event of several days."
+        ),
+    ),
 }
 REQUIRED_FIELDS = frozenset(name for name, rule in EVENT_FIELDS.items() if rule.required)
 #: Changing these moves the event in people's calendars (iCalendar SEQUENCE).
@@ -359,6 +370,7 @@ _DEFAULTS = {
     "registration_closes_at": None,
     "status": EventStatus.DRAFT,
     "data_controller": None,
+    "certificate_hours": None,
 }
 #: Texts that are empty rather than missing: null from the API means "".
 _EMPTY_TEXTS = frozenset(name for name, value in _DEFAULTS.items() if value == "")
@@ -704,6 +716,19 @@ def _validate(values: dict, *, previous: EventStatus | None) -> None:
                     "Enter a number of seats from %(min)s to %(max)s.",
                     min=lazy_number(_CAPACITY_RANGE[0]),
                     max=lazy_number(_CAPACITY_RANGE[1]),
+                ),
+            )
+    hours = values.get("certificate_hours")
+    if hours is not None:
+        if isinstance(hours, bool) or not isinstance(hours, int):
+            fail("certificate_hours", _l("Enter a whole number."))
+        elif not _HOURS_RANGE[0] <= hours <= _HOURS_RANGE[1]:
+            fail(
+                "certificate_hours",
+                _l(
+                    "Enter a number of hours from %(min)s to %(max)s, or leave it empty.",
+                    min=lazy_number(_HOURS_RANGE[0]),
+                    max=lazy_number(_HOURS_RANGE[1]),
                 ),
             )
     for name in _TIMESTAMPS:

@@ -1,9 +1,11 @@
-"""``flask mail send-queued [--loop]`` and ``flask mail send-reminders``.
+"""``flask mail send-queued [--loop]``, ``flask mail send-reminders`` and
+``flask mail send-certificates``.
 
 The loop also runs the periodic jobs (``periodic_jobs``): the day-before reminders, the
-anonymisation that ``RETENTION_DAYS`` makes due and the release of the city allocations
-whose time has come, each within minutes of its being due. All may run in several
-workers at once: each does only what no other has done.
+certificates of attendance the day after, the anonymisation that ``RETENTION_DAYS``
+makes due and the release of the city allocations whose time has come, each within
+minutes of its being due. All may run in several workers at once: each does only what
+no other has done.
 
 The loop keeps working through what goes wrong around it: a database that
 drops its connections or refuses new ones is waited for (1 s, doubling up to
@@ -30,6 +32,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from registration.certificates.services import queue_certificate_emails
 from registration.events.cli import summary as released_summary
 from registration.extensions import db
 from registration.notifications.delivery import Stopped, StopRequest, deliver_due
@@ -41,6 +44,8 @@ from registration.registrations.services import release_due_allocations
 mail_cli = AppGroup("mail", help="Deliver queued email.")
 
 REMINDER_EVERY_SECONDS = 600
+#: The certificates go the day after the event: any time that day will do.
+CERTIFICATES_EVERY_SECONDS = 600
 #: A check finds nothing due but once in a while, and costs a few queries.
 ANONYMISE_EVERY_SECONDS = 600
 #: A release is due at a moment people wait for (their seat may come with it), and the
@@ -128,12 +133,18 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(REMINDER_EVERY_SECONDS, _queue_reminders),
         Periodic(ANONYMISE_EVERY_SECONDS, _anonymise),
         Periodic(RELEASE_EVERY_SECONDS, _release_allocations),
+        Periodic(CERTIFICATES_EVERY_SECONDS, _queue_certificates),
     ]
 
 
 def _queue_reminders() -> str | None:
     queued = queue_reminders()
     return f"Queued {queued} reminders." if queued else None
+
+
+def _queue_certificates() -> str | None:
+    queued = queue_certificate_emails()
+    return f"Queued {queued} certificates." if queued else None
 
 
 def _anonymise() -> str | None:
@@ -146,6 +157,12 @@ def _release_allocations() -> str | None:
     """Release the city allocations that are due; each release is in the audit log."""
     released = release_due_allocations()
     return released_summary(released) if released else None
+
+
+@mail_cli.command("send-certificates")
+def send_certificates() -> None:
+    """Queue the certificates of attendance of events that ended (each only once)."""
+    click.echo(f"Queued {queue_certificate_emails()} certificates.")
 
 
 @mail_cli.command("send-reminders")

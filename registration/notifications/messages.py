@@ -75,6 +75,7 @@ def _subject(kind: MessageKind, title: str, context: dict) -> str:
         MessageKind.PASSWORD_RESET: _("Choose a new password for the Koalicja Miast back office"),
         MessageKind.PENDING: _("Your request is in: %(title)s", title=title),
         MessageKind.REJECTED: _("Registration not accepted: %(title)s", title=title),
+        MessageKind.CERTIFICATE: _("Your certificate of attendance: %(title)s", title=title),
     }
     return subjects[kind]
 
@@ -195,6 +196,7 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
     event = registration.event
     with force_locale(message.language):
         ticket = _ticket(message, registration)
+        certificate = _certificate(message, registration)
         context = {
             **_context(message, registration, event),
             "ticket_cid": ticket.content_id if ticket else None,
@@ -221,6 +223,8 @@ def compose(message: OutboxMessage, invitation: Invitation | None = None) -> Out
         extra_headers={"Auto-Submitted": "auto-generated"},
     )
     mail.msgId = message_id(message)
+    if certificate is not None:
+        mail.attach(certificate[0], "application/pdf", certificate[1])
     if ticket is not None:
         mail.inline_images = (ticket,)
     if invitation is not None:
@@ -354,6 +358,23 @@ def _ticket(message: OutboxMessage, registration: Registration) -> InlineImage |
         png=png.getvalue(),
         filename=_("ticket") + ".png",
     )
+
+
+def _certificate(message: OutboxMessage, registration: Registration) -> tuple[str, bytes] | None:
+    """For CERTIFICATE: the PDF to attach, as (file name, bytes), made now from what is
+    recorded; none once the person's data are gone (anonymised before it went)."""
+    if message.kind != MessageKind.CERTIFICATE or message.registration is None:
+        return None
+    # Imported here: certificates build on registrations, which import the mail worker.
+    from registration.certificates import document, services
+
+    # Issued when the email was queued; composing only reads, and its transaction is
+    # rolled back before the message goes (``delivery``).
+    certificate = services.certificate_of(registration)
+    if certificate is None or not services.may_download(registration):
+        return None
+    holder = services.Holder(registration, certificate, services.days_attended(registration))
+    return document.filename(holder), document.one(holder)
 
 
 def _changes(message: OutboxMessage, registration: Registration, event: Event) -> list[Change]:

@@ -39,6 +39,8 @@ class MessageKind(enum.StrEnum):
     PENDING = "pending"
     #: At an event with approval: an organiser declined the request.
     REJECTED = "rejected"
+    #: The certificate of attendance, attached, the day after the event (``certificates``).
+    CERTIFICATE = "certificate"
 
 
 #: The kinds about a back-office account, not a registration: no registration, no event.
@@ -64,6 +66,14 @@ class OutboxMessage(db.Model):
             unique=True,
             sqlite_where=text("kind = 'reminder'"),
             postgresql_where=text("kind = 'reminder'"),
+        ),
+        # So does the certificate after the event (migration 0018).
+        Index(
+            "uq_outbox_message_certificate",
+            "registration_id",
+            unique=True,
+            sqlite_where=text("kind = 'certificate'"),
+            postgresql_where=text("kind = 'certificate'"),
         ),
     )
 

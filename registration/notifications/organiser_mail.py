@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from registration.accounts.models import Account
 
 #: Kinds that go once per registration (a unique index says so): no copy of them.
-ONCE_ONLY = (MessageKind.REMINDER,)
+ONCE_ONLY = (MessageKind.REMINDER, MessageKind.CERTIFICATE)
 #: What a copy leaves out of the original's context: a resend belongs to no send-out,
 #: so that the send-out's counts stay those of the people it went to.
 _NOT_COPIED = ("batch", "test", "resend_of")

@@ -177,8 +177,8 @@ class ResendRefused(RegistrationError):
     code = "resend-refused"
     title = _l("Cannot be resent")
     message = _l(
-        "This email cannot be sent again: the reminder goes once, and an anonymised "
-        "registration has no address."
+        "This email cannot be sent again: the reminder and the certificate go once only, "
+        "and an anonymised registration has no address."
     )
 
 

@@ -100,7 +100,7 @@ def sign_in_sheet(event: Event) -> SignInSheet:
     """The confirmed people to sign for ``event``, with one signature column per day."""
     confirmed = [r for r in exports.attendees(event.id) if r.status == RegistrationStatus.CONFIRMED]
     return SignInSheet(
-        people=sorted(confirmed, key=_by_surname),
+        people=sorted(confirmed, key=by_surname),
         days=signature_days(event.starts_at, event.ends_at),
     )
 
@@ -114,7 +114,7 @@ def signature_days(starts_at: datetime, ends_at: datetime) -> list[date]:
     return days if len(days) <= MAX_SIGNATURE_DAYS else days[:1]
 
 
-def _by_surname(registration: Registration) -> tuple[bool, str, str, int]:
+def by_surname(registration: Registration) -> tuple[bool, str, str, int]:
     """Anonymised last (their name is gone), then the surname (the last word of the
     full name, as Polish lists are kept), then the first names."""
     *first_names, surname = registration.full_name.split() or [""]
@@ -297,7 +297,7 @@ def door_list(event: Event, search: str, today: date) -> DoorList:
         search=search,
         cards=[
             _card(registration, today, days, attended.get(registration.id, {}))
-            for registration in sorted(shown, key=_by_surname)
+            for registration in sorted(shown, key=by_surname)
         ],
         checked_in_today=sum(1 for r in confirmed if today in attended.get(r.id, {})),
         confirmed=len(confirmed),

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registration.certificates import services as certificates
 from registration.database import utcnow
 from registration.email_addresses import suggest_correction
 from registration.events import services as events
@@ -81,6 +82,7 @@ def manage(token: str):
         details_open=services.details_open(registration, now=now),
         cancel_open=services.cancel_open(registration, now=now),
         suggested_address=suggest_correction(registration.email),
+        certificate_ready=certificates.may_download(registration),
         now=now,
         development_mail_folder=_development_mail_folder(),
     )

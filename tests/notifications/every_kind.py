@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from registration.accounts import services as accounts
 from registration.accounts.models import Role
+from registration.certificates.services import queue_certificate_emails
 from registration.database import utcnow
 from registration.events import services as events
 from registration.events.models import EventType
@@ -51,7 +52,8 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
     - a seminar whose organisers decide on each registration: Eva's request waits
       (pending), Fay's is not accepted (rejected);
     - an admin invites a new organiser (account invitation), and the organiser who moved
-      the visit has forgotten their password (password reset).
+      the visit has forgotten their password (password reset);
+    - a seminar that ended yesterday: Ewa was checked in, and gets her certificate.
     """
     organiser = make_account(f"organiser-{language}@example.org", password=None)
     now = utcnow()
@@ -115,7 +117,13 @@ def queue_every_kind(language: str) -> dict[MessageKind, int]:
         admin, f"new.{language}@example.org", role=Role.ORGANISER, city=city(), language=language
     )
     accounts.send_password_reset(organiser.email, language=language)
+    past = make_event(title="Seminarium: mecenat miejski", starts_at=warsaw_day(-1, 10), hours=5)
+    ewa = make_registration(
+        past, email=f"ewa.{language}@example.org", language=language, now=now - timedelta(days=9)
+    )
+    services.check_in(ewa, account=organiser, now=past.starts_at + timedelta(minutes=20))
     db.session.commit()
+    queue_certificate_emails(now=now)
 
     first = {}
     for message_id, kind in db.session.execute(

@@ -58,6 +58,7 @@ HEADLINES = {
         "Organizatorzy nie mogli przyjąć Twojego zgłoszenia",
         "The organisers could not accept your registration",
     ),
+    K.CERTIFICATE: ("Twoje zaświadczenie o udziale", "Your certificate of attendance"),
 }
 VIEW = ("Zobacz swoje zgłoszenie", "View your registration")
 OTHER_EVENTS = ("Zobacz inne wydarzenia", "Browse other events")
@@ -79,6 +80,7 @@ BUTTONS = {
     K.PASSWORD_RESET: ("reset", ("Ustaw nowe hasło", "Choose a new password")),
     K.PENDING: ("manage", VIEW),
     K.REJECTED: ("events", OTHER_EVENTS),
+    K.CERTIFICATE: ("manage", VIEW),
 }
 #: The links made when the email is composed, by where their path begins.
 COMPOSED_LINKS = {
@@ -539,3 +541,10 @@ def test_an_installation_names_its_own_data_controller(make_app, smtp, monkeypat
         "80-827 Gdańsk (iod@ikm.example.pl)." in text
     )
     assert "Strefa Kultury" not in text + html_text(confirmation)
+
+
+def test_the_certificate_comes_as_a_pdf_in_the_persons_language(emails):
+    [attachment] = list(emails[K.CERTIFICATE].message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename().startswith(say(emails, ("zaswiadczenie-", "certificate-")))
+    assert attachment.get_content().startswith(b"%PDF-")
