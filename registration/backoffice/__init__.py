@@ -14,4 +14,5 @@ from registration.backoffice import (  # noqa: E402, F401  (routes)
     events,
     imports,
     messages,
+    reports,
 )

@@ -1,0 +1,271 @@
+"""Participation counted in the database: by home city, category, event type and quarter.
+
+Each breakdown is one query over registrations joined to their events, grouped once,
+with one conditional count per figure (``COUNT(*) FILTER (WHERE …)``, which SQLite and
+PostgreSQL both know). Anonymised registrations are counted like any other: anonymising
+replaces the personal data and keeps every column read here (docs/privacy.md).
+
+What each figure means (docs/reports.md says it for organisers):
+
+- registered: every registration, whatever its status;
+- confirmed: holding a seat now;
+- attended: confirmed and checked in on some day;
+- no-shows: confirmed at an event that has ended, never checked in;
+- cancelled: given up (by the person, an organiser or an erasure);
+- of those who joined the waitlist: got a seat from it, still waiting, or left the line
+  (cancelled without ever getting a seat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, func, select
+
+from registration import labels
+from registration.accounts.models import Account
+from registration.events.models import City, Event, EventType
+from registration.extensions import db
+from registration.i18n import WARSAW, polish_sort_key
+from registration.registrations.models import Category, Registration, RegistrationStatus
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the reader asked for; ``None`` is "any".
+
+    :ivar since: the first Warsaw day on which a counted event starts
+    :ivar until: the last Warsaw day on which a counted event starts, whole
+    :ivar city_id: the hosting city of the counted events
+    """
+
+    since: date | None = None
+    until: date | None = None
+    city_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The figures of one group of registrations (see the module's docstring)."""
+
+    registered: int = 0
+    confirmed: int = 0
+    attended: int = 0
+    no_shows: int = 0
+    cancelled: int = 0
+    joined_waitlist: int = 0
+    got_seat: int = 0
+    still_waiting: int = 0
+    left_line: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, name) + getattr(other, name) for name in _FIGURE_NAMES))
+
+
+_FIGURE_NAMES = tuple(figure.name for figure in fields(Counts))
+
+#: The figures as the page, the charts and the downloads name them, in their order.
+FIGURES = {
+    "registered": _l("Registered"),
+    "confirmed": _l("Confirmed"),
+    "attended": _l("Attended"),
+    "no_shows": _l("No-shows"),
+    "cancelled": _l("Cancelled"),
+    "joined_waitlist": _l("Joined the waitlist"),
+    "got_seat": _l("Got a seat from the waitlist"),
+    "still_waiting": _l("Still waiting"),
+    "left_line": _l("Left the waitlist"),
+}
+
+#: The breakdowns, in the order the page shows them.
+BREAKDOWNS = {
+    "home_city": _l("By home city"),
+    "category": _l("By category"),
+    "event_type": _l("By event type"),
+    "quarter": _l("By quarter"),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One group of a breakdown: its key (a city's slug, a code, ``2027-1``), its name in
+    the reader's language, and its figures."""
+
+    key: str
+    label: str
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class Report:
+    totals: Counts
+    breakdowns: dict[str, list[Row]]
+
+
+def _figures(now: datetime) -> list[ColumnElement[int]]:
+    """One conditional count per figure of ``Counts``, in its order."""
+    status = Registration.status
+    confirmed = status == RegistrationStatus.CONFIRMED
+    checked_in = Registration.checked_in_at.is_not(None)
+    joined = Registration.waitlisted_at.is_not(None)
+    return [
+        func.count(),
+        func.count().filter(confirmed),
+        func.count().filter(confirmed, checked_in),
+        func.count().filter(confirmed, Registration.checked_in_at.is_(None), Event.ends_at <= now),
+        func.count().filter(status == RegistrationStatus.CANCELLED),
+        func.count().filter(joined),
+        func.count().filter(joined, Registration.promoted_at.is_not(None)),
+        func.count().filter(joined, status == RegistrationStatus.WAITLISTED),
+        func.count().filter(
+            joined,
+            status == RegistrationStatus.CANCELLED,
+            Registration.promoted_at.is_(None),
+        ),
+    ]
+
+
+def _counted(account: Account, filters: Filters, *groups, now: datetime) -> Select:
+    """Registrations the account may read, of the events the filters let through, with
+    ``groups`` and then the figures as columns."""
+    query = select(*groups, *_figures(now)).select_from(Registration).join(Event)
+    if not account.is_admin:
+        query = query.where(Event.city_id == account.city_id)
+    if filters.city_id is not None:
+        query = query.where(Event.city_id == filters.city_id)
+    if filters.since is not None:
+        query = query.where(Event.starts_at >= _warsaw_midnight(filters.since))
+    if filters.until is not None:
+        query = query.where(Event.starts_at < _warsaw_midnight(filters.until + timedelta(days=1)))
+    return query
+
+
+def _warsaw_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=WARSAW)
+
+
+def _grouped(query: Select, width: int = 1) -> dict[tuple, Counts]:
+    """The query's rows as ``{group: Counts}``; the group is its first ``width`` columns."""
+    return {tuple(row[:width]): Counts(*row[width:]) for row in db.session.execute(query)}
+
+
+def totals(account: Account, filters: Filters, *, now: datetime) -> Counts:
+    """Every counted registration's figures together."""
+    row = db.session.execute(_counted(account, filters, now=now)).one()
+    return Counts(*row)
+
+
+def by_home_city(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
+    """Each coalition city (even without registrations, so cities compare), in Polish
+    alphabetical order, then "another city" when anyone came from one."""
+    query = _counted(account, filters, Registration.home_city_id, now=now).group_by(
+        Registration.home_city_id
+    )
+    found = _grouped(query)
+    cities = db.session.scalars(select(City).where(City.coalition)).all()
+    rows = [
+        Row(city.slug, city.name, found.get((city.id,), Counts()))
+        for city in sorted(cities, key=lambda city: polish_sort_key(city.name))
+    ]
+    # A city that left the coalition keeps its registrations' home city.
+    coalition = {city.id for city in cities}
+    former = [key[0] for key in found if key[0] is not None and key[0] not in coalition]
+    for city in db.session.scalars(select(City).where(City.id.in_(former))):
+        rows.append(Row(city.slug, city.name, found[(city.id,)]))
+    if (None,) in found:
+        rows.append(Row("other", _("Another city"), found[(None,)]))
+    return rows
+
+
+def by_category(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
+    """Each category of participant, in the order the registration form lists them."""
+    query = _counted(account, filters, Registration.category, now=now).group_by(
+        Registration.category
+    )
+    found = _grouped(query)
+    return [
+        Row(
+            category.value,
+            labels.label(labels.CATEGORIES, category.value),
+            found.get((category,), Counts()),
+        )
+        for category in Category
+    ]
+
+
+def by_event_type(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
+    """Each type of event, in the order the event form lists them."""
+    query = _counted(account, filters, Event.type, now=now).group_by(Event.type)
+    found = _grouped(query)
+    return [
+        Row(type.value, labels.label(labels.EVENT_TYPES, type.value), found.get((type,), Counts()))
+        for type in EventType
+    ]
+
+
+def by_quarter(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
+    """Each quarter in which counted events start, in Warsaw time, from the first to the
+    last (a quarter without events between them shows as zeros).
+
+    The database groups by the events' start; the quarters are told here, by the
+    Warsaw calendar: SQLite has no time zones, and an event starting at 00:30 on
+    1 April in Warsaw (22:30 UTC the day before) belongs to the second quarter.
+    """
+    query = _counted(account, filters, Event.starts_at, now=now).group_by(Event.starts_at)
+    quarters: dict[tuple[int, int], Counts] = {}
+    for (starts_at,), counts in _grouped(query).items():
+        local = starts_at.astimezone(WARSAW)
+        quarter = (local.year, (local.month - 1) // 3 + 1)
+        quarters[quarter] = quarters.get(quarter, Counts()) + counts
+    if not quarters:
+        return []
+    return [
+        Row(
+            f"{year}-{quarter}",
+            quarter_name(year, quarter),
+            quarters.get((year, quarter), Counts()),
+        )
+        for year, quarter in _quarters_between(min(quarters), max(quarters))
+    ]
+
+
+def _quarters_between(first: tuple[int, int], last: tuple[int, int]) -> Iterable[tuple[int, int]]:
+    year, quarter = first
+    while (year, quarter) <= last:
+        yield year, quarter
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+
+
+#: The quarters' names; the year comes beside them (``quarter_name``).
+QUARTERS = {1: _l("Q1"), 2: _l("Q2"), 3: _l("Q3"), 4: _l("Q4")}
+
+
+def quarter_name(year: int, quarter: int) -> str:
+    """ "2027 Q1" in English, "I kw. 2027" in Polish."""
+    return _("%(year)d %(quarter)s", year=year, quarter=QUARTERS[quarter])
+
+
+#: Each breakdown's query, by the keys of ``BREAKDOWNS``.
+_BREAKDOWN_QUERIES = {
+    "home_city": by_home_city,
+    "category": by_category,
+    "event_type": by_event_type,
+    "quarter": by_quarter,
+}
+
+
+def breakdown(name: str, account: Account, filters: Filters, *, now: datetime) -> list[Row]:
+    """The rows of one breakdown (a key of ``BREAKDOWNS``)."""
+    return _BREAKDOWN_QUERIES[name](account, filters, now=now)
+
+
+def report(account: Account, filters: Filters, *, now: datetime) -> Report:
+    """The totals and every breakdown: five queries, each grouped in the database."""
+    return Report(
+        totals=totals(account, filters, now=now),
+        breakdowns={name: breakdown(name, account, filters, now=now) for name in BREAKDOWNS},
+    )
