@@ -70,11 +70,11 @@ _FIGURE_NAMES = tuple(figure.name for figure in fields(Counts))
 
 #: The figures as the page, the charts and the downloads name them, in their order.
 FIGURES = {
-    "registered": _l("Registered"),
+    "registered": _l("Registrations"),
     "confirmed": _l("Confirmed"),
     "attended": _l("Attended"),
     "no_shows": _l("No-shows"),
-    "cancelled": _l("Cancelled"),
+    "cancelled": _l("Cancellations"),
     "joined_waitlist": _l("Joined the waitlist"),
     "got_seat": _l("Got a seat from the waitlist"),
     "still_waiting": _l("Still waiting"),
