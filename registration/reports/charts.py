@@ -2,8 +2,9 @@
 description inside, for the report page (as an image beside the table of the same
 numbers) and for saving.
 
-pygal's script (tooltips) stays off: the back office runs no inline or foreign scripts
-(CSP), and the chart must say everything without one. Its styles live in a ``<style>``
+pygal's scripts (tooltips) are left out: ``js=[]`` drops the one it would fetch, and
+the settings it writes for it inline are taken out here. The chart must say everything
+without a script, and the back office runs none inline (CSP). Its styles live in a ``<style>``
 element inside the SVG, which the page's CSP would refuse inline; shown through
 ``<img>``, the SVG is a document of its own, served with a policy that allows its own
 styles and nothing else (``backoffice.reports.report_chart``).
@@ -102,7 +103,11 @@ def description(rows: list[Row]) -> str:
 
 
 def _with_description(root: ElementTree.Element, text: str) -> bytes:
-    """The SVG with ``<desc>`` after its ``<title>``, and named as an image with both."""
+    """The SVG with ``<desc>`` after its ``<title>``, named as an image with both, and
+    without pygal's inline script."""
+    for defs in root.iter("defs"):
+        for script in defs.findall("script"):
+            defs.remove(script)
     title = root.find("title")
     position = list(root).index(title) + 1 if title is not None else 0
     desc = ElementTree.Element("desc")
