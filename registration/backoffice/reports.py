@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from registration.backoffice import bp
@@ -19,6 +20,13 @@ from registration.forms import read_date
 from registration.registrations.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from registration.reports import charts, exports, queries
 
+#: The waitlist's figures under one heading of the table, each in a word or two there.
+WAITLIST_FIGURES = {
+    "joined_waitlist": _l("Joined"),
+    "got_seat": _l("Got a seat"),
+    "still_waiting": _l("Still waiting"),
+    "left_line": _l("Left"),
+}
 #: The chart's SVG may use its own ``<style>``, and nothing else: no scripts, no
 #: requests (an image runs no script anyway; this says so for a chart opened alone).
 _CHART_POLICY = {"default-src": "'none'", "style-src": "'unsafe-inline'"}
@@ -36,6 +44,8 @@ def reports():
         report=report,
         breakdowns=queries.BREAKDOWNS,
         figures=queries.FIGURES,
+        people_figures=[name for name in queries.FIGURES if name not in WAITLIST_FIGURES],
+        waitlist_figures=WAITLIST_FIGURES,
         series=charts.SERIES,
         filters=filters,
         errors=errors,

@@ -76,10 +76,11 @@ def chart_svg(title: str, rows: list[Row]) -> bytes:
         max_scale=6,
         no_data_text=_("No registrations"),
     )
-    # pygal draws the first label at the bottom: reversed, the chart reads as the table.
+    # pygal draws the first group at the bottom (and a group's first bar at its top):
+    # reversed, the groups read from the top down, in the table's order.
     ordered = list(reversed(rows))
     chart.x_labels = [row.label for row in ordered]
-    for name in reversed(SERIES):
+    for name in SERIES:
         chart.add(str(FIGURES[name]), [getattr(row.counts, name) for row in ordered])
     return _with_description(chart.render_tree(), description(rows))
 
