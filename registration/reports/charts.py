@@ -32,7 +32,7 @@ SERIES = {
 #: read when a phone halves it.
 WIDTH = 720
 _BAR_HEIGHT = 13
-_MARGINS = 150
+_MARGINS = 130
 
 _STYLE = Style(
     font_family='system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif',
@@ -44,10 +44,9 @@ _STYLE = Style(
     colors=tuple(SERIES.values()),
     opacity="1",
     opacity_hover="1",
-    title_font_size=22,
-    legend_font_size=20,
-    label_font_size=18,
-    major_label_font_size=18,
+    legend_font_size=24,
+    label_font_size=22,
+    major_label_font_size=22,
     value_font_size=16,
     guide_stroke_color="#d4d8de",
     major_guide_stroke_color="#767d86",
@@ -56,12 +55,12 @@ _STYLE = Style(
 
 def chart_svg(title: str, rows: list[Row]) -> bytes:
     """A horizontal bar chart of ``rows``: for each group, a bar per figure of
-    ``SERIES``; its ``<title>`` is ``title`` and its ``<desc>`` every number in words."""
+    ``SERIES``; its ``<title>`` is ``title`` (not drawn) and its ``<desc>`` every number
+    in words."""
     chart = pygal.HorizontalBar(
         style=_STYLE,
         js=[],
         disable_xml_declaration=True,
-        title=title,
         width=WIDTH,
         height=_MARGINS + max(len(rows), 1) * len(SERIES) * _BAR_HEIGHT * 2,
         legend_at_bottom=True,
@@ -82,7 +81,8 @@ def chart_svg(title: str, rows: list[Row]) -> bytes:
     chart.x_labels = [row.label for row in ordered]
     for name in SERIES:
         chart.add(str(FIGURES[name]), [getattr(row.counts, name) for row in ordered])
-    return _with_description(chart.render_tree(), description(rows))
+    # Its title is not drawn: the page's heading above the chart says it.
+    return _titled(chart.render_tree(), title, description(rows))
 
 
 def description(rows: list[Row]) -> str:
@@ -103,16 +103,15 @@ def description(rows: list[Row]) -> str:
     )
 
 
-def _with_description(root: ElementTree.Element, text: str) -> bytes:
-    """The SVG with ``<desc>`` after its ``<title>``, named as an image with both, and
+def _titled(root: ElementTree.Element, title: str, description: str) -> bytes:
+    """The SVG with ``<title>`` and ``<desc>`` first, named as an image by them, and
     without pygal's inline script."""
     for defs in root.iter("defs"):
         for script in defs.findall("script"):
             defs.remove(script)
-    title = root.find("title")
-    position = list(root).index(title) + 1 if title is not None else 0
-    desc = ElementTree.Element("desc")
-    desc.text = text
-    root.insert(position, desc)
+    for position, (tag, text) in enumerate((("title", title), ("desc", description))):
+        element = ElementTree.Element(tag)
+        element.text = text
+        root.insert(position, element)
     root.set("role", "img")
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
