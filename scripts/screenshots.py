@@ -10,8 +10,8 @@ Chromium (``/usr/bin/chromium``) through Playwright, as the browser tests do.
   and a registration just cancelled. At 1280 the first screenful is kept, at
   390 the whole page, as a phone user scrolls it.
 - The back office, signed in as an admin, at the same widths: the dashboard, the
-  attendee list of the two-day study visit (cards on a phone), its check-in at the
-  door, and a message to its attendees in preview.
+  participation report, the attendee list of the two-day study visit (cards on a
+  phone), its check-in at the door, and a message to its attendees in preview.
 - Emails, at the same widths: a confirmation, a place on the waitlist and an
   event that moved, each composed from its outbox row exactly as the mail
   worker composes it (``registration.notifications.messages.compose``) and
@@ -152,6 +152,7 @@ def _pages(app: Flask):
         ("manage-waitlisted", lambda page: page.goto(_manage_path(app, "waitlisted"))),
         ("manage-cancelled", lambda page: _register_and_cancel(page, app)),
         ("organiser-dashboard", _sign_in),
+        ("organiser-reports", lambda page: page.goto("/organiser/reports")),
         ("organiser-attendees", lambda page: page.goto(f"/organiser{event}/attendees")),
         ("organiser-check-in", lambda page: page.goto(f"/organiser{event}/check-in")),
         ("organiser-message-preview", lambda page: _preview_a_message(page, event)),

@@ -1,9 +1,13 @@
 """Participation counted in the database: by home city, category, event type and quarter.
 
-Each breakdown is one query over registrations joined to their events, grouped once,
-with one conditional count per figure (``COUNT(*) FILTER (WHERE …)``, which SQLite and
-PostgreSQL both know). Anonymised registrations are counted like any other: anonymising
-replaces the personal data and keeps every column read here (docs/privacy.md).
+The whole report is two queries over registrations joined to their events, each
+grouped once, with one conditional count per figure (``COUNT(*) FILTER (WHERE …)``,
+which SQLite and PostgreSQL both know): one by home city and category (at most 32
+groups), one by event (a row per event). The breakdowns and the totals are added up
+from them here: each breakdown of its own would read every registration again.
+
+Anonymised registrations are counted like any other: anonymising replaces the personal
+data and keeps every column read here (docs/privacy.md).
 
 What each figure means (docs/reports.md says it for organisers):
 
@@ -148,50 +152,78 @@ def _warsaw_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=WARSAW)
 
 
-def _grouped(query: Select, width: int = 1) -> dict[tuple, Counts]:
-    """The query's rows as ``{group: Counts}``; the group is its first ``width`` columns."""
-    return {tuple(row[:width]): Counts(*row[width:]) for row in db.session.execute(query)}
+def _by_person(account: Account, filters: Filters, *, now: datetime) -> dict[tuple, Counts]:
+    """The figures by home city and category together: at most eight cities times four
+    categories, from which both breakdowns are added up."""
+    groups = (Registration.home_city_id, Registration.category)
+    query = _counted(account, filters, *groups, now=now).group_by(*groups)
+    return {(city_id, category): Counts(*figures) for city_id, category, *figures in _rows(query)}
+
+
+def _by_event(account: Account, filters: Filters, *, now: datetime) -> list[tuple]:
+    """``(type, starts_at, Counts)`` of each counted event with registrations: the
+    totals, the event types and the quarters are added up from them."""
+    groups = (Event.id, Event.type, Event.starts_at)
+    query = _counted(account, filters, *groups, now=now).group_by(*groups)
+    return [(type, starts_at, Counts(*figures)) for _id, type, starts_at, *figures in _rows(query)]
+
+
+def _rows(query: Select) -> list:
+    return list(db.session.execute(query))
+
+
+def _added(pairs: Iterable[tuple[object, Counts]]) -> dict[object, Counts]:
+    """The counts of each key added up."""
+    added: dict[object, Counts] = {}
+    for key, counts in pairs:
+        added[key] = added.get(key, Counts()) + counts
+    return added
 
 
 def totals(account: Account, filters: Filters, *, now: datetime) -> Counts:
     """Every counted registration's figures together."""
-    row = db.session.execute(_counted(account, filters, now=now)).one()
-    return Counts(*row)
+    return _totals(_by_event(account, filters, now=now))
+
+
+def _totals(events: list[tuple]) -> Counts:
+    return sum((counts for _type, _starts_at, counts in events), Counts())
 
 
 def by_home_city(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
     """Each coalition city (even without registrations, so cities compare), in Polish
     alphabetical order, then "another city" when anyone came from one."""
-    query = _counted(account, filters, Registration.home_city_id, now=now).group_by(
-        Registration.home_city_id
-    )
-    found = _grouped(query)
+    return _home_cities(_by_person(account, filters, now=now))
+
+
+def _home_cities(people: dict[tuple, Counts]) -> list[Row]:
+    found = _added((city_id, counts) for (city_id, _category), counts in people.items())
     cities = db.session.scalars(select(City).where(City.coalition)).all()
     rows = [
-        Row(city.slug, city.name, found.get((city.id,), Counts()))
+        Row(city.slug, city.name, found.get(city.id, Counts()))
         for city in sorted(cities, key=lambda city: polish_sort_key(city.name))
     ]
     # A city that left the coalition keeps its registrations' home city.
     coalition = {city.id for city in cities}
-    former = [key[0] for key in found if key[0] is not None and key[0] not in coalition]
+    former = [city_id for city_id in found if city_id is not None and city_id not in coalition]
     for city in db.session.scalars(select(City).where(City.id.in_(former))):
-        rows.append(Row(city.slug, city.name, found[(city.id,)]))
-    if (None,) in found:
-        rows.append(Row("other", _("Another city"), found[(None,)]))
+        rows.append(Row(city.slug, city.name, found[city.id]))
+    if None in found:
+        rows.append(Row("other", _("Another city"), found[None]))
     return rows
 
 
 def by_category(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
     """Each category of participant, in the order the registration form lists them."""
-    query = _counted(account, filters, Registration.category, now=now).group_by(
-        Registration.category
-    )
-    found = _grouped(query)
+    return _categories(_by_person(account, filters, now=now))
+
+
+def _categories(people: dict[tuple, Counts]) -> list[Row]:
+    found = _added((category, counts) for (_city_id, category), counts in people.items())
     return [
         Row(
             category.value,
             labels.label(labels.CATEGORIES, category.value),
-            found.get((category,), Counts()),
+            found.get(category, Counts()),
         )
         for category in Category
     ]
@@ -199,28 +231,28 @@ def by_category(account: Account, filters: Filters, *, now: datetime) -> list[Ro
 
 def by_event_type(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
     """Each type of event, in the order the event form lists them."""
-    query = _counted(account, filters, Event.type, now=now).group_by(Event.type)
-    found = _grouped(query)
+    return _event_types(_by_event(account, filters, now=now))
+
+
+def _event_types(events: list[tuple]) -> list[Row]:
+    found = _added((type, counts) for type, _starts_at, counts in events)
     return [
-        Row(type.value, labels.label(labels.EVENT_TYPES, type.value), found.get((type,), Counts()))
+        Row(type.value, labels.label(labels.EVENT_TYPES, type.value), found.get(type, Counts()))
         for type in EventType
     ]
 
 
 def by_quarter(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
     """Each quarter in which counted events start, in Warsaw time, from the first to the
-    last (a quarter without events between them shows as zeros).
+    last (a quarter without events between them shows as zeros)."""
+    return _quarters(_by_event(account, filters, now=now))
 
-    The database groups by the events' start; the quarters are told here, by the
-    Warsaw calendar: SQLite has no time zones, and an event starting at 00:30 on
-    1 April in Warsaw (22:30 UTC the day before) belongs to the second quarter.
-    """
-    query = _counted(account, filters, Event.starts_at, now=now).group_by(Event.starts_at)
-    quarters: dict[tuple[int, int], Counts] = {}
-    for (starts_at,), counts in _grouped(query).items():
-        local = starts_at.astimezone(WARSAW)
-        quarter = (local.year, (local.month - 1) // 3 + 1)
-        quarters[quarter] = quarters.get(quarter, Counts()) + counts
+
+def _quarters(events: list[tuple]) -> list[Row]:
+    # Told here, by the Warsaw calendar, not in SQL: SQLite has no time zones, and an
+    # event starting at 00:30 on 1 April in Warsaw (22:30 UTC the day before) belongs
+    # to the second quarter.
+    quarters = _added((_quarter(starts_at), counts) for _type, starts_at, counts in events)
     if not quarters:
         return []
     return [
@@ -231,6 +263,11 @@ def by_quarter(account: Account, filters: Filters, *, now: datetime) -> list[Row
         )
         for year, quarter in _quarters_between(min(quarters), max(quarters))
     ]
+
+
+def _quarter(starts_at: datetime) -> tuple[int, int]:
+    local = starts_at.astimezone(WARSAW)
+    return local.year, (local.month - 1) // 3 + 1
 
 
 def _quarters_between(first: tuple[int, int], last: tuple[int, int]) -> Iterable[tuple[int, int]]:
@@ -259,13 +296,21 @@ _BREAKDOWN_QUERIES = {
 
 
 def breakdown(name: str, account: Account, filters: Filters, *, now: datetime) -> list[Row]:
-    """The rows of one breakdown (a key of ``BREAKDOWNS``)."""
+    """The rows of one breakdown (a key of ``BREAKDOWNS``): one query."""
     return _BREAKDOWN_QUERIES[name](account, filters, now=now)
 
 
 def report(account: Account, filters: Filters, *, now: datetime) -> Report:
-    """The totals and every breakdown: five queries, each grouped in the database."""
+    """The totals and every breakdown, from two grouped queries: one by home city and
+    category, one by event."""
+    people = _by_person(account, filters, now=now)
+    events = _by_event(account, filters, now=now)
     return Report(
-        totals=totals(account, filters, now=now),
-        breakdowns={name: breakdown(name, account, filters, now=now) for name in BREAKDOWNS},
+        totals=_totals(events),
+        breakdowns={
+            "home_city": _home_cities(people),
+            "category": _categories(people),
+            "event_type": _event_types(events),
+            "quarter": _quarters(events),
+        },
     )
