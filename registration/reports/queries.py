@@ -1,10 +1,13 @@
 """Participation counted in the database: by home city, category, event type and quarter.
 
-The whole report is two queries over registrations joined to their events, each
-grouped once, with one conditional count per figure (``COUNT(*) FILTER (WHERE …)``,
-which SQLite and PostgreSQL both know): one by home city and category (at most 32
-groups), one by event (a row per event). The breakdowns and the totals are added up
-from them here: each breakdown of its own would read every registration again.
+The whole report is two queries over registrations, each grouped once, with one
+conditional count per figure (``COUNT(*) FILTER (WHERE …)``, which SQLite and
+PostgreSQL both know): one by home city and category (at most 32 groups), one by
+event (a row per event, joined to the events' type and start). The events counted
+and the events ended are sets of ids the database makes once per query
+(``event_id IN (SELECT …)``), not a join of every registration to its event. The
+breakdowns and the totals are added up from them here: each breakdown of its own
+would read every registration again.
 
 Anonymised registrations are counted like any other: anonymising replaces the personal
 data and keeps every column read here (docs/privacy.md).
@@ -111,16 +114,19 @@ class Report:
 
 
 def _figures(now: datetime) -> list[ColumnElement[int]]:
-    """One conditional count per figure of ``Counts``, in its order."""
+    """One conditional count per figure of ``Counts``, in its order, named as its field."""
     status = Registration.status
     confirmed = status == RegistrationStatus.CONFIRMED
     checked_in = Registration.checked_in_at.is_not(None)
     joined = Registration.waitlisted_at.is_not(None)
-    return [
+    # A set of the events that have ended, made once per query, rather than a join:
+    # joining every registration to its event costs more than the counting.
+    ended = Registration.event_id.in_(select(Event.id).where(Event.ends_at <= now))
+    counts = [
         func.count(),
         func.count().filter(confirmed),
         func.count().filter(confirmed, checked_in),
-        func.count().filter(confirmed, Registration.checked_in_at.is_(None), Event.ends_at <= now),
+        func.count().filter(confirmed, Registration.checked_in_at.is_(None), ended),
         func.count().filter(status == RegistrationStatus.CANCELLED),
         func.count().filter(joined),
         func.count().filter(joined, Registration.promoted_at.is_not(None)),
@@ -131,20 +137,24 @@ def _figures(now: datetime) -> list[ColumnElement[int]]:
             Registration.promoted_at.is_(None),
         ),
     ]
+    return [count.label(name) for count, name in zip(counts, _FIGURE_NAMES, strict=True)]
 
 
 def _counted(account: Account, filters: Filters, *groups, now: datetime) -> Select:
     """Registrations the account may read, of the events the filters let through, with
     ``groups`` and then the figures as columns."""
-    query = select(*groups, *_figures(now)).select_from(Registration).join(Event)
+    query = select(*groups, *_figures(now))
+    events = select(Event.id)
     if not account.is_admin:
-        query = query.where(Event.city_id == account.city_id)
+        events = events.where(Event.city_id == account.city_id)
     if filters.city_id is not None:
-        query = query.where(Event.city_id == filters.city_id)
+        events = events.where(Event.city_id == filters.city_id)
     if filters.since is not None:
-        query = query.where(Event.starts_at >= _warsaw_midnight(filters.since))
+        events = events.where(Event.starts_at >= _warsaw_midnight(filters.since))
     if filters.until is not None:
-        query = query.where(Event.starts_at < _warsaw_midnight(filters.until + timedelta(days=1)))
+        events = events.where(Event.starts_at < _warsaw_midnight(filters.until + timedelta(days=1)))
+    if events.whereclause is not None:
+        query = query.where(Registration.event_id.in_(events))
     return query
 
 
@@ -163,9 +173,15 @@ def _by_person(account: Account, filters: Filters, *, now: datetime) -> dict[tup
 def _by_event(account: Account, filters: Filters, *, now: datetime) -> list[tuple]:
     """``(type, starts_at, Counts)`` of each counted event with registrations: the
     totals, the event types and the quarters are added up from them."""
-    groups = (Event.id, Event.type, Event.starts_at)
-    query = _counted(account, filters, *groups, now=now).group_by(*groups)
-    return [(type, starts_at, Counts(*figures)) for _id, type, starts_at, *figures in _rows(query)]
+    per_event = (
+        _counted(account, filters, Registration.event_id, now=now)
+        .group_by(Registration.event_id)
+        .subquery()
+    )
+    query = select(
+        Event.type, Event.starts_at, *(per_event.c[name] for name in _FIGURE_NAMES)
+    ).join(per_event, per_event.c.event_id == Event.id)
+    return [(type, starts_at, Counts(*figures)) for type, starts_at, *figures in _rows(query)]
 
 
 def _rows(query: Select) -> list:
