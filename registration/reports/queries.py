@@ -25,9 +25,11 @@ What each figure means (docs/reports.md says it for organisers):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from operator import add
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -162,16 +164,16 @@ def _warsaw_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=WARSAW)
 
 
-def _by_person(account: Account, filters: Filters, *, now: datetime) -> dict[tuple, Counts]:
+def _by_person(account: Account, filters: Filters, *, now: datetime) -> dict[tuple, list[int]]:
     """The figures by home city and category together: at most eight cities times four
     categories, from which both breakdowns are added up."""
     groups = (Registration.home_city_id, Registration.category)
     query = _counted(account, filters, *groups, now=now).group_by(*groups)
-    return {(city_id, category): Counts(*figures) for city_id, category, *figures in _rows(query)}
+    return {(city_id, category): figures for city_id, category, *figures in _rows(query)}
 
 
 def _by_event(account: Account, filters: Filters, *, now: datetime) -> list[tuple]:
-    """``(type, starts_at, Counts)`` of each counted event with registrations: the
+    """``(type, starts_at, figures)`` of each counted event with registrations: the
     totals, the event types and the quarters are added up from them."""
     per_event = (
         _counted(account, filters, Registration.event_id, now=now)
@@ -181,19 +183,21 @@ def _by_event(account: Account, filters: Filters, *, now: datetime) -> list[tupl
     query = select(
         Event.type, Event.starts_at, *(per_event.c[name] for name in _FIGURE_NAMES)
     ).join(per_event, per_event.c.event_id == Event.id)
-    return [(type, starts_at, Counts(*figures)) for type, starts_at, *figures in _rows(query)]
+    return [(type, starts_at, figures) for type, starts_at, *figures in _rows(query)]
 
 
 def _rows(query: Select) -> list:
     return list(db.session.execute(query))
 
 
-def _added(pairs: Iterable[tuple[object, Counts]]) -> dict[object, Counts]:
-    """The counts of each key added up."""
-    added: dict[object, Counts] = {}
-    for key, counts in pairs:
-        added[key] = added.get(key, Counts()) + counts
-    return added
+def _added(pairs: Iterable[tuple[object, list[int]]]) -> dict[object, Counts]:
+    """The figures of each key added up; as plain numbers until the end, as thousands of
+    events are added up on every report."""
+    sums: dict[object, list[int]] = {}
+    for key, figures in pairs:
+        total = sums.get(key)
+        sums[key] = list(figures) if total is None else list(map(add, total, figures))
+    return {key: Counts(*total) for key, total in sums.items()}
 
 
 def totals(account: Account, filters: Filters, *, now: datetime) -> Counts:
@@ -202,7 +206,7 @@ def totals(account: Account, filters: Filters, *, now: datetime) -> Counts:
 
 
 def _totals(events: list[tuple]) -> Counts:
-    return sum((counts for _type, _starts_at, counts in events), Counts())
+    return _added(("all", figures) for _type, _starts_at, figures in events).get("all", Counts())
 
 
 def by_home_city(account: Account, filters: Filters, *, now: datetime) -> list[Row]:
@@ -211,8 +215,8 @@ def by_home_city(account: Account, filters: Filters, *, now: datetime) -> list[R
     return _home_cities(_by_person(account, filters, now=now))
 
 
-def _home_cities(people: dict[tuple, Counts]) -> list[Row]:
-    found = _added((city_id, counts) for (city_id, _category), counts in people.items())
+def _home_cities(people: dict[tuple, list[int]]) -> list[Row]:
+    found = _added((city_id, figures) for (city_id, _category), figures in people.items())
     cities = db.session.scalars(select(City).where(City.coalition)).all()
     rows = [
         Row(city.slug, city.name, found.get(city.id, Counts()))
@@ -221,8 +225,9 @@ def _home_cities(people: dict[tuple, Counts]) -> list[Row]:
     # A city that left the coalition keeps its registrations' home city.
     coalition = {city.id for city in cities}
     former = [city_id for city_id in found if city_id is not None and city_id not in coalition]
-    for city in db.session.scalars(select(City).where(City.id.in_(former))):
-        rows.append(Row(city.slug, city.name, found[city.id]))
+    if former:
+        for city in db.session.scalars(select(City).where(City.id.in_(former))):
+            rows.append(Row(city.slug, city.name, found[city.id]))
     if None in found:
         rows.append(Row("other", _("Another city"), found[None]))
     return rows
@@ -233,8 +238,8 @@ def by_category(account: Account, filters: Filters, *, now: datetime) -> list[Ro
     return _categories(_by_person(account, filters, now=now))
 
 
-def _categories(people: dict[tuple, Counts]) -> list[Row]:
-    found = _added((category, counts) for (_city_id, category), counts in people.items())
+def _categories(people: dict[tuple, list[int]]) -> list[Row]:
+    found = _added((category, figures) for (_city_id, category), figures in people.items())
     return [
         Row(
             category.value,
@@ -251,7 +256,7 @@ def by_event_type(account: Account, filters: Filters, *, now: datetime) -> list[
 
 
 def _event_types(events: list[tuple]) -> list[Row]:
-    found = _added((type, counts) for type, _starts_at, counts in events)
+    found = _added((type, figures) for type, _starts_at, figures in events)
     return [
         Row(type.value, labels.label(labels.EVENT_TYPES, type.value), found.get(type, Counts()))
         for type in EventType
@@ -268,9 +273,13 @@ def _quarters(events: list[tuple]) -> list[Row]:
     # Told here, by the Warsaw calendar, not in SQL: SQLite has no time zones, and an
     # event starting at 00:30 on 1 April in Warsaw (22:30 UTC the day before) belongs
     # to the second quarter.
-    quarters = _added((_quarter(starts_at), counts) for _type, starts_at, counts in events)
-    if not quarters:
+    if not events:
         return []
+    quarter_of = _quarter_finder(
+        min(starts_at for _type, starts_at, _figures in events),
+        max(starts_at for _type, starts_at, _figures in events),
+    )
+    quarters = _added((quarter_of(starts_at), figures) for _type, starts_at, figures in events)
     return [
         Row(
             f"{year}-{quarter}",
@@ -281,9 +290,21 @@ def _quarters(events: list[tuple]) -> list[Row]:
     ]
 
 
-def _quarter(starts_at: datetime) -> tuple[int, int]:
-    local = starts_at.astimezone(WARSAW)
-    return local.year, (local.month - 1) // 3 + 1
+def _quarter_finder(first: datetime, last: datetime) -> Callable[[datetime], tuple[int, int]]:
+    """``(year, quarter)`` in Warsaw of an instant between ``first`` and ``last``: found
+    among the quarters' first instants, in UTC, rather than by converting each event's
+    start to Warsaw time (thousands of events, on every report)."""
+    starts = [
+        (datetime(year, month, 1, tzinfo=WARSAW).astimezone(UTC), (year, quarter))
+        for year in range(first.astimezone(WARSAW).year, last.astimezone(WARSAW).year + 1)
+        for quarter, month in ((1, 1), (2, 4), (3, 7), (4, 10))
+    ]
+    instants = [instant for instant, _quarter in starts]
+
+    def quarter_of(starts_at: datetime) -> tuple[int, int]:
+        return starts[bisect_right(instants, starts_at.astimezone(UTC)) - 1][1]
+
+    return quarter_of
 
 
 def _quarters_between(first: tuple[int, int], last: tuple[int, int]) -> Iterable[tuple[int, int]]:
