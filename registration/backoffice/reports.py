@@ -46,7 +46,6 @@ def reports():
         figures=queries.FIGURES,
         people_figures=[name for name in queries.FIGURES if name not in WAITLIST_FIGURES],
         waitlist_figures=WAITLIST_FIGURES,
-        series=charts.SERIES,
         filters=filters,
         errors=errors,
         cities=cities_for(account),

@@ -17,7 +17,8 @@ What each figure means (docs/reports.md says it for organisers):
 - registered: every registration, whatever its status;
 - confirmed: holding a seat now;
 - attended: confirmed and checked in on some day;
-- no-shows: confirmed at an event that has ended, never checked in;
+- no-shows: confirmed at an event that took place (ended, not cancelled), never checked
+  in;
 - cancelled: given up (by the person, an organiser or an erasure);
 - of those who joined the waitlist: got a seat from it, still waiting, or left the line
   (cancelled without ever getting a seat).
@@ -37,7 +38,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from registration import labels
 from registration.accounts.models import Account
-from registration.events.models import City, Event, EventType
+from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
 from registration.i18n import WARSAW, polish_sort_key
 from registration.registrations.models import Category, Registration, RegistrationStatus
@@ -121,9 +122,12 @@ def _figures(now: datetime) -> list[ColumnElement[int]]:
     confirmed = status == RegistrationStatus.CONFIRMED
     checked_in = Registration.checked_in_at.is_not(None)
     joined = Registration.waitlisted_at.is_not(None)
-    # A set of the events that have ended, made once per query, rather than a join:
-    # joining every registration to its event costs more than the counting.
-    ended = Registration.event_id.in_(select(Event.id).where(Event.ends_at <= now))
+    # The events that took place: ended, and not cancelled (a cancelled event keeps its
+    # registrations as they were, and nobody missed it). A set of ids made once per
+    # query, rather than a join: joining every registration to its event costs more
+    # than the counting.
+    held = select(Event.id).where(Event.ends_at <= now, Event.status != EventStatus.CANCELLED)
+    ended = Registration.event_id.in_(held)
     counts = [
         func.count(),
         func.count().filter(confirmed),

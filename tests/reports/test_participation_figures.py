@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from registration.accounts.models import Account
-from registration.events.models import City
+from registration.events.models import City, EventStatus
 from registration.extensions import db
 from registration.reports.queries import Counts, Filters, breakdown, report, totals
 from tests.factories import make_account, make_event, make_registration
@@ -131,3 +131,11 @@ def test_an_organiser_counts_their_own_citys_events_only(season, ctx):
 def test_confirmed_people_of_an_event_not_yet_over_are_no_no_shows(season, admin):
     now = datetime(2026, 3, 31, tzinfo=UTC)  # the seminar is over, the visit to come
     assert report(admin, Filters(), now=now).totals.no_shows == 1  # the seminar's only
+
+
+def test_nobody_missed_an_event_that_was_cancelled(ctx, admin):
+    """A cancelled event keeps its registrations as they were: none of them is a no-show."""
+    event = make_event(starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    make_registration(event, now=datetime(2026, 2, 1, tzinfo=UTC))
+    event.status = EventStatus.CANCELLED
+    assert totals(admin, Filters(), now=AFTER) == Counts(registered=1, confirmed=1)
