@@ -178,3 +178,6 @@ def test_without_registrations_the_page_says_so(client, signed_in):
     response = client.get("/organiser/reports?lang=en")
     assert response.status_code == 200
     assert "No registrations match these filters." in response.text  # the quarters
+    chart = client.get("/organiser/reports/quarter.svg?lang=en")
+    assert chart.status_code == 200
+    assert b"<desc>No registrations match the filters.</desc>" in chart.data
