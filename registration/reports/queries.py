@@ -4,7 +4,7 @@ The whole report is two queries over registrations, each grouped once, with one
 conditional count per figure (``COUNT(*) FILTER (WHERE …)``, which SQLite and
 PostgreSQL both know): one by home city and category (at most 32 groups), one by
 event (a row per event, joined to the events' type and start). The events counted
-and the events ended are sets of ids the database makes once per query
+and the events that took place are sets of ids the database makes once per query
 (``event_id IN (SELECT …)``), not a join of every registration to its event. The
 breakdowns and the totals are added up from them here: each breakdown of its own
 would read every registration again.
@@ -127,12 +127,12 @@ def _figures(now: datetime) -> list[ColumnElement[int]]:
     # query, rather than a join: joining every registration to its event costs more
     # than the counting.
     held = select(Event.id).where(Event.ends_at <= now, Event.status != EventStatus.CANCELLED)
-    ended = Registration.event_id.in_(held)
+    took_place = Registration.event_id.in_(held)
     counts = [
         func.count(),
         func.count().filter(confirmed),
         func.count().filter(confirmed, checked_in),
-        func.count().filter(confirmed, Registration.checked_in_at.is_(None), ended),
+        func.count().filter(confirmed, Registration.checked_in_at.is_(None), took_place),
         func.count().filter(status == RegistrationStatus.CANCELLED),
         func.count().filter(joined),
         func.count().filter(joined, Registration.promoted_at.is_not(None)),
