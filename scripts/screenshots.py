@@ -10,8 +10,8 @@ Chromium (``/usr/bin/chromium``) through Playwright, as the browser tests do.
   and a registration just cancelled. At 1280 the first screenful is kept, at
   390 the whole page, as a phone user scrolls it.
 - The back office, signed in as an admin, at the same widths: the dashboard, the
-  attendee list of the two-day study visit (cards on a phone), its check-in at the
-  door, and a message to its attendees in preview.
+  participation report, the attendee list of the two-day study visit (cards on a
+  phone), its check-in at the door, and a message to its attendees in preview.
 - Emails, at the same widths: a confirmation, a place on the waitlist and an
   event that moved, each composed from its outbox row exactly as the mail
   worker composes it (``registration.notifications.messages.compose``) and
@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                 show(page)
                 path = arguments.out / f"{name}-{width}{suffix}.png"
                 longest = BACK_OFFICE_LONGEST if name.startswith("organiser") else None
-                save(page, path, full_page=width == PHONE, longest=longest)
+                full_page = width == PHONE or name in TALLER_ON_A_DESKTOP
+                save(page, path, full_page=full_page, longest=longest)
                 written.append(path)
             for name, kind in EMAILS:
                 page.goto("about:blank")
@@ -163,6 +164,7 @@ def _pages(app: Flask):
         ("manage-waitlisted", lambda page: page.goto(_manage_path(app, "waitlisted"))),
         ("manage-cancelled", lambda page: _register_and_cancel(page, app)),
         ("organiser-dashboard", _sign_in),
+        ("organiser-reports", lambda page: page.goto("/organiser/reports")),
         ("organiser-attendees", lambda page: page.goto(f"/organiser{event}/attendees")),
         ("organiser-check-in", lambda page: page.goto(f"/organiser{event}/check-in")),
         ("organiser-message-preview", lambda page: _preview_a_message(page, event)),
@@ -171,6 +173,9 @@ def _pages(app: Flask):
 
 #: How much of a back-office page a phone's picture keeps, from the top.
 BACK_OFFICE_LONGEST = 2200
+#: Pages whose first screenful on a desktop is all filters and totals: their picture
+#: goes on down the page (as far as ``BACK_OFFICE_LONGEST``), to the first chart.
+TALLER_ON_A_DESKTOP = {"organiser-reports"}
 #: The back office's account in the pictures.
 ADMIN = "koordynacja@example.org"
 ADMIN_PASSWORD = "zrzuty-ekranu-" + "x" * 8

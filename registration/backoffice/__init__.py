@@ -15,4 +15,5 @@ from registration.backoffice import (  # noqa: E402, F401  (routes)
     events,
     imports,
     messages,
+    reports,
 )

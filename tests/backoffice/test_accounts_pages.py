@@ -232,6 +232,7 @@ class TestDoorStaff:
             "batch": "x",
             "key": "x",
             "token": "0" * 32,
+            "breakdown": "home_city",
         }
         checked = 0
         for rule in app.url_map.iter_rules():

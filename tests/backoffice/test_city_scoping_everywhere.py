@@ -43,6 +43,10 @@ NOT_ABOUT_AN_EVENT = {
     "backoffice.audit_log",  # an organiser reads their own city's entries in it
     "backoffice.audit_log_csv",
     "backoffice.audit_log_xlsx",
+    "backoffice.reports",  # an organiser counts their own city's events in it
+    "backoffice.reports_csv",
+    "backoffice.reports_xlsx",
+    "backoffice.report_chart",
     "backoffice.check_in_lookup",
 }
 #: What each parameter is filled with, from the other city's event.
@@ -55,6 +59,7 @@ PARAMETERS = {
     "account_id": lambda target: target["account"],
     "token_id": lambda target: target["api_token"],
     "key": lambda target: "not-a-key",
+    "breakdown": lambda target: "home_city",
 }
 #: Where another's thing is not found rather than forbidden: a token is only ever its
 #: owner's, so there is no city to speak of.

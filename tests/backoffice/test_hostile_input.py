@@ -55,6 +55,7 @@ def ids(app) -> dict:
             "account_id": 1,
             "token_id": 1,
             "key": "not-a-key",
+            "breakdown": "home_city",
         }
 
 
