@@ -63,4 +63,9 @@ def test_the_loop_anonymises_within_minutes_of_it_being_due(app):
 
 def test_the_command_line_loop_has_the_anonymisation(app):
     works = {job.work.__name__ for job in periodic_jobs()}
-    assert works == {"_queue_reminders", "_anonymise", "_queue_certificates"}
+    assert works == {
+        "_queue_reminders",
+        "_anonymise",
+        "_queue_certificates",
+        "_release_allocations",
+    }
