@@ -235,6 +235,7 @@ def _register_and_cancel(page: Page, app: Flask) -> None:
     form.locator("#email").fill(f"k.wisniewska.{page.viewport_size['width']}@example.org")
     form.locator("#institution").fill("Centrum Kultury w Lublinie")
     form.locator("#category").select_option("culture_staff")
+    form.locator("#home_city").select_option("lublin")
     form.locator("#city").fill("Lublin")
     form.locator("#consent").check()
     with page.expect_navigation():

@@ -44,6 +44,8 @@ class Person:
     position: str = "Specjalistka ds. edukacji"
     category: str = "culture_staff"
     city: str = "Lublin"
+    #: A coalition city's slug, or "other" (then ``city`` names the town).
+    home_city: str = "lublin"
 
 
 def registration_form(page):
@@ -59,6 +61,7 @@ def fill_registration_form(page, person: Person) -> None:
     form.locator("#institution").fill(person.institution)
     form.locator("#position").fill(person.position)
     form.locator("#category").select_option(person.category)
+    form.locator("#home_city").select_option(person.home_city)
     form.locator("#city").fill(person.city)
     form.locator("#consent").check()
 

@@ -123,6 +123,7 @@ def test_register_for_an_event_with_the_keyboard(site, visitor, check_page):
     type_into(page, f"{form} #institution", person.institution)
     type_into(page, f"{form} #position", person.position)
     choose(page, f"{form} #category", person.category)
+    choose(page, f"{form} #home_city", person.home_city)
     type_into(page, f"{form} #city", person.city)
     tab_to(page, f"{form} #consent")
     page.keyboard.press("Space")

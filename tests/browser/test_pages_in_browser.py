@@ -153,6 +153,7 @@ def test_registration_and_cancellation_work_without_javascript(page_and_log, bro
     page.get_by_label("Adres e-mail").fill("ewa.przegladarka@example.org")
     page.get_by_label("Instytucja").fill("Centrum Kultury")
     page.get_by_label("Jesteś").select_option(label="Urzędnik samorządowy")
+    page.get_by_label("Miasto, dla którego pracujesz").select_option(label="Lublin")
     page.get_by_label("Miasto, w którym pracujesz").fill("Lublin")
     page.get_by_label(re.compile("^Wyrażam zgodę na przetwarzanie")).check()
     page.get_by_role("button", name="Zapisz się").click()
