@@ -229,10 +229,12 @@ def assert_invariants(
     *,
     capacity: int,
     allocations: Mapping[str, int] | None = None,
+    waiting_before: Sequence[int] = (),
 ) -> list[Row]:
     """Invariants 1-3 in the database and in the API's answers; the registrations.
 
     :param allocations: seats per city slug while they hold; ``None`` once released
+    :param waiting_before: the people waiting when the rush began
     """
     rows = registrations_of(event_id)
     confirmed, waitlisted = with_status(rows, CONFIRMED), with_status(rows, WAITLISTED)
@@ -255,6 +257,14 @@ def assert_invariants(
         for row in waitlisted:
             kept_left = allocations.get(row.home_city, 0) - seats_by_city[row.home_city]
             assert len(confirmed) == capacity or (kept_left <= 0 and common_left <= 0), row
+    # ... nobody promoted in the rush took a seat that somebody who waited all along,
+    # and came earlier, could have taken: with the allocations, a common seat (all that
+    # somebody from elsewhere can take) or a seat of the earlier person's own city ...
+    for late in (row for row in confirmed if row.promoted):
+        for early in (row for row in waitlisted if row.id in waiting_before):
+            if early.id < late.id:
+                assert allocations is not None, (early, late)
+                assert late.home_city not in (None, early.home_city), (early, late)
     # ... and each one waiting is told their place in order of arrival, 1..n.
     assert_waitlist_closed_up(base_url, waitlisted)
     # 3. One active registration per address.
@@ -370,7 +380,7 @@ def test_release_promotes_the_freed_seats_once_in_waitlist_order(
     # Released once: by one of the jobs, or by the first seat operation after the time.
     assert sum(len(outcome[0]["released"]) for outcome in released) <= 1
     assert releases_recorded(event_id) == 1
-    rows = assert_invariants(server, event_id, capacity=capacity)
+    rows = assert_invariants(server, event_id, capacity=capacity, waiting_before=waiting)
     promoted = waiting[:7]
     assert ids(with_status(rows, CONFIRMED)) == sorted(
         (set(seated) - set(ids(leaving))) | set(promoted)
@@ -413,7 +423,9 @@ def test_cancellations_inside_allocations_promote_the_same_citys_first_in_line(c
 
     assert [answer.status for answer in answers] == [200] * 2 * len(leaving) + [201] * 3, answers
     assert {answer.body["status"] for answer in answers[-3:]} == {WAITLISTED}
-    rows = assert_invariants(server, event_id, capacity=capacity, allocations=allocations)
+    rows = assert_invariants(
+        server, event_id, capacity=capacity, allocations=allocations, waiting_before=waiting
+    )
     # Gdańsk's three in line, Lublin's first, and for the common seat the first of all.
     promoted = [waiting[0], waiting[1], waiting[2], waiting[4], waiting[6]]
     assert ids(row for row in rows if row.promoted) == promoted
@@ -435,25 +447,31 @@ def test_approvals_racing_cancellations_and_registrations_keep_the_rules(
     ctx, server: str, database_url: str
 ):
     """At an event with approval and allocations, two organisers approve requests (one
-    request by both), one rejects, while people cancel and new requests arrive, all at
-    once: seats by the rules, the line in order, one decision and one email per change.
+    request by both), one rejects, while people give up seats, a request is withdrawn
+    and new requests arrive, all at once: seats by the rules, the line in order, one
+    decision and one email per change.
+
+    Before the rush every seat is taken and four approved people wait, two of them from
+    Gdańsk, whose two seats are given up in the rush, with a common one.
     """
     capacity = 6
     allocations = {"gdansk": 2, "lublin": 2}
     event = event_with_allocations(allocations, capacity=capacity, approval=True)
     cities = ["Gdańsk", "Lublin", ELSEWHERE, "Gdańsk", ELSEWHERE, "Lublin", "Gdańsk"]
-    cities += [ELSEWHERE, "Lublin", "Gdańsk", ELSEWHERE, "Gdańsk", "Lublin"]
+    cities += [ELSEWHERE, "Lublin", "Gdańsk", ELSEWHERE, "Gdańsk", "Lublin", "Gdańsk", ELSEWHERE]
     requests = registered_one_by_one(event, cities)
-    for registration_id in requests[:5]:
+    for registration_id in requests[:10]:
         services.approve(db.session.get(Registration, registration_id), account=None)
     event_id = done(event)
     before = registrations_of(event_id)
-    confirmed = with_status(before, CONFIRMED)
-    assert len(confirmed) == 5
-    first_hand, second_hand = requests[5:10], requests[9:12]  # both approve requests[9]
+    assert ids(with_status(before, CONFIRMED)) == requests[:6]
+    waiting = ids(with_status(before, WAITLISTED))
+    assert waiting == requests[6:10]
+    first_hand, second_hand = requests[10:12] + requests[13:14], requests[13:15]
     rejected, withdrawn = requests[12], before[11]
+    leaving = [before[0], before[3], before[2]]  # Gdańsk's two seats and a common one
     newcomers = [person(number, city) for number, city in enumerate(["Gdańsk", ELSEWHERE] * 2)]
-    # An address that holds a request (or, by then, a place) asks again.
+    # An address that holds a place asks again.
     again = applicant(99, city="Lublin", email=before[7].email.upper())
 
     with organiser_hands(database_url) as hands:
@@ -463,15 +481,16 @@ def test_approvals_racing_cancellations_and_registrations_keep_the_rules(
         hands.wait_until_ready()
         hands.cue()
         answers = all_at_once(
-            [cancelling(server, row.token) for row in [confirmed[0], confirmed[3]] * 2]
+            [cancelling(server, row.token) for row in leaving * 2]
             + [cancelling(server, withdrawn.token)]
             + [registering(server, event_id, body) for body in [*newcomers, again]]
         )
         decisions = [outcome for hand in hands.outcomes() for outcome in hand]
 
-    assert [answer.status for answer in answers[:5]] == [200] * 5, answers
-    assert [answer.status for answer in answers[5:-1]] == [201] * len(newcomers), answers
-    assert {answer.body["status"] for answer in answers[5:-1]} == {PENDING}
+    cancelled = 2 * len(leaving) + 1
+    assert [answer.status for answer in answers[:cancelled]] == [200] * cancelled, answers
+    assert [answer.status for answer in answers[cancelled:-1]] == [201] * len(newcomers)
+    assert {answer.body["status"] for answer in answers[cancelled:-1]} == {PENDING}
     assert (answers[-1].status, problem_code(answers[-1])) == (409, "already-registered")
     # Each request decided once: the one approved twice, and the one withdrawn
     # meanwhile, are refused as no longer pending if they came second.
@@ -479,10 +498,12 @@ def test_approvals_racing_cancellations_and_registrations_keep_the_rules(
     refused = [outcome for outcome in decisions if "refused" in outcome]
     assert set(decided.values()) == {1}
     assert {outcome["refused"] for outcome in refused} <= {"not-pending"}
-    assert decided[requests[9]] == 1
-    assert {outcome["id"] for outcome in refused} <= {requests[9], withdrawn.id}
+    assert decided[requests[13]] == 1
+    assert {outcome["id"] for outcome in refused} <= {requests[13], withdrawn.id}
     assert len(decided) + len(refused) == len(first_hand) + len(second_hand) + 1
-    rows = assert_invariants(server, event_id, capacity=capacity, allocations=allocations)
+    rows = assert_invariants(
+        server, event_id, capacity=capacity, allocations=allocations, waiting_before=waiting
+    )
     by_id = {row.id: row for row in rows}
     assert by_id[rejected].status == REJECTED
     assert by_id[withdrawn.id].status == CANCELLED
@@ -490,7 +511,7 @@ def test_approvals_racing_cancellations_and_registrations_keep_the_rules(
     assert all(by_id[row_id].status != PENDING for row_id in requests)
     # One email per change: the request, its decision, a promotion, a cancellation.
     messages = messages_of(event_id)
-    approved_once = set(requests[:5]) | {
+    approved_once = set(requests[:10]) | {
         row_id for row_id in decided if by_id[row_id].status != REJECTED
     }
     for row in rows:
