@@ -451,14 +451,17 @@ def test_approvals_racing_cancellations_and_registrations_keep_the_rules(
     and new requests arrive, all at once: seats by the rules, the line in order, one
     decision and one email per change.
 
-    Before the rush every seat is taken and four approved people wait, two of them from
-    Gdańsk, whose two seats are given up in the rush, with a common one.
+    Before the rush every seat is taken and four approved people wait, three of them
+    from Gdańsk; Gdańsk's two seats and a common one are given up in the rush. Whatever
+    the order in which things happen, the three seats go to the first three in line
+    (the common one, in the end, to the one from elsewhere among them), and nobody
+    approved meanwhile, who joins the line behind them, gets one.
     """
     capacity = 6
     allocations = {"gdansk": 2, "lublin": 2}
     event = event_with_allocations(allocations, capacity=capacity, approval=True)
     cities = ["Gdańsk", "Lublin", ELSEWHERE, "Gdańsk", ELSEWHERE, "Lublin", "Gdańsk"]
-    cities += [ELSEWHERE, "Lublin", "Gdańsk", ELSEWHERE, "Gdańsk", "Lublin", "Gdańsk", ELSEWHERE]
+    cities += [ELSEWHERE, "Gdańsk", "Gdańsk", ELSEWHERE, "Gdańsk", "Lublin", "Gdańsk", ELSEWHERE]
     requests = registered_one_by_one(event, cities)
     for registration_id in requests[:10]:
         services.approve(db.session.get(Registration, registration_id), account=None)
@@ -503,6 +506,10 @@ def test_approvals_racing_cancellations_and_registrations_keep_the_rules(
     assert len(decided) + len(refused) == len(first_hand) + len(second_hand) + 1
     rows = assert_invariants(
         server, event_id, capacity=capacity, allocations=allocations, waiting_before=waiting
+    )
+    assert ids(row for row in rows if row.promoted) == waiting[:3]
+    assert ids(with_status(rows, CONFIRMED)) == sorted(
+        (set(requests[:6]) - set(ids(leaving))) | set(waiting[:3])
     )
     by_id = {row.id: row for row in rows}
     assert by_id[rejected].status == REJECTED
