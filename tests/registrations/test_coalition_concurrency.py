@@ -279,8 +279,8 @@ def assert_invariants(
 
 
 def test_rush_against_city_allocations_seats_people_by_the_rules(ctx, server: str):
-    """Seven cities keep one seat each, seven are common: a crowd from every city and
-    from elsewhere gets exactly the seats the rules give in their order of arrival.
+    """Seven cities keep one seat each, seven are common: a crowd from six of the cities
+    and from elsewhere gets exactly the seats the rules give in their order of arrival.
 
     A city never has more than its allocation plus what it took of the common pool,
     the seats never exceed the capacity, and the people sent to the waitlist are
