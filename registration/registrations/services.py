@@ -308,7 +308,7 @@ def _seat_or_place(
     if event.approval and not approved:
         return _request(event, registration, seats, now=now)
     plan = _seat_plan(event, now, allocated=allocated)
-    if seats.waitlisted and _seat_free_for_anyone(plan, seats, event.capacity):
+    if seats.waitlisted and _seat_free_for_someone_waiting(event.id, plan, seats):
         # A seat freed without promotion (say, a capacity edited in the database, or
         # the allocations' release time passing) belongs to the people in line first.
         # A repeat registration is refused first: a refusal changes nothing.
@@ -845,8 +845,31 @@ def _seat_plan(
     return SeatPlan(event.capacity, allocations, confirmed)
 
 
-def _seat_free_for_anyone(plan: SeatPlan | None, seats: Availability, capacity: int) -> bool:
-    return seats.confirmed < capacity if plan is None else plan.any_seat_free()
+def _seat_free_for_someone_waiting(
+    event_id: int, plan: SeatPlan | None, seats: Availability
+) -> bool:
+    """Whether a free seat could go to somebody in line (lock held).
+
+    While the allocations hold, a city's kept seat is free for nobody waiting unless
+    somebody from that city waits: one indexed question, not the whole line read into
+    Python for every registration, which made the time under the lock grow with the
+    line whenever a city had not used its allocation (docs/concurrency.md).
+    """
+    if plan is None:
+        return seats.confirmed < seats.capacity
+    if not plan.any_seat_free():
+        return False
+    if plan.common_left:
+        return True
+    cities = [city_id for city_id in plan.allocations if plan.allocation_left(city_id)]
+    return (
+        db.session.scalar(
+            _WAITING.with_only_columns(Registration.id)
+            .where(Registration.event_id == event_id, Registration.home_city_id.in_(cities))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _mark_released(event_id: int, now: datetime) -> None:
