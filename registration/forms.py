@@ -133,6 +133,19 @@ def read_date(typed: str) -> date | None:
         return None
 
 
+def day_argument(name: str, errors: dict[str, str]) -> date | None:
+    """The day in the query argument ``name`` (a filter's first or last day), or ``None``
+    when it is empty; a day that does not read goes into ``errors`` under ``name``."""
+    typed = request.args.get(name, "").strip()
+    if not typed:
+        return None
+    day = read_date(typed)
+    if day is None or not 2000 <= day.year <= 9998:
+        errors[name] = str(fields.NOT_A_DATE)
+        return None
+    return day
+
+
 class PolishDateField(Field):
     """A day typed as a Polish date (``10.03.2027``); ``data`` is a ``date`` or ``None``."""
 

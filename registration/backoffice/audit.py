@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -11,8 +9,7 @@ from flask_login import login_required
 from registration.accounts import audit
 from registration.backoffice import bp
 from registration.backoffice.access import current_account, managed_event_or_abort
-from registration.fields import NOT_A_DATE
-from registration.forms import read_date
+from registration.forms import day_argument
 from registration.registrations import exports
 
 
@@ -82,23 +79,12 @@ def _filters() -> tuple[audit.Filters, dict[str, str]]:
     if person is not None and len(person) > audit.SEARCH_LIMIT:
         errors["person"] = _("Type at most %(num)d characters.", num=audit.SEARCH_LIMIT)
         person = None
-    since = _day("since", errors)
-    until = _day("until", errors)
+    since = day_argument("since", errors)
+    until = day_argument("until", errors)
     if since and until and since > until:
         errors["until"] = _("The last day cannot come before the first.")
         until = None
     return audit.Filters(event_id, person, action, since, until), errors
-
-
-def _day(name: str, errors: dict[str, str]) -> date | None:
-    typed = request.args.get(name, "").strip()
-    if not typed:
-        return None
-    day = read_date(typed)
-    if day is None or not 2000 <= day.year <= 9998:
-        errors[name] = str(NOT_A_DATE)
-        return None
-    return day
 
 
 def _filter_arguments(filters: audit.Filters) -> dict[str, str]:

@@ -3,8 +3,6 @@ charts and tables, as CSV and XLSX, and each chart as SVG (docs/reports.md)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,8 +13,7 @@ from registration.backoffice.access import current_account
 from registration.database import utcnow
 from registration.events.services import all_cities, cities_for
 from registration.extensions import talisman
-from registration.fields import NOT_A_DATE
-from registration.forms import read_date
+from registration.forms import day_argument
 from registration.registrations.exports import CSV_MIMETYPE, XLSX_MIMETYPE
 from registration.reports import charts, exports, queries
 
@@ -107,23 +104,12 @@ def _filters() -> tuple[queries.Filters, dict[str, str]]:
             abort(403)
         else:
             city_id = city.id
-    since = _day("since", errors)
-    until = _day("until", errors)
+    since = day_argument("since", errors)
+    until = day_argument("until", errors)
     if since and until and since > until:
         errors["until"] = _("The last day cannot come before the first.")
         until = None
     return queries.Filters(since=since, until=until, city_id=city_id), errors
-
-
-def _day(name: str, errors: dict[str, str]) -> date | None:
-    typed = request.args.get(name, "").strip()
-    if not typed:
-        return None
-    day = read_date(typed)
-    if day is None or not 2000 <= day.year <= 9998:
-        errors[name] = str(NOT_A_DATE)
-        return None
-    return day
 
 
 def _filter_arguments(filters: queries.Filters) -> dict[str, str]:
