@@ -109,7 +109,7 @@ def _fold(text):
 
 
 def _institution_key(institution):
-    """As ``registrations.institutions.institution_key`` when this was written."""
+    """As ``registrations.coalition.institution_key`` when this was written."""
     decomposed = unicodedata.normalize("NFKC", institution)
     kept = "".join(char if char.isalnum() else " " for char in decomposed.casefold())
     return " ".join(kept.split())[:200]
