@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from registration.database import utcnow
-from registration.events.models import City, CityAllocation, Event, EventStatus, EventType
+from registration.events.models import City, Event, EventStatus, EventType
 from registration.extensions import db
 from registration.i18n import WARSAW
 from registration.registrations.models import Category, Registration, RegistrationStatus
@@ -284,9 +284,7 @@ def load_demo(*, now: datetime | None = None) -> int:
         if demo.slug in existing:
             continue
         event = _create_event(demo, cities[demo.city], now=now)
-        event.allocations = [
-            CityAllocation(city=cities[name], seats=seats) for name, seats in demo.allocations
-        ]
+        event.keep_seats_for_cities({cities[name].id: seats for name, seats in demo.allocations})
         db.session.flush()
         _fill(event, demo, now=now)
         if demo.cancelled:

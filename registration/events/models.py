@@ -171,6 +171,10 @@ class Event(EventRules, db.Model):
     allocation_release_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the unused allocated seats joined the common pool (``None``: not yet).
     allocations_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The seats of ``allocations`` together (0: none), written with them by
+    #: ``keep_seats_for_cities``: the seat lock reads it with the event's row, where a
+    #: query of the allocations made every registration slower (docs/coalition.md).
+    allocated_seats: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Hours of training the certificates of attendance state; NULL: a one-day event's
     #: length from start to end, and none for an event of several days (``certificates``).
     certificate_hours: Mapped[int | None] = mapped_column(Integer, info={"range": (1, 500)})
@@ -189,6 +193,15 @@ class Event(EventRules, db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.slug}>"
+
+    def keep_seats_for_cities(self, seats: dict[int, int]) -> None:
+        """Keep ``seats`` (by city id; 0 keeps none) for coalition cities; the only way
+        allocations are written, so that ``allocated_seats`` stays their sum."""
+        kept = {city_id: count for city_id, count in sorted(seats.items()) if count > 0}
+        self.allocations = [
+            CityAllocation(city_id=city_id, seats=count) for city_id, count in kept.items()
+        ]
+        self.allocated_seats = sum(kept.values())
 
     @property
     def allocations_release(self) -> datetime | None:

@@ -29,7 +29,6 @@ from registration.events.errors import (
 from registration.events.errors import EventError as EventError
 from registration.events.models import (
     City,
-    CityAllocation,
     Event,
     EventLanguage,
     EventStatus,
@@ -456,11 +455,7 @@ def create_event(fields: dict, *, account: Account) -> Event:
     if allocations and sum(allocations.values()) > values["capacity"]:
         raise InvalidEvent({ALLOCATIONS: [seats.AllocationsTooLarge.message]})
     event = Event(**values, sequence=0)
-    event.allocations = [
-        CityAllocation(city_id=city_id, seats=count)
-        for city_id, count in sorted(allocations.items())
-        if count > 0
-    ]
+    event.keep_seats_for_cities(allocations)
     _add_with_unique_slug(event)
     record(account, "event.create", event=event, title=event.title, status=event.status.value)
     return event

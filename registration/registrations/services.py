@@ -220,7 +220,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if not applicant.consent:
         raise ConsentMissing
     registration = _new_registration(event_id, applicant)  # before the lock: others wait in it
-    event, seats, allocated = _lock_and_count(event_id)
+    event, seats = _lock_and_count(event_id)
     if event.status == EventStatus.DRAFT:
         raise EventNotFound
     # The clock is read once the lock is ours: the window is judged, and
@@ -229,7 +229,7 @@ def register(event_id: int, applicant: Applicant, *, now: datetime | None = None
     if not event.registration_open(now):
         raise RegistrationClosed
     try:
-        return _seat_or_place(event, registration, seats, now=now, allocated=allocated)
+        return _seat_or_place(event, registration, seats, now=now)
     except _HeldAtFullEvent as held:
         # Everybody hears that a full event is full, whether or not the address holds
         # a seat: a different answer would tell a stranger who registered (invariant
@@ -283,7 +283,6 @@ def _seat_or_place(
     seats: Availability,
     *,
     now: datetime,
-    allocated: int,
     approved: bool = False,
 ) -> Registered:
     """With the event locked and ``seats`` counted under the lock: decide, write, tell.
@@ -294,7 +293,6 @@ def _seat_or_place(
     their home city (``coalition.SeatPlan``, while the city allocations hold), else
     the newcomer joins the waitlist, or is turned away when there is none.
 
-    :param allocated: seats of the event's city allocations (0: it has none)
     :param approved: an organiser adds the person, which approves them at an event with
         approval
     :raise InstitutionCapReached: the applicant's institution has reached the cap
@@ -307,7 +305,7 @@ def _seat_or_place(
         _check_institution_cap(event, registration["institution_key"])
     if event.approval and not approved:
         return _request(event, registration, seats, now=now)
-    plan = _seat_plan(event, now, allocated=allocated)
+    plan = _seat_plan(event, now)
     if seats.waitlisted and _seat_free_for_someone_waiting(event.id, plan, seats):
         # A seat freed without promotion (say, a capacity edited in the database, or
         # the allocations' release time passing) belongs to the people in line first.
@@ -586,9 +584,7 @@ def change_allocations(
         return []
     if sum(wanted.values()) > event.capacity:
         raise AllocationsTooLarge
-    event.allocations = [
-        CityAllocation(city_id=city_id, seats=seats) for city_id, seats in sorted(wanted.items())
-    ]
+    event.keep_seats_for_cities(wanted)
     event.allocation_release_at = release_at
     db.session.flush()
     return _promote_waitlist(event, now=now)
@@ -805,9 +801,7 @@ _WAITING = (
 )
 
 
-def _seat_plan(
-    event: Event | LockedEvent, now: datetime, *, allocated: int | None = None
-) -> SeatPlan | None:
+def _seat_plan(event: Event | LockedEvent, now: datetime) -> SeatPlan | None:
     """The event's seats under its city allocations, while they hold (lock held);
     ``None`` when it has none or they have been released.
 
@@ -815,9 +809,8 @@ def _seat_plan(
     periodic job ``release_due_allocations`` does it too, within minutes), so that
     nobody is turned away from a seat that is no longer kept.
 
-    :param allocated: the allocations' seats, when the caller read them with the lock
     """
-    if event.allocations_released_at is not None or allocated == 0:
+    if event.allocations_released_at is not None or not event.allocated_seats:
         return None
     allocations = dict(
         db.session.execute(
@@ -1098,9 +1091,8 @@ def _sent_recently(
     )
 
 
-def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability, int]:
-    """Lock the event; read it with its seat counts (kept on its row: one index lookup)
-    and the seats of its city allocations.
+def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability]:
+    """Lock the event; read it with its seat counts (kept on its row: one index lookup).
 
     :raise EventNotFound: there is no such event
     """
@@ -1111,9 +1103,9 @@ def _lock_and_count(event_id: int) -> tuple[LockedEvent, Availability, int]:
     )
     if row is None:
         raise EventNotFound
-    *columns, confirmed, waitlisted, allocated = row
+    *columns, confirmed, waitlisted = row
     event = LockedEvent(*columns)
-    return event, Availability(event.capacity, confirmed, waitlisted), allocated
+    return event, Availability(event.capacity, confirmed, waitlisted)
 
 
 def _seats(event_id: int) -> Availability:
@@ -1218,13 +1210,11 @@ def add_by_hand(
     if not applicant.consent:
         raise ConsentMissing
     wanted = _new_registration(event.id, applicant)
-    event, seats, allocated = _lock_and_count(event.id)
+    event, seats = _lock_and_count(event.id)
     now = now or utcnow()  # read under the lock, as ``register`` does
     _check_seats_open(event, now)
     try:
-        registered = _seat_or_place(
-            event, wanted, seats, now=now, allocated=allocated, approved=True
-        )
+        registered = _seat_or_place(event, wanted, seats, now=now, approved=True)
     except statements.AddressHeld:
         raise AlreadyOnList from None
     registration = db.session.get(Registration, registered.registration.id)

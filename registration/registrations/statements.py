@@ -23,7 +23,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    func,
     insert,
     literal_column,
     null,
@@ -33,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from registration.events.models import CityAllocation, Event, EventRules, EventStatus
+from registration.events.models import Event, EventRules, EventStatus
 from registration.notifications.models import OutboxMessage
 from registration.registrations.models import ACTIVE_STATUSES, Participant, Registration
 
@@ -59,6 +58,7 @@ class LockedEvent(EventRules):
     institution_cap: int | None
     allocation_release_at: datetime | None
     allocations_released_at: datetime | None
+    allocated_seats: int
 
 
 def _active_registration(event_id: BindParameter, email: BindParameter) -> Select:
@@ -75,10 +75,7 @@ def _active_registration(event_id: BindParameter, email: BindParameter) -> Selec
     )
 
 
-_allocations = CityAllocation.__table__
-
-#: The event's ``LockedEvent`` columns, its seat counts and the seats of its city
-#: allocations (0: none); parameter ``event_id``. On
+#: The event's ``LockedEvent`` columns and its seat counts; parameter ``event_id``. On
 #: PostgreSQL this takes the row lock, and returns the row as the previous holder of the
 #: lock left it, counts included (the database keeps them on the row, see migration
 #: 0006). On SQLite the transaction holds the database's write lock from its start.
@@ -87,12 +84,9 @@ LOCK_EVENT_WITH_SEATS = (
         *(_events.c[field.name] for field in fields(LockedEvent)),
         _events.c.confirmed_count,
         _events.c.waitlisted_count,
-        select(func.coalesce(func.sum(_allocations.c.seats), 0))
-        .where(_allocations.c.event_id == _events.c.id)
-        .scalar_subquery(),
     )
     .where(_events.c.id == bindparam("event_id"))
-    .with_for_update(of=_events)
+    .with_for_update()
 )
 
 #: The id of the active registration of ``email`` for ``event_id``, if any.

@@ -82,6 +82,7 @@ def test_the_release_of_the_city_allocations_is_the_systems(app, client, signed_
         event = make_event(
             title="Wizyta studyjna",
             allocations=[CityAllocation(city_id=city("gdansk").id, seats=2)],
+            allocated_seats=2,
             allocation_release_at=datetime(2020, 1, 1, tzinfo=UTC),
         )
         db.session.commit()

@@ -26,6 +26,7 @@ def event_keeping_two_seats_for_wroclaw(title: str, *, release_at: datetime) -> 
         title=title,
         capacity=2,
         allocations=[CityAllocation(city_id=city("wroclaw").id, seats=2)],
+        allocated_seats=2,
         allocation_release_at=release_at,
     )
 

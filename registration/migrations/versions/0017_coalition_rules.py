@@ -10,7 +10,8 @@
 - ``registration.decided_at``, and ``status`` admits ``pending`` and ``rejected``;
   a pending request is active (one per event and address, the partial unique index).
 - ``event.approval``, ``institution_cap``, ``allocation_release_at``,
-  ``allocations_released_at``, and the table ``city_allocation``.
+  ``allocations_released_at``, ``allocated_seats`` (their sum, read with the seat
+  lock), and the table ``city_allocation``.
 - ``outbox_message.kind`` admits ``pending`` and ``rejected``.
 
 SQLite changes the CHECK on ``registration.status`` by copying the table (Alembic's
@@ -219,6 +220,9 @@ def upgrade():
     op.add_column(
         "event", sa.Column("allocations_released_at", sa.DateTime(timezone=True), nullable=True)
     )
+    op.add_column(
+        "event", sa.Column("allocated_seats", sa.Integer(), nullable=False, server_default="0")
+    )
     op.create_table(
         "city_allocation",
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -273,6 +277,7 @@ def downgrade():
     _allow_statuses(STATUSES, ACTIVE, also=drop_columns)
     op.drop_table("city_allocation")
     for column in (
+        "allocated_seats",
         "allocations_released_at",
         "allocation_release_at",
         "institution_cap",
