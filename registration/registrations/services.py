@@ -549,9 +549,7 @@ def change_capacity(
     now = now or utcnow()
     if capacity < _count(event.id, RegistrationStatus.CONFIRMED):
         raise CapacityBelowConfirmed
-    if _seat_plan(event, now) is not None and capacity < sum(
-        allocation.seats for allocation in event.allocations
-    ):
+    if _seat_plan(event, now) is not None and capacity < event.allocated_seats:
         raise AllocationsTooLarge
     event.capacity = capacity
     db.session.flush()
@@ -925,7 +923,8 @@ class AllocationState:
     release: datetime
     released: bool
     shares: list[CityShare]
-    #: Free seats of the common pool (while the allocations hold).
+    #: Seats kept for no city, and those of them free (while the allocations hold).
+    common_pool: int
     common_left: int
 
 
@@ -957,16 +956,9 @@ def allocation_state(event: Event, *, now: datetime) -> AllocationState | None:
         )
         for each in sorted(event.allocations, key=lambda each: polish_sort_key(each.city.name))
     ]
-    return AllocationState(event.allocations_release, released, shares, plan.common_left)
-
-
-def allocations_left(event: Event, *, now: datetime) -> dict[str, int] | None:
-    """Free seats kept for each coalition city (by slug) while the allocations hold;
-    ``None`` when they do not (none, or released)."""
-    state = allocation_state(event, now=now)
-    if state is None or state.released:
-        return None
-    return {share.city.slug: share.left for share in state.shares}
+    return AllocationState(
+        event.allocations_release, released, shares, plan.common_pool, plan.common_left
+    )
 
 
 def find_by_token(token: str) -> Registration | None:
