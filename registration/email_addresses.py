@@ -10,6 +10,7 @@ that happens to be down.
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
@@ -104,6 +105,9 @@ def suggest_correction(address: str) -> str | None:
     return f"{local_part}@{likely[0]}" if likely else None
 
 
+# A registration's address is checked by its form and again when the service normalises
+# it: the second check of the same text is a lookup. The result is only ever read.
+@functools.lru_cache(maxsize=128)
 def _validated(text: str) -> ValidatedEmail | None:
     try:
         return validate_email(text, check_deliverability=False)

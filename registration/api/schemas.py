@@ -128,8 +128,9 @@ def registration_form(body: object) -> RegistrationForm:
     :raise NotJsonObject: the body is not a JSON object
     :raise InvalidInput: a field is missing, of the wrong type, or breaks a rule
     """
-    formdata, errors = _as_formdata(json_object(body), blank_registration_form())
-    form = RegistrationForm(formdata=formdata, meta={"csrf": False})
+    form = blank_registration_form()
+    formdata, errors = _as_formdata(json_object(body), form)
+    form.process(formdata)
     if not form.validate() or errors:
         raise InvalidInput({**form.errors, **errors})
     return form
