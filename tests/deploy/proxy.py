@@ -88,7 +88,6 @@ def deployment(database_url: str, *, environment: dict[str, str]) -> Iterator[De
                 ("/srv/koalicja/registration/static/", f"{PROJECT}/registration/static/"),
                 ("server 127.0.0.1:8000;", f"server {gunicorn_url.removeprefix('http://')};"),
                 ("/var/log/nginx/", f"{folder}/logs/"),
-                ("/var/www/letsencrypt", f"{folder}/acme"),
             ],
         )
         directives = "\n".join(
@@ -133,7 +132,7 @@ http {{
 
 @contextlib.contextmanager
 def _nginx(folder: Path, https_port: int) -> Iterator[None]:
-    for name in ("logs", "temp", "acme"):
+    for name in ("logs", "temp"):
         (folder / name).mkdir()
     command = [
         str(NGINX),
