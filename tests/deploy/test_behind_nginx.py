@@ -24,21 +24,11 @@ from registration.extensions import db
 from tests.conftest import BACKENDS, _empty_postgresql, app_config
 from tests.deploy.proxy import LOOPBACK, PROJECT, Deployment, deployment
 from tests.factories import PASSWORD, make_account, make_event
+from tests.registrations.test_registration_pages import FORM
 
 pytestmark = pytest.mark.processes
 
 ORGANISER = "organiser@example.org"
-FORM = {
-    "name": "Zofia Wiśniewska",
-    "email": "zofia@example.org",
-    "institution": "Miejski Dom Kultury",
-    "position": "Animatorka",
-    "category": "culture_staff",
-    "home_city": "lodz",
-    "city": "",
-    "needs": "",
-    "consent": "y",
-}
 #: Headers a client might write to pass for another address, scheme or host.
 SPOOFED = {
     "X-Forwarded-For": "203.0.113.7",

@@ -86,43 +86,45 @@ def test_the_mail_worker_runs_the_outbox_loop():
     ]
 
 
-def in_this_checkout(argument: str) -> str:
-    return argument.replace(f"{SERVER_CHECKOUT}/.venv/bin", str(Path(sys.executable).parent))
-
-
 @pytest.mark.processes
 def test_the_web_servers_command_loads_its_settings_and_the_application(tmp_path):
     """gunicorn --check-config reads deploy/gunicorn.conf.py and imports wsgi:app."""
-    command = [
-        in_this_checkout(part).replace(SERVER_CHECKOUT, str(PROJECT))
-        for part in exec_start("koalicja-web.service")
-    ]
-    result = subprocess.run(
-        [*command, "--check-config"],
-        cwd=PROJECT,
-        env=service_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    command = [part.replace(SERVER_CHECKOUT, str(PROJECT)) for part in exec_start_here("web")]
+    result = run_as_the_service([*command, "--check-config"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.processes
 def test_the_mail_workers_command_exists_with_its_loop(tmp_path):
-    command = [in_this_checkout(part) for part in exec_start("koalicja-mail.service")]
-    result = subprocess.run(
-        [*command, "--help"],
+    result = run_as_the_service([*exec_start_here("mail"), "--help"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "--loop" in result.stdout
+
+
+def exec_start_here(part: str) -> list[str]:
+    """The unit's command with this checkout's virtual environment in place of the server's."""
+    here = str(Path(sys.executable).parent)
+    command = exec_start(f"koalicja-{part}.service")
+    return [word.replace(f"{SERVER_CHECKOUT}/.venv/bin", here) for word in command]
+
+
+def run_as_the_service(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """In the checkout, with just enough settings for the application to load: a
+    throw-away instance folder and its SQLite database."""
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "REGISTRATION_ENV": "testing",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    return subprocess.run(
+        command,
         cwd=PROJECT,
-        env=service_environment(tmp_path),
+        env=environment,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "--loop" in result.stdout
 
 
 @pytest.mark.processes
@@ -147,12 +149,3 @@ def test_systemd_finds_nothing_wrong_in_the_units(tmp_path):
     )
     assert result.returncode == 0
     assert result.stdout + result.stderr == ""
-
-
-def service_environment(tmp_path: Path) -> dict[str, str]:
-    """Enough for the application to load: a throw-away instance folder and its SQLite."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "REGISTRATION_ENV": "testing",
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-    }
