@@ -133,19 +133,32 @@ def test_systemd_finds_nothing_wrong_in_the_units(tmp_path):
     option is only a warning to systemd, so any output fails). It also checks that
     each command exists: the units are verified with this checkout in place of
     /srv/koalicja."""
+    result = systemd_analyze("verify", tmp_path)
+    assert result.returncode == 0
+    assert result.stdout + result.stderr == ""
+
+
+@pytest.mark.processes
+def test_systemd_rates_the_units_exposure_as_ok(tmp_path):
+    """systemd's own reckoning of what the hardening leaves open, from 0 (nothing) to 10:
+    at most 2.0, the top of its "OK" band (both units are at 1.4)."""
+    result = systemd_analyze("security", tmp_path, "--offline=yes", "--threshold=20")
+    assert result.returncode == 0, result.stdout
+
+
+def systemd_analyze(verb: str, folder: Path, *options: str) -> subprocess.CompletedProcess:
+    """``systemd-analyze VERB`` on copies of the units in ``folder`` that name this checkout."""
     analyze = shutil.which("systemd-analyze")
     assert analyze, "systemd-analyze is missing: `make test` installs Debian's systemd package"
     for unit in UNITS:
         text = (DEPLOY / "systemd" / unit).read_text(encoding="utf-8")
         text = text.replace(f"{SERVER_CHECKOUT}/.venv/bin", str(Path(sys.executable).parent))
-        (tmp_path / unit).write_text(text.replace(SERVER_CHECKOUT, str(PROJECT)))
-    result = subprocess.run(
-        [analyze, "verify", *UNITS],
-        cwd=tmp_path,
+        (folder / unit).write_text(text.replace(SERVER_CHECKOUT, str(PROJECT)))
+    return subprocess.run(
+        [analyze, verb, "--no-pager", *options, *UNITS],
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert result.returncode == 0
-    assert result.stdout + result.stderr == ""
