@@ -12,11 +12,13 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard registration/translations/*/LC_MES
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
+SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
 NODE_PACKAGES := tests/node_modules/.installed
 # The demo's data controllers and accessibility statement, unless you name your own file.
 run: export ORGANISATION_FILE ?= registration/demo/organisation.toml
 
-.PHONY: run test check lint format install browser translations update-translations clean
+.PHONY: run test check lint format install browser deploy-tools translations update-translations clean
 
 # The mail worker runs beside the web server, as in production; without MAIL_SERVER it
 # writes each message to instance/mail/*.eml. Ctrl-C stops both.
@@ -27,7 +29,7 @@ run: install translations
 	$(BIN)/flask --app wsgi mail send-queued --loop & \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: install translations browser
+test: install translations browser deploy-tools
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -55,6 +57,20 @@ $(CHROMIUM):
 	@test "$$(id -u)" = 0 || { echo "Chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# tests/deploy run Debian's nginx with deploy/nginx/koalicja.conf in front of gunicorn, and
+# check the systemd units with systemd-analyze; neither is started as a system service.
+deploy-tools: $(NGINX) $(SYSTEMD_ANALYZE)
+
+$(NGINX):
+	@test "$$(id -u)" = 0 || { echo "nginx is missing: run 'sudo apt-get install nginx'" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+
+$(SYSTEMD_ANALYZE):
+	@test "$$(id -u)" = 0 || { echo "systemd-analyze is missing: run 'sudo apt-get install systemd'" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd
 
 $(NODE_PACKAGES): tests/package.json tests/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
