@@ -217,7 +217,9 @@ def test_a_rush_through_the_balancer_survives_losing_a_host_and_a_mail_worker(
     db.session.commit()
     db.session.close()
 
+    began = time.monotonic()
     with cluster(database_url, via_pgbouncer=via_pgbouncer) as running:
+        up = time.monotonic()
         smtp = BridgeSmtpServer(running.network.gateway)
         smtp.start()
         workers = []
@@ -253,7 +255,9 @@ def test_a_rush_through_the_balancer_survives_losing_a_host_and_a_mail_worker(
             rush = Rush(running, event_id)
             killer = threading.Thread(target=kill_a_worker_mid_delivery, args=(smtp, workers[1]))
             killer.start()
+            rush_began = time.monotonic()
             rush.run()
+            rush_took = time.monotonic() - rush_began
             killer.join(timeout=120)
             assert workers[1].poll() is not None, "the mail worker was not killed"
 
@@ -264,6 +268,7 @@ def test_a_rush_through_the_balancer_survives_losing_a_host_and_a_mail_worker(
                 seconds=150,
                 what=lambda: f"not all sent: {Counter(row.status for row in outbox())}",
             )
+            delivered = time.monotonic()
             seats = http_get(running.balancer, f"/api/v1/events/{event_id}")
         finally:
             for worker in workers:
@@ -276,6 +281,12 @@ def test_a_rush_through_the_balancer_survives_losing_a_host_and_a_mail_worker(
                     worker.wait(timeout=10)
             smtp.stop()
 
+    statuses = Counter(a.status for attempts in rush.attempts.values() for a in attempts)
+    print(
+        f"set-up {up - began:.1f} s; rush {rush_took:.1f} s ({PEOPLE / rush_took:.0f}/s); "
+        f"all mail sent {delivered - rush_began:.1f} s after the rush began; "
+        f"answers {dict(statuses)}; copies {len(smtp.received) - total}"
+    )
     answers_are_true_and_complete(rush, event_id)
     the_dead_host_got_nothing_after_its_death(rush, running)
     assert (seats["seats_left"], seats["waitlist_length"]) == (0, PEOPLE - CAPACITY)

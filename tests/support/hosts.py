@@ -254,7 +254,7 @@ def _stop_and_report(process: subprocess.Popen, timeout: float, log: Path, name:
         print(f"--- gunicorn log ({name}) ---\n{_tail(log)}", file=sys.stderr)
 
 
-def _free_loopback_port() -> int:
+def free_loopback_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -333,7 +333,7 @@ def nginx_balancer(upstreams: list[str]) -> Iterator[str]:
         )
         # A port probed free may be taken before nginx binds it: try another then.
         for _attempt in range(5):
-            port = _free_loopback_port()
+            port = free_loopback_port()
             config = Path(folder) / "nginx.conf"
             config.write_text(NGINX_CONFIG.format(folder=folder, servers=servers, port=port))
             log = Path(folder) / "error.log"
@@ -392,22 +392,33 @@ auth_type = trust
 auth_file = {folder}/userlist.txt
 pool_mode = transaction
 max_client_conn = 500
-default_pool_size = 20
+default_pool_size = {pool_size}
 logfile = {folder}/pgbouncer.log
 pidfile = {folder}/pgbouncer.pid
 """
 
 
 @contextlib.contextmanager
-def pgbouncer(address: str, server_host: str, server_port: int, user: str) -> Iterator[int]:
-    """Debian's PgBouncer in transaction mode on ``address``, in front of the PostgreSQL
-    server at ``server_host:server_port``, letting ``user`` in; its port."""
+def pgbouncer(
+    address: str,
+    server_host: str,
+    server_port: int,
+    user: str,
+    *,
+    port: int = PGBOUNCER_PORT,
+    pool_size: int = 20,
+) -> Iterator[int]:
+    """Debian's PgBouncer in transaction mode on ``address:port``, in front of the
+    PostgreSQL server at ``server_host:server_port``, letting ``user`` in with
+    ``pool_size`` server connections at most; yields its port."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     if not Path(binary).exists():
         raise ServerError("pgbouncer is missing: `make test` installs Debian's pgbouncer package")
     with tempfile.TemporaryDirectory(prefix="pgbouncer-") as folder:
-        # PgBouncer refuses to run as root; it runs as the database's system user.
-        shutil.chown(folder, "postgres")
+        # PgBouncer refuses to run as root; then it runs as the database's system user.
+        as_user = ["-u", "postgres"] if os.geteuid() == 0 else []
+        if as_user:
+            shutil.chown(folder, "postgres")
         (Path(folder) / "userlist.txt").write_text(f'"{user}" ""\n')
         config = Path(folder) / "pgbouncer.ini"
         config.write_text(
@@ -415,21 +426,22 @@ def pgbouncer(address: str, server_host: str, server_port: int, user: str) -> It
                 server_host=server_host,
                 server_port=server_port,
                 address=address,
-                port=PGBOUNCER_PORT,
+                port=port,
+                pool_size=pool_size,
                 folder=folder,
             )
         )
         log = Path(folder) / "pgbouncer.log"
         process = subprocess.Popen(
-            [binary, "-u", "postgres", str(config)],
+            [binary, *as_user, str(config)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
-            _wait_for_port(address, PGBOUNCER_PORT, process, log, "pgbouncer")
-            yield PGBOUNCER_PORT
+            _wait_for_port(address, port, process, log, "pgbouncer")
+            yield port
         finally:
             _stop_process(process, signal.SIGINT)  # SIGINT: stop at once
 
