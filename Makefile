@@ -12,11 +12,14 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard registration/translations/*/LC_MES
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
+# The multi-host tests (tests/scaling) start their own nginx and PgBouncer, from Debian.
+NGINX := /usr/sbin/nginx
+PGBOUNCER := /usr/sbin/pgbouncer
 NODE_PACKAGES := tests/node_modules/.installed
 # The demo's data controllers and accessibility statement, unless you name your own file.
 run: export ORGANISATION_FILE ?= registration/demo/organisation.toml
 
-.PHONY: run test check lint format install browser translations update-translations clean
+.PHONY: run test check lint format install browser hosts translations update-translations clean
 
 # The mail worker runs beside the web server, as in production; without MAIL_SERVER it
 # writes each message to instance/mail/*.eml. Ctrl-C stops both.
@@ -27,7 +30,7 @@ run: install translations
 	$(BIN)/flask --app wsgi mail send-queued --loop & \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: install translations browser
+test: install translations browser hosts
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -55,6 +58,15 @@ $(CHROMIUM):
 	@test "$$(id -u)" = 0 || { echo "Chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# Several application hosts (tests/scaling, bench/multihost_rush.py): nginx as the balancer
+# and PgBouncer before PostgreSQL. The tests start their own with their own configuration.
+hosts: $(NGINX) $(PGBOUNCER)
+
+$(NGINX) $(PGBOUNCER):
+	@test "$$(id -u)" = 0 || { echo "$@ is missing: run 'sudo apt-get install nginx pgbouncer'" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx pgbouncer iproute2
 
 $(NODE_PACKAGES): tests/package.json tests/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
