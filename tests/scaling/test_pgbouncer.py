@@ -22,11 +22,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from registration import create_app
 from registration.database import engine_options
+from registration.extensions import db
 from tests.conftest import TEST_DATABASE_URL
 from tests.support.hosts import free_loopback_port, pgbouncer
-
-pytestmark = pytest.mark.processes
 
 
 @pytest.fixture
@@ -67,11 +67,35 @@ def run_in_turn(url: str, *, prepared_statements: bool) -> list[str]:
     return errors
 
 
+@pytest.mark.processes
 def test_prepared_statements_fail_behind_a_transaction_pooler(bouncer_url: str):
     errors = run_in_turn(bouncer_url, prepared_statements=True)
     assert errors, "psycopg's prepared statements worked through PgBouncer after all"
     assert all("prepared statement" in error for error in errors), errors
 
 
+@pytest.mark.processes
 def test_with_prepared_statements_off_every_query_works_behind_it(bouncer_url: str):
     assert run_in_turn(bouncer_url, prepared_statements=False) == []
+
+
+@pytest.mark.parametrize(("value", "threshold"), [(None, 5), ("1", 5), ("0", None)])
+def test_database_prepared_statements_reaches_the_driver(
+    request: pytest.FixtureRequest, monkeypatch, tmp_path, value: str | None, threshold
+):
+    """Unset or on, psycopg's own default (prepare after five runs); ``0``: never."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("the setting is psycopg's: set TEST_DATABASE_URL")
+    monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgresql_url"))
+    monkeypatch.setenv("REGISTRATION_ENV", "testing")
+    if value is None:
+        monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", value)
+    app = create_app(instance_path=str(tmp_path))
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                assert connection.connection.driver_connection.prepare_threshold == threshold
+        finally:
+            db.engine.dispose()
