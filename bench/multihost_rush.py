@@ -9,30 +9,34 @@ it at the end:
     .venv/bin/python -m bench.multihost_rush --rounds 5 --workers 4 --pgbouncer
 
 It builds the set-up of docs/scaling.md on this machine (``tests.support.hosts``):
-two hosts, each ``gunicorn --workers N wsgi:app`` in a network namespace of its
-own, sharing one PostgreSQL (through its Unix socket, or through PgBouncer in
-transaction mode with ``--pgbouncer``) and one Redis; and two nginx balancers
-in front, one proxying to host A only, the other to both. Rate limits are off,
-as in ``bench.registration_rush``, whose clients this script reuses.
+three hosts, each ``gunicorn wsgi:app`` in a network namespace of its own,
+sharing one PostgreSQL (through its Unix socket, or through PgBouncer in
+transaction mode with ``--pgbouncer``) and one Redis: hosts A and B with
+``--workers`` workers, host C with twice as many. Three nginx balancers stand
+in front: to A alone ("1 host"), to A and B ("2 hosts"), and to C alone ("1 host,
+2x workers": as many processes as two hosts, on one). Rate limits are off, as
+in ``bench.registration_rush``, whose clients this script reuses.
 
-Each round rushes one event (``--capacity`` seats, a waitlist) with
-``--requests`` registrations from ``--clients`` concurrent clients through the
-one-host balancer, then another through the two-host balancer: a pair measured
-back to back, because on a shared virtual machine the speed drifts from minute
-to minute. It checks that every request was answered 201 and that exactly
-``min(capacity, requests)`` were confirmed, and prints throughput and latency
-of both and their ratio (the median of the rounds).
+Each round rushes one event per set-up (``--capacity`` seats, a waitlist) with
+``--requests`` registrations from ``--clients`` concurrent clients, the
+set-ups back to back, because on a shared virtual machine the speed drifts
+from minute to minute. It checks that every request was answered 201 and that
+exactly ``min(capacity, requests)`` were confirmed, and prints throughput and
+latency of each, and the ratios two hosts / one host and two hosts / one host
+with as many workers (medians of the rounds).
 
-Both hosts run on this one machine: they share its cores, so two hosts can only
-be faster than one where one host leaves cores idle. On a machine with as many
-cores as one host's workers keep busy, expect a ratio near 1; the figure shows
-that the balancer and the shared database cost nothing measurable, not that a
-second machine would double the rate (that needs a second machine).
+All hosts run on this one machine and share its cores, so a second host adds no
+processor time. Two hosts beat one only as far as twice the processes do on
+one host (more requests overlap their waits for the database; on a machine busy
+with other work, more processes get more of its time): the second ratio says
+whether the balancer and the sharing cost anything. That two machines give
+about twice one can only be measured on two machines.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -52,74 +56,98 @@ from tests.support.hosts import HOST_PORT, can_make_hosts, cluster, nginx_balanc
 WARM_UP_REQUESTS = 60
 
 
-def run(options: argparse.Namespace) -> list[tuple[Rush, Rush]]:
-    """``options.rounds`` pairs of bursts: (one host, two hosts)."""
+#: The bursts of a round: a name, and which of the three hosts the balancer sends to.
+SET_UPS = (
+    ("1 host", (0,)),
+    ("2 hosts", (0, 1)),
+    ("1 host, 2x workers", (2,)),
+)
+
+
+def run(options: argparse.Namespace) -> list[list[Rush]]:
+    """``options.rounds`` rounds, each a burst through every set-up of ``SET_UPS``."""
     with fresh_database("postgresql", options.postgres_url) as database_url:
-        # Two events a round: the first of each pair for one host, the second for two.
-        warm_up_id, event_ids, _ = prepare(database_url, options.capacity, 2 * options.rounds)
+        warm_up_id, event_ids, _ = prepare(database_url, options.capacity, 3 * options.rounds)
         rounds = []
-        with cluster(
-            database_url,
-            workers=options.workers,
-            via_pgbouncer=options.pgbouncer,
-            environment={"RATELIMIT_ENABLED": "0", "REGISTRATION_ENV": "production"},
-        ) as running:
-            first = running.network.hosts[0]
-            with nginx_balancer([f"{first.address}:{HOST_PORT}"]) as one_host:
-                for number, balancer in enumerate((one_host, running.balancer)):
-                    # The warm-up event takes WARM_UP_REQUESTS a balancer; it has room.
-                    rush(
-                        balancer,
-                        f"/api/v1/events/{warm_up_id}/registrations",
-                        registration_bodies(WARM_UP_REQUESTS // 2, f"warm{number}"),
-                        min(options.clients, WARM_UP_REQUESTS // 2),
-                        deadline=time.monotonic() + options.timeout,
-                    )
-                for number in range(options.rounds):
-                    pair = []
-                    for index, balancer in enumerate((one_host, running.balancer)):
-                        event_id = event_ids[2 * number + index]
-                        pair.append(
-                            rush(
-                                balancer,
-                                f"/api/v1/events/{event_id}/registrations",
-                                registration_bodies(options.requests, f"r{number}h{index}"),
-                                options.clients,
-                                deadline=time.monotonic() + options.timeout,
-                            )
+        with contextlib.ExitStack() as stack:
+            running = stack.enter_context(
+                cluster(
+                    database_url,
+                    hosts=3,
+                    workers=[options.workers, options.workers, 2 * options.workers],
+                    via_pgbouncer=options.pgbouncer,
+                    environment={"RATELIMIT_ENABLED": "0", "REGISTRATION_ENV": "production"},
+                )
+            )
+            hosts = running.network.hosts
+            balancers = [
+                stack.enter_context(
+                    nginx_balancer([f"{hosts[index].address}:{HOST_PORT}" for index in chosen])
+                )
+                for _, chosen in SET_UPS
+            ]
+            for number, balancer in enumerate(balancers):
+                # The warm-up event has room for every balancer's share.
+                share = WARM_UP_REQUESTS // len(balancers)
+                rush(
+                    balancer,
+                    f"/api/v1/events/{warm_up_id}/registrations",
+                    registration_bodies(share, f"warm{number}"),
+                    min(options.clients, share),
+                    deadline=time.monotonic() + options.timeout,
+                )
+            for number in range(options.rounds):
+                bursts = []
+                for index, balancer in enumerate(balancers):
+                    event_id = event_ids[len(balancers) * number + index]
+                    bursts.append(
+                        rush(
+                            balancer,
+                            f"/api/v1/events/{event_id}/registrations",
+                            registration_bodies(options.requests, f"r{number}s{index}"),
+                            options.clients,
+                            deadline=time.monotonic() + options.timeout,
                         )
-                    rounds.append(tuple(pair))
+                    )
+                rounds.append(bursts)
         confirmed = min(options.capacity, options.requests)
         expected = Counter({"confirmed": confirmed, "waitlisted": options.requests - confirmed})
-        for number, pair in enumerate(rounds):
-            for index, burst in enumerate(pair):
-                check("postgresql", f"{index + 1} host(s)", burst, options.requests)
-                statuses = count_statuses(database_url, event_ids[2 * number + index])
+        for number, bursts in enumerate(rounds):
+            for index, burst in enumerate(bursts):
+                check("postgresql", SET_UPS[index][0], burst, options.requests)
+                statuses = count_statuses(database_url, event_ids[len(bursts) * number + index])
                 assert statuses == +expected, f"registrations {dict(statuses)}, not {expected}"
                 burst.confirmed = statuses["confirmed"]
     return rounds
 
 
-def report(rounds: list[tuple[Rush, Rush]], options: argparse.Namespace) -> None:
+def report(rounds: list[list[Rush]], options: argparse.Namespace) -> None:
     database = "PgBouncer (transaction mode)" if options.pgbouncer else "PostgreSQL's Unix socket"
     print(
         f"\nthrough nginx, {options.workers} gunicorn workers a host, {options.clients} clients, "
         f"{database}, {options.requests} registrations a burst at {options.capacity} seats"
     )
-    print(f"  {'round':<7}{'hosts':<7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'client CPU':>12}")
-    for number, pair in enumerate(rounds, start=1):
-        for index, burst in enumerate(pair):
+    print(f"  {'round':<7}{'set-up':<20}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'client CPU':>12}")
+    for number, bursts in enumerate(rounds, start=1):
+        for index, burst in enumerate(bursts):
             print(
-                f"  {number if index == 0 else '':<7}{index + 1:<7}{burst.throughput:>9.1f}"
-                f"{burst.percentile(0.50) * 1000:>9.1f}{burst.percentile(0.99) * 1000:>9.1f}"
+                f"  {number if index == 0 else '':<7}{SET_UPS[index][0]:<20}"
+                f"{burst.throughput:>9.1f}{burst.percentile(0.50) * 1000:>9.1f}"
+                f"{burst.percentile(0.99) * 1000:>9.1f}"
                 f"{burst.client_cpu_seconds / burst.seconds:>11.0%}"
             )
-    one = statistics.median(pair[0].throughput for pair in rounds)
-    two = statistics.median(pair[1].throughput for pair in rounds)
-    ratio = statistics.median(pair[1].throughput / pair[0].throughput for pair in rounds)
+    medians = [statistics.median(bursts[i].throughput for bursts in rounds) for i in range(3)]
+    two_to_one = statistics.median(bursts[1].throughput / bursts[0].throughput for bursts in rounds)
+    two_to_doubled = statistics.median(
+        bursts[1].throughput / bursts[2].throughput for bursts in rounds
+    )
     print(
-        f"  median: one host {one:.1f}/s, two hosts {two:.1f}/s; "
-        f"two/one = {ratio:.2f} (median of {len(rounds)} rounds)"
+        "  median req/s: "
+        + ", ".join(f"{name} {rate:.1f}" for (name, _), rate in zip(SET_UPS, medians, strict=True))
+    )
+    print(
+        f"  two hosts / one host = {two_to_one:.2f}; two hosts / one host with as many "
+        f"workers = {two_to_doubled:.2f} (medians of {len(rounds)} rounds)"
     )
     print(
         f"  every burst: all {options.requests} answered 201, "

@@ -197,17 +197,20 @@ def host_servers(
     hosts: list[Host],
     environment: Mapping[str, str],
     *,
-    workers: int = 2,
+    workers: int | list[int] = 2,
     startup_timeout: float = 90,
     stop_timeout: float = 15,
 ) -> Iterator[list[HostServer]]:
     """``gunicorn wsgi:app`` on each host, listening on the host's address only.
 
     All start at once (each takes seconds to load the application), then are waited for.
+
+    :param workers: gunicorn workers a host, or for each host
     """
+    counts = workers if isinstance(workers, list) else [workers] * len(hosts)
     with contextlib.ExitStack() as stack:
         started = []
-        for host in hosts:
+        for host, count in zip(hosts, counts, strict=True):
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gunicorn-")))
             ready_dir = folder / "ready"
             ready_dir.mkdir()
@@ -223,7 +226,7 @@ def host_servers(
             }
             command = host.command(
                 sys.executable, "-m", "gunicorn", "--config", str(config_file),
-                "--workers", str(workers), "--bind", f"{host.address}:{HOST_PORT}",
+                "--workers", str(count), "--bind", f"{host.address}:{HOST_PORT}",
                 "--timeout", "60", "--graceful-timeout", str(max(1, int(stop_timeout) - 5)),
                 "--no-control-socket", "--log-level", "warning", "wsgi:app",
             )  # fmt: skip
@@ -238,14 +241,13 @@ def host_servers(
                     start_new_session=True,  # master and workers: one group to kill
                 )
             stack.callback(_stop_and_report, process, stop_timeout, log_path, host.name)
-            started.append(
-                (HostServer(host, f"http://{host.address}:{HOST_PORT}", process), ready_dir)
-            )
-        for server, ready_dir in started:
+            server = HostServer(host, f"http://{host.address}:{HOST_PORT}", process)
+            started.append((server, ready_dir, count))
+        for server, ready_dir, count in started:
             _wait_until_ready(
-                server.process, server.url, ready_dir, workers, "/api/v1/events", startup_timeout
+                server.process, server.url, ready_dir, count, "/api/v1/events", startup_timeout
             )
-        yield [server for server, _ in started]
+        yield [server for server, _, _ in started]
 
 
 def _stop_and_report(process: subprocess.Popen, timeout: float, log: Path, name: str) -> None:
@@ -504,11 +506,12 @@ def cluster(
     database_url: str,
     *,
     hosts: int = 2,
-    workers: int = 2,
+    workers: int | list[int] = 2,
     via_pgbouncer: bool = False,
     environment: Mapping[str, str] | None = None,
 ) -> Iterator[Cluster]:
-    """``hosts`` application hosts with ``workers`` gunicorn workers each, behind nginx.
+    """``hosts`` application hosts with ``workers`` gunicorn workers each (or a list: for
+    each host), behind nginx.
 
     :param database_url: a PostgreSQL database on the machine's server (127.0.0.1)
     :param via_pgbouncer: the hosts reach it through PgBouncer in transaction mode,
