@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
     parser.add_argument("--capacity", type=int, default=100, help="seats of each event")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers a host")
-    parser.add_argument("--rounds", type=int, default=3, help="pairs of bursts")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of one burst per set-up")
     parser.add_argument("--pgbouncer", action="store_true", help="the hosts go through PgBouncer")
     parser.add_argument(
         "--postgres-url",
