@@ -81,9 +81,42 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: Where each run lists the servers it starts outside the namespaces (nginx, Redis,
+#: PgBouncer), so that the next run can end them if this one was killed.
+RUN_LISTINGS = Path(tempfile.gettempdir()) / "koalicja-test-hosts"
+
+
+def _remember(process: subprocess.Popen, program: str) -> None:
+    """Note a server this run started outside the namespaces: ``pid program``."""
+    RUN_LISTINGS.mkdir(mode=0o700, exist_ok=True)
+    with (RUN_LISTINGS / f"{os.getpid()}.pids").open("a") as file:
+        file.write(f"{process.pid} {program}\n")
+
+
+def _end_stale_servers() -> None:
+    for listing in RUN_LISTINGS.glob("*.pids") if RUN_LISTINGS.is_dir() else []:
+        if listing.stem.isdigit() and _alive(int(listing.stem)):
+            continue
+        for line in listing.read_text().splitlines():
+            pid, _, program = line.partition(" ")
+            # Its whole group (nginx's workers too). The kernel gives no new process a pid
+            # that still names a group: with no process of that pid, a group of that id is
+            # ours; with one, it is ours only if it runs the program we started.
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                command = program.encode()
+            if program.encode() in command:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(int(pid), signal.SIGKILL)
+        listing.unlink(missing_ok=True)
+
+
 def remove_stale() -> None:
     """Remove the namespaces and bridges of runs whose process is gone, with what runs
-    inside them (a killed run's gunicorn would otherwise live on)."""
+    inside them (a killed run's gunicorn would otherwise live on), and end the servers
+    such a run started beside them."""
+    _end_stale_servers()
     for line in _ip("netns", "list", check=False).splitlines():
         name = line.split()[0] if line.strip() else ""
         match = _OURS.match(name)
@@ -176,6 +209,8 @@ def private_network(count: int) -> Iterator[Network]:
         for host in network.hosts:
             _remove_namespace(host.namespace)  # takes its veth pair with it
         _ip("link", "delete", network.bridge, check=False)
+        # The servers beside the hosts were stopped before: nothing is left to end.
+        (RUN_LISTINGS / f"{os.getpid()}.pids").unlink(missing_ok=True)
 
 
 @dataclass
@@ -346,6 +381,7 @@ def nginx_balancer(upstreams: list[str]) -> Iterator[str]:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+            _remember(process, "nginx")
             try:
                 _wait_for_port("127.0.0.1", port, process, log, "nginx")
             except ServerError:
@@ -375,6 +411,7 @@ def redis_server(address: str) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
+        _remember(process, "redis-server")
         try:
             _wait_for_port(address, REDIS_PORT, process, log, "redis-server")
             yield f"redis://{address}:{REDIS_PORT}/0"
@@ -441,6 +478,7 @@ def pgbouncer(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        _remember(process, "pgbouncer")
         try:
             _wait_for_port(address, port, process, log, "pgbouncer")
             yield port
