@@ -18,7 +18,8 @@ killed in the middle of its deliveries. What must hold afterwards:
   every person holds exactly one registration, however often they asked;
 - exactly 100 confirmed, and they are the 100 who came first; the waitlist is
   in order of arrival, and each person was told their true place in it;
-- no answer was a 500, and one that did not reach a host came from nginx (502);
+- no answer was a 500; a request that got no answer from a host got a 502 from
+  nginx, or (the host dying in the middle of its answer) a closed connection;
 - one message per change, each delivered once, save at most one copy per killed
   worker, with the same ``Message-ID``.
 
