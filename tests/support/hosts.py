@@ -86,11 +86,20 @@ def _alive(pid: int) -> bool:
 RUN_LISTINGS = Path(tempfile.gettempdir()) / "koalicja-test-hosts"
 
 
-def _remember(process: subprocess.Popen, program: str) -> None:
-    """Note a server this run started outside the namespaces: ``pid program``."""
+def _start_beside(command: list[str], program: str) -> subprocess.Popen:
+    """Start a server outside the namespaces (its output goes to its own log), in a
+    process group of its own, and note it for the next run: ``pid program``."""
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     RUN_LISTINGS.mkdir(mode=0o700, exist_ok=True)
     with (RUN_LISTINGS / f"{os.getpid()}.pids").open("a") as file:
         file.write(f"{process.pid} {program}\n")
+    return process
 
 
 def _end_stale_servers() -> None:
@@ -374,14 +383,10 @@ def nginx_balancer(upstreams: list[str]) -> Iterator[str]:
             config = Path(folder) / "nginx.conf"
             config.write_text(NGINX_CONFIG.format(folder=folder, servers=servers, port=port))
             log = Path(folder) / "error.log"
-            process = subprocess.Popen(
+            process = _start_beside(
                 [nginx, "-e", str(log), "-p", folder, "-c", str(config), "-g", "daemon off;"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                "nginx",
             )
-            _remember(process, "nginx")
             try:
                 _wait_for_port("127.0.0.1", port, process, log, "nginx")
             except ServerError:
@@ -402,16 +407,12 @@ def redis_server(address: str) -> Iterator[str]:
     """A Redis of the run's own on ``address``, keeping nothing on disk; its URL."""
     with tempfile.TemporaryDirectory(prefix="redis-") as folder:
         log = Path(folder) / "redis.log"
-        process = subprocess.Popen(
+        process = _start_beside(
             ["redis-server", "--bind", address, "--port", str(REDIS_PORT), "--save", "",
              "--appendonly", "no", "--dir", folder, "--logfile", str(log),
              "--protected-mode", "no"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            "redis-server",
         )  # fmt: skip
-        _remember(process, "redis-server")
         try:
             _wait_for_port(address, REDIS_PORT, process, log, "redis-server")
             yield f"redis://{address}:{REDIS_PORT}/0"
@@ -471,14 +472,7 @@ def pgbouncer(
             )
         )
         log = Path(folder) / "pgbouncer.log"
-        process = subprocess.Popen(
-            [binary, *as_user, str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        _remember(process, "pgbouncer")
+        process = _start_beside([binary, *as_user, str(config)], "pgbouncer")
         try:
             _wait_for_port(address, port, process, log, "pgbouncer")
             yield port
