@@ -12,7 +12,10 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard registration/translations/*/LC_MES
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
+# Debian's nginx, PgBouncer and systemd-analyze, for the tests that start them
+# (tests/deploy, tests/scaling) with their own configuration; none runs as a system service.
 NGINX := /usr/sbin/nginx
+PGBOUNCER := /usr/sbin/pgbouncer
 SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
 NODE_PACKAGES := tests/node_modules/.installed
 # The demo's data controllers and accessibility statement, unless you name your own file.
@@ -58,14 +61,15 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-# tests/deploy run Debian's nginx with deploy/nginx/koalicja.conf in front of gunicorn, and
-# check the systemd units with systemd-analyze; neither is started as a system service.
-deploy-tools: $(NGINX) $(SYSTEMD_ANALYZE)
+# tests/deploy run nginx with deploy/nginx/koalicja.conf in front of gunicorn and check the
+# systemd units with systemd-analyze; tests/scaling and bench/multihost_rush.py put nginx as
+# the balancer before several hosts, and PgBouncer before PostgreSQL.
+deploy-tools: $(NGINX) $(PGBOUNCER) $(SYSTEMD_ANALYZE)
 
-$(NGINX):
-	@test "$$(id -u)" = 0 || { echo "nginx is missing: run 'sudo apt-get install nginx'" >&2; exit 1; }
+$(NGINX) $(PGBOUNCER):
+	@test "$$(id -u)" = 0 || { echo "$@ is missing: run 'sudo apt-get install nginx pgbouncer iproute2'" >&2; exit 1; }
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx pgbouncer iproute2
 
 $(SYSTEMD_ANALYZE):
 	@test "$$(id -u)" = 0 || { echo "systemd-analyze is missing: run 'sudo apt-get install systemd'" >&2; exit 1; }

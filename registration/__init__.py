@@ -55,7 +55,10 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config.load(Path(app.instance_path), overrides))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        **engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            prepared_statements=app.config.get("DATABASE_PREPARED_STATEMENTS", True),
+        ),
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
     }
     data_controller.init_app(app)

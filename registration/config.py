@@ -171,6 +171,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "TESTING": environment == "testing",
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(environment, instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        # Off behind a pooler that hands each transaction to any server connection (PgBouncer
+        # in transaction mode): a statement prepared on one would be missing on the next.
+        "DATABASE_PREPARED_STATEMENTS": _flag("DATABASE_PREPARED_STATEMENTS", True),
         "BASE_URL": base_url,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip() or None,
         "MAIL_PORT": _integer("MAIL_PORT", 25),

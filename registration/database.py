@@ -166,15 +166,25 @@ def render_migration_type(type_: str, obj, autogen_context):
     return False
 
 
-def engine_options(database_url: str) -> dict:
-    """Engine options for the backend named by the URL."""
+def engine_options(database_url: str, *, prepared_statements: bool = True) -> dict:
+    """Engine options for the backend named by the URL.
+
+    :param prepared_statements: whether psycopg may prepare statements on the server
+        (``DATABASE_PREPARED_STATEMENTS``, docs/scaling.md). A pooler in transaction mode
+        (PgBouncer's ``pool_mode = transaction``, before its 1.21) gives each transaction
+        whichever server connection is free, where a statement that psycopg prepared on
+        another one does not exist ("prepared statement "_pg3_0" does not exist").
+    """
     if database_url.startswith("sqlite"):
         # How long a writer waits for the write lock before "database is locked".
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}}
+    connect_args: dict = {"connect_timeout": 5}
+    if not prepared_statements:
+        connect_args["prepare_threshold"] = None  # psycopg's "never prepare"
     return {
         # A restarted database leaves dead connections in the pool: test before use.
         "pool_pre_ping": True,
-        "connect_args": {"connect_timeout": 5},
+        "connect_args": connect_args,
     }
 
 
