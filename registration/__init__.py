@@ -130,7 +130,8 @@ def import_models() -> None:
     import registration.certificates.models
     import registration.events.models
     import registration.notifications.models
-    import registration.registrations.models  # noqa: F401
+    import registration.registrations.models
+    import registration.registrations.pending_imports  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
