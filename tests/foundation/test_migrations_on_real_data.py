@@ -3,8 +3,9 @@ up to the head with its rows intact, and each migration goes down and up again w
 the data in place.
 
 "Real data" is the demo (``demo load``: events of every kind in the seven cities, with
-registrations in every status, queued messages, city allocations) and an organiser's
-account with its audit entries, loaded once into a head database. For each revision
+registrations in every status, queued messages, city allocations) and what organisers
+add beside it (an account, audit entries, a check-in, a certificate, an import waiting
+for confirmation), loaded once into a head database. For each revision
 R, a fresh database is migrated to R and given those rows as R's schema can hold them
 (``tests.support.migrations.project``): the columns R has, the rows R's constraints
 admit. What R cannot hold is skipped, as an installation at R could not have had it:
@@ -32,9 +33,13 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from registration import create_app
+from registration.accounts.services import record
+from registration.certificates.services import issue
 from registration.demo.data import load_demo
 from registration.extensions import db
+from registration.registrations import imports
 from registration.registrations.models import Registration, RegistrationStatus
+from registration.registrations.services import check_in
 from tests.conftest import BACKENDS, TEST_DATABASE_URL, app_config
 from tests.factories import make_account
 from tests.support.databases import fresh_database
@@ -64,12 +69,27 @@ def demo_rows(tmp_path_factory) -> tuple[dict, dict]:
         with db.engine.connect() as connection:
             seeded = read_all(connection)
         load_demo()
+        # What organisers add beside the registrations: an account and its audit entries,
+        # a check-in, a certificate, an import waiting for confirmation.
         organiser = make_account()
-        from registration.accounts.services import record
-
-        event = db.session.scalar(sa.select(Registration)).event
-        record(organiser, "event.update", event=event, capacity=[20, 25])
+        seated = db.session.scalar(
+            sa.select(Registration)
+            .where(Registration.status == RegistrationStatus.CONFIRMED)
+            .order_by(Registration.id)
+        )
+        record(organiser, "event.update", event=seated.event, capacity=[20, 25])
+        check_in(seated, account=organiser, other_day=True)
+        issue(seated)
         db.session.commit()
+        imports.save(
+            seated.event_id,
+            organiser.id,
+            imports.read(
+                "Imię i nazwisko;Adres e-mail;Instytucja;Kategoria;Miasto\r\n"
+                "Ewa Zięba;ewa@example.org;Fundacja;NGO;Wrocław\r\n".encode()
+            ),
+            send_emails=True,
+        )
         with db.engine.connect() as connection:
             rows = read_all(connection)
         db.engine.dispose()
