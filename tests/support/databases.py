@@ -16,9 +16,12 @@ import sqlalchemy as sa
 
 
 @contextlib.contextmanager
-def fresh_database(like_url: str, folder: Path) -> Iterator[str]:
-    """The URL of a new, empty database on the same backend (and server) as ``like_url``."""
+def fresh_database(like_url: str, folder: Path, *, template: str | None = None) -> Iterator[str]:
+    """The URL of a new, empty database on the same backend (and server) as ``like_url``;
+    on PostgreSQL a copy of the database ``template`` if one is named."""
     url = sa.make_url(like_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "sqlite":
         folder.mkdir(parents=True, exist_ok=True)
         yield f"sqlite:///{folder / f'fresh-{secrets.token_hex(4)}.sqlite3'}"
@@ -27,7 +30,8 @@ def fresh_database(like_url: str, folder: Path) -> Iterator[str]:
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            copied = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"{copied}'))
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
