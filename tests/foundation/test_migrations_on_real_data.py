@@ -183,6 +183,9 @@ def database_at(backend: str, revision: str, request, tmp_path) -> Iterator[str]
 def test_data_at_an_earlier_revision_survive_the_next_migration_both_ways_and_the_head(
     backend, revision, following, demo_rows, request, tmp_path
 ):
+    """The demo as ``revision`` holds it comes through the next migration and its reversal
+    unchanged, and up to the head with every row and value ``revision`` had. What the
+    revision could not hold is printed (shown with the failure, or with ``-s``)."""
     rows, seeded = demo_rows
     with database_at(backend, revision, request, tmp_path) as url:
         app = create_app(app_config(url), instance_path=str(tmp_path / "instance"))
