@@ -458,6 +458,7 @@ def test_a_file_uploaded_on_one_host_is_confirmed_on_another(database_url, tmp_p
     address = preview_address(upload(first, event_id))
     assert "Łucja Żółkiewska" in second.get(address + "?lang=en").text
     assert second.post(address).status_code == 303
+    assert first.post(address).status_code == 303  # a second click, on the other host
 
     assert count(app, Registration) == 3
     assert "2 confirmed" in first.get(address + "?lang=en").text
