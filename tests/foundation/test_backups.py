@@ -213,3 +213,22 @@ class TestRefusals:
         else:
             assert "cannot write" in result.output
             assert list(folder.iterdir()) == []
+
+    def test_postgresql_needs_pg_dump_and_says_so_sqlite_needs_no_program(
+        self, backend, runner, monkeypatch, tmp_path
+    ):
+        monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
+        folder = tmp_path / "backups"
+        folder.mkdir()
+        target = folder / "backup"
+
+        result = runner.invoke(args=["db", "backup", str(target)])
+
+        if backend == "sqlite":
+            assert result.exit_code == 0, result.output
+            assert target.stat().st_size > 0
+        else:
+            assert result.exit_code == 1
+            assert "pg_dump is not installed" in result.output
+            assert "postgresql-client" in result.output
+            assert list(folder.iterdir()) == []
