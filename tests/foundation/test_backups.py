@@ -199,20 +199,34 @@ class TestRefusals:
         assert result.exit_code == 2
         assert "is a directory" in result.output
 
-    def test_a_failed_backup_leaves_nothing_that_looks_like_one(self, runner, tmp_path):
-        folder = tmp_path / "read-only"
+    def test_a_failed_backup_leaves_nothing_that_looks_like_one(
+        self, backend, database_url, runner, monkeypatch, tmp_path
+    ):
+        folder = tmp_path / "backups"
         folder.mkdir()
-        folder.chmod(0o500)
-        try:
-            result = runner.invoke(args=["db", "backup", str(folder / "b.sqlite3")])
-        finally:
-            folder.chmod(0o700)
+        if backend == "sqlite":  # a damaged database file
+            with open(sa.make_url(database_url).database, "r+b") as file:
+                file.seek(4096)
+                file.write(b"\xff" * 4096 * 4)
+            failure = "the SQLite backup failed: database disk image is malformed"
+        else:  # pg_dump losing its connection half-way
+            programs = tmp_path / "programs"
+            programs.mkdir()
+            fake = programs / "pg_dump"
+            fake.write_text(
+                "#!/bin/sh\n"
+                'for a in "$@"; do case $a in --file=*) echo half > "${a#--file=}";; esac; done\n'
+                "echo 'pg_dump: error: connection lost' >&2; exit 1\n"
+            )
+            fake.chmod(0o755)
+            monkeypatch.setenv("PATH", str(programs))
+            failure = "pg_dump failed: pg_dump: error: connection lost"
 
-        if result.exit_code == 0:  # root writes anywhere: then the backup is simply there
-            assert [path.name for path in folder.iterdir()] == ["b.sqlite3"]
-        else:
-            assert "cannot write" in result.output
-            assert list(folder.iterdir()) == []
+        result = runner.invoke(args=["db", "backup", str(folder / "backup")])
+
+        assert result.exit_code == 1
+        assert failure in result.output
+        assert list(folder.iterdir()) == []
 
     def test_postgresql_needs_pg_dump_and_says_so_sqlite_needs_no_program(
         self, backend, runner, monkeypatch, tmp_path
