@@ -133,7 +133,8 @@ def import_models() -> None:
     import registration.certificates.models
     import registration.events.models
     import registration.notifications.models
-    import registration.registrations.models  # noqa: F401
+    import registration.registrations.models
+    import registration.registrations.pending_imports  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -162,7 +163,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from flask_migrate.cli import db as db_cli
+
     from registration.accounts.cli import users_cli
+    from registration.backups import backup_command
     from registration.demo.cli import demo_cli
     from registration.events.cli import events_cli
     from registration.notifications.cli import mail_cli
@@ -173,6 +177,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(privacy_cli)
     app.cli.add_command(users_cli)
+    # Flask-Migrate's own group, so that backing up sits beside upgrading: `db backup`.
+    db_cli.add_command(backup_command)
 
 
 def register_template_helpers(app: Flask) -> None:

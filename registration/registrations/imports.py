@@ -9,39 +9,37 @@ rules and says what would happen; ``run`` adds the rows that pass, each through
 waitlist hold exactly as when the organiser adds people one by one, and people
 registering on the public page meanwhile wait for one row, never for the file.
 
-Between the preview and the confirmation the rows wait on the server
-(``PendingImports``): a file in the instance folder named by a random secret,
-bound to the event and the account, removed once imported and kept at most
-``KEPT_FOR``. The browser holds only the name, so nothing it sends back can
-change what is imported, and the confirmation checks every row again.
+Between the preview and the confirmation the rows wait in the database
+(``pending_imports.PendingImport``), named by a random secret, bound to the event
+and the account, emptied once imported and kept at most ``KEPT_FOR``; so the
+upload and the confirmation may reach different application hosts. The browser
+holds only the name, so nothing it sends back can change what is imported, and
+the confirmation checks every row again.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import json
-import os
 import re
 import secrets
-import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
 from registration import labels
 from registration.accounts.services import record
+from registration.database import utcnow
 from registration.email_addresses import normalise_email
 from registration.events.models import Event
 from registration.extensions import db
@@ -53,6 +51,7 @@ from registration.registrations.models import (
     Registration,
     RegistrationStatus,
 )
+from registration.registrations.pending_imports import PendingImport
 
 #: The most people one file may add; a larger list is split into several files.
 MAX_ROWS = 1000
@@ -468,49 +467,51 @@ class Pending:
     outcome: Outcome | None = None
 
 
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def _path(token: str, suffix: str = ".json") -> Path | None:
-    if not _TOKEN_SHAPE.fullmatch(token):
-        return None
-    return _folder() / f"{token}{suffix}"
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def save(event_id: int, account_id: int, rows: list[SheetRow], *, send_emails: bool) -> str:
     """Keep the rows for the confirmation; return the secret that names them."""
     forget_expired()
     token = secrets.token_hex(16)
-    pending = Pending(token, event_id, account_id, send_emails, rows)
-    _write(pending)
+    db.session.add(
+        PendingImport(
+            token_digest=_digest(token),
+            event_id=event_id,
+            account_id=account_id,
+            send_emails=send_emails,
+            rows=[[row.number, row.values, row.formula] for row in rows],
+            kept_since=utcnow(),
+        )
+    )
+    db.session.commit()
     return token
 
 
 def load(token: str, *, event_id: int, account_id: int) -> Pending | None:
     """The rows or outcome named ``token``, if they belong to this event and account and
-    have not expired."""
-    path = _path(token)
-    if path is None:
+    have not expired. Rows being imported right now are not found until their outcome is
+    kept, as a second confirmation must not see them."""
+    if not _TOKEN_SHAPE.fullmatch(token):
         return None
-    try:
-        if time.time() - path.stat().st_mtime > KEPT_FOR.total_seconds():
-            path.unlink(missing_ok=True)
-            return None
-        stored = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+    stored = db.session.scalar(
+        select(PendingImport).where(
+            PendingImport.token_digest == _digest(token),
+            PendingImport.event_id == event_id,
+            PendingImport.account_id == account_id,
+            PendingImport.kept_since > utcnow() - KEPT_FOR,
+        )
+    )
+    if stored is None or (stored.claimed_at is not None and stored.outcome is None):
         return None
-    if stored["event_id"] != event_id or stored["account_id"] != account_id:
-        return None
-    outcome = stored.get("outcome")
+    outcome = stored.outcome
     return Pending(
         token,
         event_id,
         account_id,
-        stored["send_emails"],
-        [SheetRow(*row) for row in stored["rows"]],
+        stored.send_emails,
+        [SheetRow(*row) for row in stored.rows],
         Outcome(**{**outcome, "refused": [tuple(item) for item in outcome["refused"]]})
         if outcome
         else None,
@@ -518,46 +519,31 @@ def load(token: str, *, event_id: int, account_id: int) -> Pending | None:
 
 
 def claim(pending: Pending) -> bool:
-    """Take the rows for importing, once: a second click on "Import" finds them gone."""
-    path = _path(pending.token)
-    try:
-        os.rename(path, _path(pending.token, ".importing"))
-    except OSError:
-        return False
-    return True
+    """Take the rows for importing, once: a second click on "Import" finds them gone,
+    whichever application host it reaches (one UPDATE decides)."""
+    taken = db.session.execute(
+        update(PendingImport)
+        .where(
+            PendingImport.token_digest == _digest(pending.token),
+            PendingImport.claimed_at.is_(None),
+        )
+        .values(claimed_at=utcnow())
+    )
+    db.session.commit()
+    return taken.rowcount == 1
 
 
 def finish(pending: Pending, outcome: Outcome) -> None:
     """Keep the outcome alone (no personal data: row numbers and reasons) for its page."""
-    _write(
-        Pending(pending.token, pending.event_id, pending.account_id, pending.send_emails, []),
-        outcome,
+    db.session.execute(
+        update(PendingImport)
+        .where(PendingImport.token_digest == _digest(pending.token))
+        .values(rows=[], outcome=dict(outcome.__dict__), kept_since=utcnow())
     )
-    _path(pending.token, ".importing").unlink(missing_ok=True)
+    db.session.commit()
 
 
-def _write(pending: Pending, outcome: Outcome | None = None) -> None:
-    stored = {
-        "event_id": pending.event_id,
-        "account_id": pending.account_id,
-        "send_emails": pending.send_emails,
-        "rows": [[row.number, row.values, row.formula] for row in pending.rows],
-        "outcome": outcome.__dict__ if outcome else None,
-    }
-    path = _path(pending.token)
-    partial = _path(pending.token, ".partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        json.dump(stored, file, ensure_ascii=False)
-    os.replace(partial, path)
-
-
-def forget_expired(now: float | None = None) -> None:
+def forget_expired(now: datetime | None = None) -> None:
     """Remove rows nobody confirmed in time (and outcomes nobody looked at)."""
-    now = now or time.time()
-    for path in _folder().iterdir():
-        try:
-            if now - path.stat().st_mtime > KEPT_FOR.total_seconds():
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue
+    now = now or utcnow()
+    db.session.execute(delete(PendingImport).where(PendingImport.kept_since <= now - KEPT_FOR))

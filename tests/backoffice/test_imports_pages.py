@@ -10,12 +10,10 @@ broken or hostile, gives anything but a page that says what is wrong.
 from __future__ import annotations
 
 import io
-import os
+import json
 import re
-import time
 import zipfile
 from datetime import timedelta
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -29,6 +27,7 @@ from registration.events.models import Event, EventStatus
 from registration.extensions import db
 from registration.notifications.models import OutboxMessage
 from registration.registrations.models import Registration, RegistrationStatus
+from registration.registrations.pending_imports import PendingImport
 from tests.factories import PASSWORD, make_account, make_event, make_registration
 
 HEADER = "Imię i nazwisko;Adres e-mail;Instytucja;Kategoria;Miasto\r\n"
@@ -296,16 +295,23 @@ class TestImporting:
         address = preview_address(upload(client, event_id))
         client.post(address)
 
-        kept = "".join(path.read_text() for path in (Path(app.instance_path) / "imports").iterdir())
+        with app.app_context():
+            kept = json.dumps(
+                [[row.rows, row.outcome] for row in db.session.scalars(sa.select(PendingImport))],
+                ensure_ascii=False,
+            )
+        assert "confirmed" in kept
         assert "lucja" not in kept
         assert "Łucja" not in kept
 
     def test_rows_wait_for_one_hour_at_most(self, app, client, signed_in, event_id):
         signed_in()
         address = preview_address(upload(client, event_id))
-        for path in (Path(app.instance_path) / "imports").iterdir():
-            old = time.time() - 3601
-            os.utime(path, (old, old))
+        with app.app_context():
+            db.session.execute(
+                sa.update(PendingImport).values(kept_since=utcnow() - timedelta(seconds=3601))
+            )
+            db.session.commit()
 
         assert client.get(address).status_code == 404
         assert client.post(address).status_code == 404
@@ -422,3 +428,41 @@ def test_a_formula_in_an_uploaded_xlsx_stays_an_error_on_the_preview(
     assert "A cell holds a formula." in client.get(address + "?lang=en").text
     client.post(address)
     assert count(app, Registration) == 0
+
+
+def test_a_file_uploaded_on_one_host_is_confirmed_on_another(database_url, tmp_path, event_id, app):
+    """Two application hosts behind a balancer share the database, not an instance folder:
+    the preview and the confirmation may each reach either host."""
+    from registration import create_app
+    from tests.conftest import app_config
+
+    hosts = [
+        create_app(
+            app_config(database_url, SECRET_KEY="one key for every host " * 2),
+            instance_path=str(tmp_path / name),
+        )
+        for name in ("host-a", "host-b")
+    ]
+    with hosts[0].app_context():
+        make_account()
+        db.session.commit()
+    first, second = (host.test_client() for host in hosts)
+    response = first.post(
+        "/organiser/login", data={"email": "organiser@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 303
+    second.set_cookie(
+        first.get_cookie("session").key, first.get_cookie("session").value, domain="localhost"
+    )
+
+    address = preview_address(upload(first, event_id))
+    assert "Łucja Żółkiewska" in second.get(address + "?lang=en").text
+    assert second.post(address).status_code == 303
+    assert first.post(address).status_code == 303  # a second click, on the other host
+
+    assert count(app, Registration) == 3
+    assert "2 confirmed" in first.get(address + "?lang=en").text
+    assert not any((tmp_path / name / "imports").exists() for name in ("host-a", "host-b"))
+    for host in hosts:
+        with host.app_context():
+            db.engine.dispose()
