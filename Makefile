@@ -17,6 +17,8 @@ CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
 PGBOUNCER := /usr/sbin/pgbouncer
 SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
+# pg_dump and pg_restore, for `flask db backup` on PostgreSQL and its test.
+PG_DUMP := /usr/bin/pg_dump
 NODE_PACKAGES := tests/node_modules/.installed
 # The demo's data controllers and accessibility statement, unless you name your own file.
 run: export ORGANISATION_FILE ?= registration/demo/organisation.toml
@@ -61,15 +63,21 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# tests/foundation/test_backups.py restores what pg_dump wrote with pg_restore;
 # tests/deploy run nginx with deploy/nginx/koalicja.conf in front of gunicorn and check the
 # systemd units with systemd-analyze; tests/scaling and bench/multihost_rush.py put nginx as
 # the balancer before several hosts, and PgBouncer before PostgreSQL.
-deploy-tools: $(NGINX) $(PGBOUNCER) $(SYSTEMD_ANALYZE)
+deploy-tools: $(NGINX) $(PGBOUNCER) $(SYSTEMD_ANALYZE) $(PG_DUMP)
 
 $(NGINX) $(PGBOUNCER):
 	@test "$$(id -u)" = 0 || { echo "$@ is missing: run 'sudo apt-get install nginx pgbouncer iproute2'" >&2; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx pgbouncer iproute2
+
+$(PG_DUMP):
+	@test "$$(id -u)" = 0 || { echo "pg_dump is missing: run 'sudo apt-get install postgresql-client'" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client
 
 $(SYSTEMD_ANALYZE):
 	@test "$$(id -u)" = 0 || { echo "systemd-analyze is missing: run 'sudo apt-get install systemd'" >&2; exit 1; }
