@@ -66,7 +66,7 @@ def readiness() -> dict[str, dict]:
         }
     except SQLAlchemyError:
         # The driver's words may quote values; the answer says only that it failed.
-        checks = {"database": {"ok": False, "error": "unreachable"}}
+        checks = {"database": {"ok": False, "error": "unavailable"}}
     finally:
         try:
             db.session.rollback()
