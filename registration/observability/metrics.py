@@ -28,9 +28,8 @@ import functools
 import hmac
 import ipaddress
 import os
-import shutil
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -198,7 +197,7 @@ class DatabaseCollector:
         yield from (age, batches, sent, jobs)
 
 
-def oldest_due(now):
+def oldest_due(now: datetime) -> datetime | None:
     """When the queued message that has waited longest since it fell due fell due."""
     from registration.notifications.models import DeliveryStatus, OutboxMessage
 
@@ -233,13 +232,8 @@ def allowed() -> bool:
     networks = current_app.config["METRICS_NETWORKS"]
     if not token and not networks:
         return False
-    if networks:
-        try:
-            address = ipaddress.ip_address(request.remote_addr or "")
-        except ValueError:
-            return False
-        if not any(address in network for network in networks):
-            return False
+    if not _from_allowed_network():
+        return False
     if token:
         given = request.headers.get("Authorization", "")
         scheme, _, credentials = given.partition(" ")
@@ -262,6 +256,7 @@ def metrics() -> Response:
 
 
 def _from_allowed_network() -> bool:
+    """Whether the client is in ``METRICS_NETWORKS``, or that setting is empty."""
     networks = current_app.config["METRICS_NETWORKS"]
     if not networks:
         return True
@@ -290,18 +285,16 @@ def init_app(app: Flask) -> None:
 
 
 def on_starting(server: Any) -> None:
-    """Empty ``PROMETHEUS_MULTIPROC_DIR`` before any worker starts: counts left by an
-    earlier run would be added to this one's."""
+    """Empty ``PROMETHEUS_MULTIPROC_DIR`` (of its ``*.db`` files) before any worker
+    starts: counts left by an earlier run would be added to this one's."""
     folder = os.environ.get(MULTIPROCESS_VARIABLE)
     if not folder:
         return
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    for entry in path.iterdir():
-        if entry.is_dir():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+    # Only prometheus-client's own files: a folder named by mistake loses nothing else.
+    for entry in path.glob("*.db"):
+        entry.unlink()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -4,6 +4,7 @@ for whoever the operator let read it (``METRICS_TOKEN``, ``METRICS_NETWORKS``)."
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import update
@@ -195,3 +196,27 @@ def test_the_mail_workers_heartbeats_batches_and_jobs(metrics_app):
     with metrics_app.app_context():
         heartbeat.stop()
     assert heartbeat.name not in scrape(client)
+
+
+# gunicorn's hooks (deploy/gunicorn.conf.py names them)
+
+
+def test_on_starting_empties_the_multiprocess_folder_of_its_files_only(tmp_path, monkeypatch):
+    from registration.observability.metrics import on_starting
+
+    (tmp_path / "counter_4242.db").write_bytes(b"old counts")
+    (tmp_path / "histogram_4243.db").write_bytes(b"old counts")
+    (tmp_path / "notes.txt").write_text("not prometheus-client's")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    on_starting(server=None)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_child_exit_drops_a_dead_workers_live_gauges(tmp_path, monkeypatch):
+    from registration.observability.metrics import child_exit
+
+    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    child_exit(server=None, worker=SimpleNamespace(pid=4242))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["counter_4242.db"]
