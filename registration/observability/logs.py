@@ -3,7 +3,8 @@
 ``LOG_FORMAT=json`` writes every line of the service's loggers (``registration`` and
 those below it) to standard error as one JSON object: ``time``, ``level``, ``logger``,
 ``message``, the ``request_id`` when there is one, and the fields a line adds (``extra``).
-``LOG_FORMAT=text`` (the default) writes the same lines as plain text.
+``LOG_FORMAT=text`` (the default) writes the same lines as plain text, but for the
+mail worker's line per message (see ``configure``).
 
 What a line may hold: never an email address, a name, a token or a password. A request's
 line names its route *pattern* (``/r/<token>``), never the path it was asked for, whose
@@ -23,6 +24,8 @@ from flask import request
 from registration.observability.request_ids import current_request_id
 
 LOGGER_NAME = "registration"
+#: The mail worker's lines about each message (``notifications.delivery``).
+MAIL_LOGGER_NAME = f"{LOGGER_NAME}.mail"
 FORMATS = ("text", "json")
 #: The fields of a record that every record has; anything else came as ``extra``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
@@ -99,6 +102,12 @@ def configure(log_format: str) -> None:
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    # Text is read by people in the journal, where the mail worker's one line per batch
+    # says enough and its standard error is kept for trouble (docs/operations.md). A log
+    # collector (JSON) gets its line for every message, to follow a request id.
+    logging.getLogger(MAIL_LOGGER_NAME).setLevel(
+        logging.INFO if log_format == "json" else logging.ERROR
+    )
 
 
 def route_pattern() -> str:
