@@ -252,7 +252,9 @@ def metrics() -> Response:
             response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
         abort(404)
-    return Response(exposition(), mimetype=CONTENT_TYPE_LATEST)
+    response = Response(exposition(), mimetype=CONTENT_TYPE_LATEST)
+    response.headers["Cache-Control"] = "no-store"  # figures of now, for one reader
+    return response
 
 
 def _from_allowed_network() -> bool:

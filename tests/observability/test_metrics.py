@@ -30,6 +30,7 @@ def scrape(client) -> str:
     response = client.get("/metrics", headers=AUTHORISED)
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
+    assert response.headers["Cache-Control"] == "no-store"
     return response.get_data(as_text=True)
 
 
