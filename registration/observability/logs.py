@@ -115,3 +115,31 @@ def route_pattern() -> str:
     or a 405 that matched no rule."""
     rule = request.url_rule
     return rule.rule if rule is not None else "unmatched"
+
+
+def gunicorn_logconfig_dict() -> dict:
+    """gunicorn's ``logconfig_dict`` (or, as JSON, its ``--log-config-json`` file) for
+    ``LOG_FORMAT=json``: gunicorn's own lines (workers starting, timing out, stopping) as
+    JSON lines on standard error too, so that a collector reads one format.
+
+    gunicorn's access log gets no handler: its lines hold the paths asked for, secrets
+    included (see the module's docstring); the service's line per request replaces it.
+    Nothing goes through the root logger, which would repeat the service's lines.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": "WARNING", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+    }

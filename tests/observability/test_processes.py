@@ -26,6 +26,7 @@ from collections.abc import Callable
 import pytest
 
 from registration.extensions import db
+from registration.observability.logs import gunicorn_logconfig_dict
 from registration.registrations.models import Participant, Registration
 from tests.factories import PASSWORD, make_account, make_event
 from tests.observability.conftest import json_lines, sample
@@ -78,6 +79,27 @@ def test_a_scrape_of_any_gunicorn_worker_sums_every_worker(database_url, tmp_pat
     assert counted == {60}
     processes = {path.stem.rsplit("_", 1)[-1] for path in folder.glob("counter_*.db")}
     assert len(processes) >= 2, "the requests should have reached several workers"
+
+
+def test_with_json_logs_every_line_of_gunicorn_is_json(database_url, tmp_path):
+    """gunicorn's own lines too, through ``logs.gunicorn_logconfig_dict``; and no access
+    log with the paths asked for."""
+    config = tmp_path / "logging.json"
+    config.write_text(json.dumps(gunicorn_logconfig_dict()))
+    environment = {
+        "LOG_FORMAT": "json",
+        "GUNICORN_CMD_ARGS": f"--log-config-json {config} --access-logfile -",
+    }
+    log = tmp_path / "gunicorn.log"
+    with gunicorn_server(database_url, workers=2, environment=environment, keep_log=log) as url:
+        assert fetch(url, "/r/secret-looking-token")[0] == 404
+    lines = log.read_text().splitlines()
+    assert lines
+    parsed = [json.loads(line) for line in lines]  # every line, or this fails
+    loggers = {line["logger"] for line in parsed}
+    assert {"gunicorn.error", "registration.requests"} <= loggers
+    assert any(line["message"].startswith("Booting worker") for line in parsed)
+    assert "secret-looking-token" not in log.read_text()
 
 
 def test_readiness_follows_a_real_mail_worker(make_app, smtp):
