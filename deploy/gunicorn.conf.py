@@ -17,6 +17,9 @@ A setting given on gunicorn's command line wins over this file.
 import multiprocessing
 import os
 
+from registration.observability import metrics
+from registration.observability.logs import gunicorn_logconfig_dict
+
 bind = [os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"]
 workers = int(os.environ.get("GUNICORN_WORKERS") or 2 * multiprocessing.cpu_count())
 
@@ -46,8 +49,13 @@ loglevel = "info"
 # unit makes read-only; nothing here uses it.
 control_socket_disable = True
 
-# Prometheus metrics (several worker processes): the lead wires the multiprocess
-# ``child_exit`` hook here, e.g.
-#
-#     def child_exit(server, worker):
-#         ...mark_process_dead(worker.pid)
+# With LOG_FORMAT=json, gunicorn's own lines (workers starting, timing out) are JSON too,
+# and its access log stays off (docs/configuration.md, "Logs, readiness and metrics").
+if os.environ.get("LOG_FORMAT", "").strip() == "json":
+    logconfig_dict = gunicorn_logconfig_dict()
+
+# Prometheus metrics from several worker processes (PROMETHEUS_MULTIPROC_DIR): gunicorn
+# calls these two by their names. on_starting empties the folder of an earlier run's
+# counts; child_exit drops a finished worker's live gauges.
+on_starting = metrics.on_starting
+child_exit = metrics.child_exit

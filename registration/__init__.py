@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from registration import accessibility, config, data_controller
+from registration import accessibility, config, data_controller, observability
 from registration.config import ConfigurationError
 from registration.database import (
     IdConverter,
@@ -67,6 +67,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     # Before any route is added: each rule takes its converters when it is added.
     app.url_map.converters["int"] = IdConverter
     register_extensions(app)
+    observability.init_app(app)  # first: every later hook and view has the request id
     register_blueprints(app)
     register_commands(app)
     register_template_helpers(app)
@@ -133,6 +134,7 @@ def import_models() -> None:
     import registration.certificates.models
     import registration.events.models
     import registration.notifications.models
+    import registration.observability.heartbeat
     import registration.registrations.models
     import registration.registrations.pending_imports  # noqa: F401
 

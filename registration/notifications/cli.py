@@ -37,6 +37,7 @@ from registration.events.cli import summary as released_summary
 from registration.extensions import db
 from registration.notifications.delivery import Stopped, StopRequest, deliver_due
 from registration.notifications.reminders import queue_reminders
+from registration.observability.heartbeat import Heartbeat
 from registration.privacy.cli import summary
 from registration.privacy.retention import anonymise_due
 from registration.registrations.services import release_due_allocations
@@ -66,16 +67,30 @@ def send_queued(loop: bool, interval: float, batch: int) -> None:
     stop = StopRequest()
     total_sent = 0
     jobs = periodic_jobs() if loop else []
+    # A long-running worker tells every web host that it is alive (``/readyz``).
+    heartbeat = Heartbeat() if loop else None
+    beating = False
     outage_wait = 0.0
-    with _signals_handled_by(stop), suppress(Stopped):
+    with _signals_handled_by(stop), suppress(Stopped), _heartbeat_removed(heartbeat):
         while True:
             stop.check()
             try:
+                if heartbeat is not None and not beating:
+                    heartbeat.start()
+                    beating = True
                 for job in jobs:
-                    said = job.run_if_due(time.monotonic())
+                    clock = time.monotonic()
+                    due = clock >= job.due_at
+                    said = job.run_if_due(clock)
+                    if due and heartbeat is not None:
+                        heartbeat.count_job()
                     if said:
                         click.echo(said)
                 report = deliver_due(batch_size=batch, stop=stop)
+                if heartbeat is not None:
+                    if report.handled:
+                        heartbeat.count_batch(report.sent)
+                    heartbeat.beat(force=bool(report.handled))
             except (DBAPIError, PendingRollbackError) as error:
                 if not database_unavailable(error):
                     raise  # a bug, not an outage
@@ -198,6 +213,18 @@ def _forget_transaction() -> None:
         db.session.rollback()
     with suppress(SQLAlchemyError):
         db.session.close()
+
+
+@contextmanager
+def _heartbeat_removed(heartbeat: Heartbeat | None) -> Iterator[None]:
+    """Remove the worker's heartbeat when it stops, if the database lets us."""
+    try:
+        yield
+    finally:
+        if heartbeat is not None:
+            _forget_transaction()
+            with suppress(SQLAlchemyError):
+                heartbeat.stop()
 
 
 def _pause(seconds: float, stop: StopRequest) -> None:

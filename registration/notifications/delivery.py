@@ -46,6 +46,7 @@ keeps its lease and is sent again only when that ends (the allowed copy).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import smtplib
 from collections.abc import Iterator
@@ -66,7 +67,12 @@ from registration.database import reading_only, utcnow
 from registration.extensions import db
 from registration.notifications.messages import Invitation, compose
 from registration.notifications.models import DeliveryStatus, OutboxMessage
+from registration.observability.request_ids import HEADER as REQUEST_ID_HEADER
 from registration.privacy.retention import scrub_delivered
+
+#: One line per message tried, sent, retried or failed: its outbox id, kind and attempt,
+#: and the id of the request that queued it; never its address (``observability.logs``).
+log = logging.getLogger("registration.mail")
 
 #: Attempts before a message is given up as failed.
 MAX_ATTEMPTS = 10
@@ -393,12 +399,19 @@ def _deliver_one(message_id: int, claim: Claim, channel: Transport, report: Deli
             db.session.rollback()
             return
         attempts = message.attempts
+        # What the log may say of it: never its address or its person's name.
+        trace = {"outbox_id": message_id, "kind": str(message.kind), "attempt": attempts}
+        if message.request_id:
+            trace["request_id"] = message.request_id
         try:
             with force_locale(message.language):  # the invitation's texts too
                 email = compose(message, invitation_for(message))
+            if message.request_id:
+                email.extra_headers[REQUEST_ID_HEADER] = message.request_id
         except Exception as error:  # a bug in a template must not stop the queue
             email, failure = None, _describe(error)
         db.session.rollback()  # end the read before talking to the SMTP server
+    log.info("sending", extra=trace)
     if email is None:
         _record_failure(message_id, claim, attempts, failure, report, permanent=False)
         return
@@ -444,6 +457,7 @@ def _deliver_one(message_id: int, claim: Claim, channel: Transport, report: Deli
     scrub_delivered(message_id)
     db.session.commit()
     report.sent += 1
+    log.info("sent", extra=trace)
 
 
 def _record_failure(
@@ -469,8 +483,10 @@ def _record_failure(
     report.errors.append(error)
     if recorded and give_up:
         report.failed += 1
+        log.warning("failed", extra={"outbox_id": message_id, "attempt": attempts})
     elif recorded:
         report.retrying += 1
+        log.info("retrying", extra={"outbox_id": message_id, "attempt": attempts})
 
 
 def _attempts(message_id: int) -> int:

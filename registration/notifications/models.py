@@ -101,6 +101,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The id of the request that queued it (``observability.request_ids``), if any: the
+    #: email's ``X-Request-ID`` header, and the worker's log lines about it (0019).
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     registration: Mapped[Registration | None] = relationship()
 

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from registration.database import utcnow
 from registration.extensions import db
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
+from registration.observability.request_ids import current_request_id
 from registration.registrations.models import Registration
 
 # One plain INSERT, built once: messages are queued while the event's seat lock
@@ -69,6 +70,8 @@ def queued_message(kind: MessageKind, *, recipient: str, language: str, context:
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
+        # So that the email and the worker's lines can be traced to the request.
+        "request_id": current_request_id(),
     }
 
 

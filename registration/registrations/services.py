@@ -52,6 +52,7 @@ from registration.extensions import db
 from registration.i18n import WARSAW, fold, polish_sort_key
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind, OutboxMessage
+from registration.observability.metrics import counts_registrations
 from registration.registrations import statements
 from registration.registrations.coalition import OTHER_CITY, SeatPlan, institution_key
 from registration.registrations.errors import (
@@ -199,6 +200,7 @@ def lock_event(event_id: int) -> Event:
     return event
 
 
+@counts_registrations  # koalicja_registrations_total, once the caller's transaction commits
 def register(event_id: int, applicant: Applicant, *, now: datetime | None = None) -> Registered:
     """Give the applicant a seat, or a place on the waitlist.
 

@@ -124,6 +124,7 @@ MESSAGE_COLUMNS = (
     "attempts",
     "next_attempt_at",
     "created_at",
+    "request_id",
 )
 
 

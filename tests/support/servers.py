@@ -29,6 +29,7 @@ import contextlib
 import http.client
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -71,12 +72,15 @@ def gunicorn_server(
     startup_timeout: float = 60,
     stop_timeout: float = 15,
     request_timeout: int = 60,
+    keep_log: Path | None = None,
 ) -> Iterator[str]:
     """Serve ``app`` with ``workers`` gunicorn processes on loopback; yield its base URL.
 
     :param database_url: passed to the workers as ``DATABASE_URL``
     :param environment: more variables for the workers; they override the defaults
     :param ready_path: a path that answers (any status) once a worker is up
+    :param keep_log: a file to copy gunicorn's output to (the application's too) once it
+        has stopped, for the test to read
     :raise ServerError: gunicorn exited or did not answer within ``startup_timeout``
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -149,6 +153,8 @@ def gunicorn_server(
             failed = False
         finally:
             _stop(process, stop_timeout)
+            if keep_log is not None:
+                shutil.copyfile(log_path, keep_log)
             if started:
                 _show_log_if_troubled(log_path, app, failed=failed)
 

@@ -11,7 +11,7 @@ A new table only. Its downgrade drops it (waiting imports are then lost, as the
 files of a downgraded host would be missing).
 
 Revision ID: 0020_pending_imports
-Revises: 0018_certificates
+Revises: 0019_worker_heartbeat
 Create Date: 2026-12-05 14:10:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_pending_imports"
-down_revision = "0018_certificates"
+down_revision = "0019_worker_heartbeat"
 branch_labels = None
 depends_on = None
 
