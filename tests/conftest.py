@@ -95,7 +95,7 @@ def postgresql_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 _postgresql_engines: dict[str, sa.Engine] = {}
 
 
-def _empty_postgresql(url: str) -> None:
+def empty_postgresql(url: str) -> None:
     """Delete every row a test may have left, and restart the id sequences.
 
     DELETE on these small tables is much cheaper than TRUNCATE, which replaces
@@ -126,7 +126,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgresql_url")
-    _empty_postgresql(url)
+    empty_postgresql(url)
     return url
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.deploy.units import DEPLOY, PROJECT
-from tests.support.servers import _has_exited, _stop, _tail
+from tests.support.servers import has_exited, stop_process, tail
 
 LOOPBACK = "127.0.0.1"
 NGINX = Path("/usr/sbin/nginx")
@@ -161,10 +161,10 @@ def _nginx(folder: Path, https_port: int) -> Iterator[None]:
         _wait_for_port(process, https_port, folder / "logs" / "main.error.log")
         yield
     finally:
-        # SIGQUIT: nginx's graceful stop; _stop sends SIGTERM (a fast stop) if it lingers.
+        # SIGQUIT: nginx's graceful stop; stop_process sends SIGTERM (a fast stop) if it lingers.
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGQUIT)
-        _stop(process, timeout=10)
+        stop_process(process, timeout=10)
 
 
 @contextlib.contextmanager
@@ -216,7 +216,7 @@ def _gunicorn(
             listener.close()  # gunicorn holds the socket now
             yield url
         finally:
-            _stop(process, timeout=15)
+            stop_process(process, timeout=15)
 
 
 def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
@@ -262,20 +262,20 @@ def _free_port() -> int:
 def _wait_for_port(process: subprocess.Popen, port: int, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _has_exited(process):
-            raise ProxyError(f"nginx exited during start-up:\n{_tail(log)}")
+        if has_exited(process):
+            raise ProxyError(f"nginx exited during start-up:\n{tail(log)}")
         with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), 1):
             return
         time.sleep(0.05)
-    raise ProxyError(f"nginx did not listen within {timeout:.0f} s:\n{_tail(log)}")
+    raise ProxyError(f"nginx did not listen within {timeout:.0f} s:\n{tail(log)}")
 
 
 def _wait_for_answer(process: subprocess.Popen, url: str, log: Path, timeout: float = 60) -> None:
     host, port = url.removeprefix("http://").split(":")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _has_exited(process):
-            raise ProxyError(f"gunicorn exited during start-up:\n{_tail(log)}")
+        if has_exited(process):
+            raise ProxyError(f"gunicorn exited during start-up:\n{tail(log)}")
         connection = http.client.HTTPConnection(host, int(port), timeout=5)
         try:
             connection.request("GET", "/static/favicon.svg")
@@ -285,4 +285,4 @@ def _wait_for_answer(process: subprocess.Popen, url: str, log: Path, timeout: fl
             time.sleep(0.05)
         finally:
             connection.close()
-    raise ProxyError(f"gunicorn did not answer within {timeout:.0f} s:\n{_tail(log)}")
+    raise ProxyError(f"gunicorn did not answer within {timeout:.0f} s:\n{tail(log)}")

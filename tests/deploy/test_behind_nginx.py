@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 
 from registration import create_app
 from registration.extensions import db
-from tests.conftest import BACKENDS, _empty_postgresql, app_config
+from tests.conftest import BACKENDS, app_config, empty_postgresql
 from tests.deploy.proxy import LOOPBACK, PROJECT, Deployment, deployment
 from tests.factories import PASSWORD, make_account, make_event
 from tests.registrations.test_registration_pages import FORM
@@ -61,7 +61,7 @@ def site(
         shutil.copyfile(request.getfixturevalue("sqlite_template"), folder / "registration.sqlite3")
     else:
         url = request.getfixturevalue("postgresql_url")
-        _empty_postgresql(url)
+        empty_postgresql(url)
     app = create_app(app_config(url), instance_path=str(folder / "instance"))
     with app.app_context():
         event = make_event(title="Wizyta studyjna: dane o publiczności", capacity=50)

@@ -45,7 +45,7 @@ from aiosmtpd.controller import Controller
 from registration.extensions import db
 from registration.notifications.models import DeliveryStatus, MessageKind, OutboxMessage
 from registration.registrations.models import Registration
-from tests.conftest import TEST_DATABASE_URL, SmtpServer, _empty_postgresql
+from tests.conftest import TEST_DATABASE_URL, SmtpServer, empty_postgresql
 from tests.factories import make_event
 from tests.support.hosts import Cluster, can_make_hosts, cluster, mail_worker_on
 
@@ -72,7 +72,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
     if reason:
         pytest.skip(reason)
     url = request.getfixturevalue("postgresql_url")
-    _empty_postgresql(url)
+    empty_postgresql(url)
     return url
 
 

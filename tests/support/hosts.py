@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.servers import _READY_HOOK, ServerError, _stop, _tail, _wait_until_ready
+from tests.support.servers import READY_HOOK, ServerError, stop_process, tail, wait_until_ready
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "kmh"
@@ -259,7 +259,7 @@ def host_servers(
             ready_dir = folder / "ready"
             ready_dir.mkdir()
             config_file = folder / "gunicorn_conf.py"
-            config_file.write_text(_READY_HOOK)
+            config_file.write_text(READY_HOOK)
             log_path = folder / "gunicorn.log"
             env = {
                 **os.environ,
@@ -288,16 +288,16 @@ def host_servers(
             server = HostServer(host, f"http://{host.address}:{HOST_PORT}", process)
             started.append((server, ready_dir, count))
         for server, ready_dir, count in started:
-            _wait_until_ready(
+            wait_until_ready(
                 server.process, server.url, ready_dir, count, "/api/v1/events", startup_timeout
             )
         yield [server for server, _, _ in started]
 
 
 def _stop_and_report(process: subprocess.Popen, timeout: float, log: Path, name: str) -> None:
-    _stop(process, timeout)
+    stop_process(process, timeout)
     if "Traceback" in log.read_text(errors="replace"):
-        print(f"--- gunicorn log ({name}) ---\n{_tail(log)}", file=sys.stderr)
+        print(f"--- gunicorn log ({name}) ---\n{tail(log)}", file=sys.stderr)
 
 
 def free_loopback_port() -> int:
@@ -310,14 +310,15 @@ def _wait_for_port(address: str, port: int, process: subprocess.Popen, log: Path
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerError(f"{what} exited at start:\n{_tail(log)}")
+            raise ServerError(f"{what} exited at start:\n{tail(log)}")
         with contextlib.suppress(OSError), socket.create_connection((address, port), timeout=1):
             return
         time.sleep(0.05)
-    raise ServerError(f"{what} did not listen on {address}:{port} within 20 s:\n{_tail(log)}")
+    raise ServerError(f"{what} did not listen on {address}:{port} within 20 s:\n{tail(log)}")
 
 
-def _stop_process(process: subprocess.Popen, stop: int = signal.SIGTERM) -> None:
+def _signal_then_kill(process: subprocess.Popen, stop: int = signal.SIGTERM) -> None:
+    """Send `stop`; kill the whole process group if it has not ended within 10 s."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(stop)
@@ -390,14 +391,14 @@ def nginx_balancer(upstreams: list[str]) -> Iterator[str]:
             try:
                 _wait_for_port("127.0.0.1", port, process, log, "nginx")
             except ServerError:
-                _stop_process(process)
-                if "Address already in use" in _tail(log):
+                _signal_then_kill(process)
+                if "Address already in use" in tail(log):
                     continue
                 raise
             try:
                 yield f"http://127.0.0.1:{port}"
             finally:
-                _stop_process(process, signal.SIGQUIT)
+                _signal_then_kill(process, signal.SIGQUIT)
             return
         raise ServerError("nginx found no free port")
 
@@ -417,7 +418,7 @@ def redis_server(address: str) -> Iterator[str]:
             _wait_for_port(address, REDIS_PORT, process, log, "redis-server")
             yield f"redis://{address}:{REDIS_PORT}/0"
         finally:
-            _stop_process(process)
+            _signal_then_kill(process)
 
 
 PGBOUNCER_CONFIG = """\
@@ -477,7 +478,7 @@ def pgbouncer(
             _wait_for_port(address, port, process, log, "pgbouncer")
             yield port
         finally:
-            _stop_process(process, signal.SIGINT)  # SIGINT: stop at once
+            _signal_then_kill(process, signal.SIGINT)  # SIGINT: stop at once
 
 
 def mail_worker_on(

@@ -44,7 +44,7 @@ LOOPBACK = "127.0.0.1"
 
 # A gunicorn config file: each worker leaves a mark once the application is
 # loaded, so "ready" means every worker, not merely the first to answer.
-_READY_HOOK = """\
+READY_HOOK = """\
 import os
 import pathlib
 
@@ -96,7 +96,7 @@ def gunicorn_server(
         ready_dir = folder / "ready"
         ready_dir.mkdir()
         config_file = folder / "gunicorn_conf.py"
-        config_file.write_text(_READY_HOOK)
+        config_file.write_text(READY_HOOK)
         log_path = folder / "gunicorn.log"
 
         env = {
@@ -144,7 +144,7 @@ def gunicorn_server(
         )
         started = failed = False
         try:
-            _wait_until_ready(process, base_url, ready_dir, workers, ready_path, startup_timeout)
+            wait_until_ready(process, base_url, ready_dir, workers, ready_path, startup_timeout)
             started = True
             # gunicorn holds the socket now; our copy only had to stay open until then.
             listener.close()
@@ -152,7 +152,7 @@ def gunicorn_server(
             yield base_url
             failed = False
         finally:
-            _stop(process, stop_timeout)
+            stop_process(process, stop_timeout)
             if keep_log is not None:
                 shutil.copyfile(log_path, keep_log)
             if started:
@@ -166,10 +166,10 @@ def _show_log_if_troubled(log_path: Path, app: str, *, failed: bool) -> None:
     """
     text = log_path.read_text(errors="replace")
     if failed or "Traceback" in text or "[ERROR]" in text:
-        print(f"--- gunicorn log ({app}) ---\n{_tail(log_path)}", file=sys.stderr)
+        print(f"--- gunicorn log ({app}) ---\n{tail(log_path)}", file=sys.stderr)
 
 
-def _wait_until_ready(
+def wait_until_ready(
     process: subprocess.Popen,
     base_url: str,
     ready_dir: Path,
@@ -180,13 +180,13 @@ def _wait_until_ready(
     log_path = ready_dir.parent / "gunicorn.log"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _has_exited(process):
-            raise ServerError(f"gunicorn exited during start-up:\n{_tail(log_path)}")
+        if has_exited(process):
+            raise ServerError(f"gunicorn exited during start-up:\n{tail(log_path)}")
         if len(list(ready_dir.iterdir())) >= workers and _answers(base_url, ready_path):
             return
         time.sleep(0.05)
     raise ServerError(
-        f"gunicorn did not get {workers} workers ready within {timeout:.0f} s:\n{_tail(log_path)}"
+        f"gunicorn did not get {workers} workers ready within {timeout:.0f} s:\n{tail(log_path)}"
     )
 
 
@@ -203,13 +203,13 @@ def _answers(base_url: str, path: str) -> bool:
     return True
 
 
-def _stop(process: subprocess.Popen, timeout: float) -> None:
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
     """Stop the master gracefully, then make sure no process of its group survives."""
     deadline = time.monotonic() + timeout
-    if not _has_exited(process):
+    if not has_exited(process):
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
-        while time.monotonic() < deadline and not _has_exited(process):
+        while time.monotonic() < deadline and not has_exited(process):
             time.sleep(0.05)
     # The master is either stuck or an unreaped zombie: its pid, which is the
     # group's id, cannot have been reused yet, so this reaches only our processes.
@@ -218,7 +218,7 @@ def _stop(process: subprocess.Popen, timeout: float) -> None:
     process.wait(timeout=10)
 
 
-def _has_exited(process: subprocess.Popen) -> bool:
+def has_exited(process: subprocess.Popen) -> bool:
     """Whether the process has exited, without reaping it (its pid stays reserved)."""
     if process.returncode is not None:
         return True
@@ -229,7 +229,7 @@ def _has_exited(process: subprocess.Popen) -> bool:
     return status is not None
 
 
-def _tail(path: Path, lines: int = 60) -> str:
+def tail(path: Path, lines: int = 60) -> str:
     try:
         text = path.read_text(errors="replace")
     except OSError:
