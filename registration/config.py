@@ -6,6 +6,7 @@ set; production refuses to start without what it cannot safely invent.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -29,6 +30,11 @@ DEFAULT_MAIL_LEASE_SECONDS = 900.0
 #: (``registration.data_controller``): the coordinator's office unless configured.
 #: Days after an event ends when its registrations' personal data are anonymised.
 DEFAULT_RETENTION_DAYS = 730
+#: How the service writes its log lines (``observability.logs``).
+LOG_FORMATS = ("text", "json")
+#: Seconds after which ``/readyz`` finds the mail worker silent, or a due message late.
+DEFAULT_READY_MAIL_WORKER_MAX_AGE = 120
+DEFAULT_READY_OUTBOX_MAX_AGE = 900
 DEFAULT_DATA_CONTROLLER = {
     "DATA_CONTROLLER_NAME": "Strefa Kultury Wrocław",
     "DATA_CONTROLLER_ADDRESS": "ul. ks. Piotra Skargi 18a, 50-082 Wrocław",
@@ -81,6 +87,37 @@ def instance_folder() -> Path:
     virtual environment, which a reinstall throws away.)
     """
     return Path(os.path.abspath(os.environ.get("INSTANCE_PATH", "").strip() or "instance"))
+
+
+def _check_observability(config: dict) -> None:
+    """Bring the settings of logs, readiness and metrics (read from the environment, or
+    a test's overrides) to the types the service uses, refusing what makes no sense."""
+    config["LOG_FORMAT"] = str(config["LOG_FORMAT"]).lower()
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigurationError(
+            f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}"
+        )
+    networks = config["METRICS_NETWORKS"]
+    if isinstance(networks, str):
+        try:
+            networks = tuple(
+                ipaddress.ip_network(part, strict=False)
+                for part in networks.replace(",", " ").split()
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"METRICS_NETWORKS cannot be used: {error}") from None
+    config["METRICS_NETWORKS"] = tuple(networks)
+    for name in ("READY_MAIL_WORKER_MAX_AGE", "READY_OUTBOX_MAX_AGE"):
+        value = config[name]
+        try:
+            seconds = int(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(
+                f"{name} must be a whole number of seconds, not {value!r}"
+            ) from None
+        if seconds < 0:
+            raise ConfigurationError(f"{name} must not be negative")
+        config[name] = seconds
 
 
 def _organisation(instance_path: Path) -> dict:
@@ -226,8 +263,16 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         # (1000 people fit easily): a larger body is refused (413) before anything reads it.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "").strip() or "text",
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip() or None,
+        "METRICS_NETWORKS": os.environ.get("METRICS_NETWORKS", ""),
+        "READY_MAIL_WORKER_MAX_AGE": os.environ.get("READY_MAIL_WORKER_MAX_AGE", "").strip()
+        or DEFAULT_READY_MAIL_WORKER_MAX_AGE,
+        "READY_OUTBOX_MAX_AGE": os.environ.get("READY_OUTBOX_MAX_AGE", "").strip()
+        or DEFAULT_READY_OUTBOX_MAX_AGE,
     }
     config.update(overrides)
+    _check_observability(config)
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigurationError("TRUSTED_PROXY_HOPS must be 0 or more")
     if config["RETENTION_DAYS"] < 1:

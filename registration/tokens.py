@@ -3,6 +3,7 @@ sessions and API tokens are all made, and recognised, the same way."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import datetime
@@ -16,6 +17,12 @@ _SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 def new_secret() -> str:
     """256 random bits, URL-safe: a token nobody can guess."""
     return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    """What the database keeps of a secret it must recognise (API tokens, sessions, an
+    import's preview): SHA-256, so that a copy of the database opens nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def looks_like_secret(text: object) -> bool:

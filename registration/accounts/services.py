@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -47,7 +46,7 @@ from registration.extensions import db
 from registration.i18n import WARSAW
 from registration.notifications import outbox
 from registration.notifications.models import MessageKind
-from registration.tokens import looks_like_secret, new_secret
+from registration.tokens import digest, looks_like_secret, new_secret
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown address as slow as for a known one.
@@ -139,7 +138,7 @@ def sign_in_key(email: str) -> str:
     """What sign-in attempts naming this address are counted under, whether or not it has
     an account: the normalised address, hashed, so that the rate limiter's storage (Redis,
     with several workers) keeps no addresses."""
-    return "account:" + _digest(normalise_email(email))
+    return "account:" + digest(normalise_email(email))
 
 
 def _could_be_stored(address: str) -> bool:
@@ -168,7 +167,7 @@ def start_session(account: Account, *, replacing: str | None = None) -> str:
     secret = new_secret()
     db.session.add(
         AccountSession(
-            account_id=account.id, digest=_digest(secret), created_at=now, last_seen_at=now
+            account_id=account.id, digest=digest(secret), created_at=now, last_seen_at=now
         )
     )
     account.session_secret = secret
@@ -182,7 +181,7 @@ def account_for_session(secret: str, *, now: datetime | None = None) -> Account 
     if not isinstance(secret, str) or not looks_like_secret(secret):
         return None  # a cookie from before sessions were kept held an account id
     session = db.session.scalar(
-        select(AccountSession).where(AccountSession.digest == _digest(secret))
+        select(AccountSession).where(AccountSession.digest == digest(secret))
     )
     if session is None or not session.account.active:
         return None
@@ -199,14 +198,14 @@ def account_for_session(secret: str, *, now: datetime | None = None) -> Account 
 def end_session(secret: str | None) -> None:
     """Sign the session with this secret out, wherever its cookie is."""
     if secret:
-        db.session.execute(delete(AccountSession).where(AccountSession.digest == _digest(secret)))
+        db.session.execute(delete(AccountSession).where(AccountSession.digest == digest(secret)))
 
 
 def end_other_sessions(account: Account, *, keeping: str | None) -> int:
     """End every session of the account but the one with the secret ``keeping``."""
     query = delete(AccountSession).where(AccountSession.account_id == account.id)
     if keeping:
-        query = query.where(AccountSession.digest != _digest(keeping))
+        query = query.where(AccountSession.digest != digest(keeping))
     return db.session.execute(query).rowcount
 
 
@@ -410,7 +409,7 @@ def create_api_token(
     if expires_at is not None and expires_at <= (now or utcnow()):
         raise ExpiryInThePast
     token = new_secret()
-    row = ApiToken(account=account, digest=_digest(token), name=name, expires_at=expires_at)
+    row = ApiToken(account=account, digest=digest(token), name=name, expires_at=expires_at)
     db.session.add(row)
     db.session.flush()
     return row, token
@@ -462,7 +461,7 @@ def account_for_api_token(token: str, *, now: datetime | None = None) -> Account
         return None
     now = now or utcnow()
     api_token = db.session.scalar(
-        select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.digest == digest(token), ApiToken.revoked_at.is_(None))
     )
     if api_token is None or not api_token.is_live(now) or not api_token.account.active:
         return None
@@ -489,10 +488,6 @@ def _note_use(
         .values({column: now})
         .execution_options(synchronize_session=False)
     )
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def record(

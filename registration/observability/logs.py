@@ -26,7 +26,6 @@ from registration.observability.request_ids import current_request_id
 LOGGER_NAME = "registration"
 #: The mail worker's lines about each message (``notifications.delivery``).
 MAIL_LOGGER_NAME = f"{LOGGER_NAME}.mail"
-FORMATS = ("text", "json")
 #: The fields of a record that every record has; anything else came as ``extra``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -131,7 +131,6 @@ class DatabaseCollector:
         try:
             figures = list(self._from_database())
         except SQLAlchemyError:
-            db.session.rollback()
             up.add_metric([], 0)
             yield up
             return
@@ -267,20 +266,6 @@ def _from_allowed_network() -> bool:
     except ValueError:
         return False
     return any(address in network for network in networks)
-
-
-def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """``METRICS_NETWORKS``: addresses or networks, separated by commas or spaces.
-
-    :raise ValueError: one of them is neither
-    """
-    return tuple(
-        ipaddress.ip_network(part, strict=False) for part in value.replace(",", " ").split()
-    )
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 # gunicorn's server hooks (a gunicorn config file names them; see docs/operations.md).

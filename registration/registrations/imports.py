@@ -20,7 +20,6 @@ the confirmation checks every row again.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import secrets
@@ -52,6 +51,7 @@ from registration.registrations.models import (
     RegistrationStatus,
 )
 from registration.registrations.pending_imports import PendingImport
+from registration.tokens import digest
 
 #: The most people one file may add; a larger list is split into several files.
 MAX_ROWS = 1000
@@ -467,17 +467,13 @@ class Pending:
     outcome: Outcome | None = None
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
 def save(event_id: int, account_id: int, rows: list[SheetRow], *, send_emails: bool) -> str:
     """Keep the rows for the confirmation; return the secret that names them."""
     forget_expired()
     token = secrets.token_hex(16)
     db.session.add(
         PendingImport(
-            token_digest=_digest(token),
+            token_digest=digest(token),
             event_id=event_id,
             account_id=account_id,
             send_emails=send_emails,
@@ -497,7 +493,7 @@ def load(token: str, *, event_id: int, account_id: int) -> Pending | None:
         return None
     stored = db.session.scalar(
         select(PendingImport).where(
-            PendingImport.token_digest == _digest(token),
+            PendingImport.token_digest == digest(token),
             PendingImport.event_id == event_id,
             PendingImport.account_id == account_id,
             PendingImport.kept_since > utcnow() - KEPT_FOR,
@@ -524,7 +520,7 @@ def claim(pending: Pending) -> bool:
     taken = db.session.execute(
         update(PendingImport)
         .where(
-            PendingImport.token_digest == _digest(pending.token),
+            PendingImport.token_digest == digest(pending.token),
             PendingImport.claimed_at.is_(None),
         )
         .values(claimed_at=utcnow())
@@ -537,7 +533,7 @@ def finish(pending: Pending, outcome: Outcome) -> None:
     """Keep the outcome alone (no personal data: row numbers and reasons) for its page."""
     db.session.execute(
         update(PendingImport)
-        .where(PendingImport.token_digest == _digest(pending.token))
+        .where(PendingImport.token_digest == digest(pending.token))
         .values(rows=[], outcome=dict(outcome.__dict__), kept_since=utcnow())
     )
     db.session.commit()
